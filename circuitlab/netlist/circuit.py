@@ -1,0 +1,133 @@
+"""Circuits and subcircuits: immutable containers of elements, models, parameters and analyses.
+
+A :class:`Circuit` is validated when it is built (see :mod:`circuitlab.netlist.validate`) and written
+deterministically by :meth:`Circuit.to_text`: the same circuit always gives byte-identical text.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, FrozenSet, Mapping, Optional, Tuple, Union
+
+from .analyses import AC, DC, Measure, Op, Tran
+from .elements import Element
+from .values import Value, check_name, check_number, format_params, format_value
+
+Analysis = Union[Op, DC, Tran, AC]
+
+
+@dataclass(frozen=True)
+class Model:
+    """A ``.model NAME KIND(params)`` card, e.g. ``Model('nch', 'nmos', {'level': 54, 'vth0': 0.4})``."""
+    name: str
+    kind: str
+    params: Dict[str, Value] = field(default_factory=dict)
+
+    def check(self) -> None:
+        check_name(".model", self.name)
+        check_name(f".model {self.name}", self.kind)
+        for k, v in self.params.items():
+            check_number(f".model {self.name}", k, v)
+
+    def card(self) -> str:
+        return f".model {self.name} {self.kind}({format_params(self.params)})"
+
+
+@dataclass(frozen=True)
+class Subcircuit:
+    """A ``.subckt``: ports, elements, default parameters and its own model cards."""
+    name: str
+    ports: Tuple[str, ...]
+    elements: Tuple[Element, ...]
+    params: Dict[str, Value] = field(default_factory=dict)
+    models: Tuple[Model, ...] = ()
+    allow_dangling: FrozenSet[str] = frozenset()
+
+    def __post_init__(self):
+        object.__setattr__(self, "ports", tuple(self.ports))
+        object.__setattr__(self, "elements", tuple(self.elements))
+        object.__setattr__(self, "models", tuple(self.models))
+        object.__setattr__(self, "allow_dangling", frozenset(self.allow_dangling))
+
+    def lines(self) -> list:
+        params = f" params: {format_params(self.params)}" if self.params else ""
+        out = [f".subckt {self.name} {' '.join(self.ports)}{params}"]
+        out += [m.card() for m in self.models]
+        out += [e.card() for e in self.elements]
+        out.append(f".ends {self.name}")
+        return out
+
+
+@dataclass(frozen=True)
+class Circuit:
+    """A complete netlist: what :func:`circuitlab.simulate` runs and :meth:`to_text` writes.
+
+    ``allow_dangling`` names nodes deliberately touched by a single terminal (e.g. a probe node).
+    ``initial_conditions`` maps node names to ``.ic`` voltages in volt.
+    """
+    title: str
+    elements: Tuple[Element, ...] = ()
+    subcircuits: Tuple[Subcircuit, ...] = ()
+    models: Tuple[Model, ...] = ()
+    params: Dict[str, Value] = field(default_factory=dict)
+    includes: Tuple[str, ...] = ()
+    options: Dict[str, Union[Value, bool]] = field(default_factory=dict)
+    initial_conditions: Dict[str, Value] = field(default_factory=dict)
+    analyses: Tuple[Analysis, ...] = ()
+    measures: Tuple[Measure, ...] = ()
+    allow_dangling: FrozenSet[str] = frozenset()
+
+    def __post_init__(self):
+        for name in ("elements", "subcircuits", "models", "includes", "analyses", "measures"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+        object.__setattr__(self, "includes", tuple(str(p) for p in self.includes))
+        object.__setattr__(self, "allow_dangling", frozenset(self.allow_dangling))
+        from .validate import validate_circuit
+        validate_circuit(self)
+
+    def with_(self, **changes) -> "Circuit":
+        """A copy with some fields replaced (validated again)."""
+        from dataclasses import replace
+        return replace(self, **changes)
+
+    def lines(self) -> list:
+        title = " ".join(self.title.split()) or "circuitlab circuit"
+        out = [title]
+        out += [f'.include "{p}"' for p in self.includes]
+        if self.params:
+            out += [f".param {k}={format_value(v)}" for k, v in self.params.items()]
+        if self.options:
+            opts = [k if v is True else f"{k}={format_value(v)}" for k, v in self.options.items() if v is not False]
+            out.append(".options " + " ".join(opts))
+        out += [m.card() for m in self.models]
+        for sub in self.subcircuits:
+            out += sub.lines()
+        out += [e.card() for e in self.elements]
+        if self.initial_conditions:
+            out.append(".ic " + " ".join(f"v({n})={format_value(v)}" for n, v in self.initial_conditions.items()))
+        out += [a.card() for a in self.analyses]
+        out += [m.card() for m in self.measures]
+        out.append(".end")
+        return out
+
+    def to_text(self) -> str:
+        """The netlist as ngspice input text (deterministic, ends with a newline)."""
+        return "\n".join(self.lines()) + "\n"
+
+    def write(self, path: Union[str, Path]) -> Path:
+        """Write the netlist to ``path`` and return the path."""
+        path = Path(path)
+        path.write_text(self.to_text())
+        return path
+
+    def element(self, name: str) -> Optional[Element]:
+        """The top-level element with this SPICE name (case-insensitive), or None."""
+        key = name.lower()
+        for e in self.elements:
+            if e.spice_name.lower() == key:
+                return e
+        return None
+
+
+def subcircuit_index(circuit: Circuit) -> Mapping[str, Subcircuit]:
+    return {s.name.lower(): s for s in circuit.subcircuits}

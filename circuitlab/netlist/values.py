@@ -1,0 +1,75 @@
+"""Formatting and checking of SPICE values.
+
+A *value* is a number (SI units, written losslessly) or a parameter expression (a string, written in
+braces so that ngspice evaluates it). Numbers are written with Python's shortest round-trip repr, so
+the same float always gives the same text and reads back to the same float.
+"""
+from __future__ import annotations
+
+import math
+import numbers
+import re
+from typing import Union
+
+from ..errors import InvalidValueError
+
+Value = Union[float, int, str]
+
+_NODE_FORBIDDEN = re.compile(r"[\s(),={}]")
+_NAME = re.compile(r"^[A-Za-z0-9_.#+\-\[\]<>:!$]+$")
+
+
+def format_number(x: float | int) -> str:
+    """Write a finite number without loss: ints as ints, floats by shortest round-trip repr."""
+    if isinstance(x, bool):
+        raise InvalidValueError(f"boolean {x!r} is not a circuit value; pass a number")
+    if isinstance(x, numbers.Integral):
+        return str(int(x))
+    return repr(float(x))
+
+
+def format_value(v: Value) -> str:
+    """Write a value: a number as is, an expression wrapped in braces."""
+    if isinstance(v, str):
+        text = v.strip()
+        if not text:
+            raise InvalidValueError("empty expression; pass a number or a parameter expression")
+        return text if text.startswith("{") and text.endswith("}") else "{" + text + "}"
+    return format_number(v)
+
+
+def check_number(owner: str, what: str, v: Value, *, positive: bool = False, nonnegative: bool = False) -> None:
+    """Raise :class:`InvalidValueError` for a non-finite number or a sign that is impossible.
+
+    Expressions (strings) are checked by ngspice at run time, not here.
+    """
+    if isinstance(v, str):
+        if not v.strip():
+            raise InvalidValueError(f"{owner}: {what} is an empty expression; give a number or an expression")
+        return
+    if isinstance(v, bool) or not isinstance(v, numbers.Real):
+        raise InvalidValueError(f"{owner}: {what}={v!r} is not a number; give a finite float in SI units")
+    if not math.isfinite(float(v)):
+        raise InvalidValueError(f"{owner}: {what}={v!r} is not finite; give a finite value in SI units")
+    if positive and v <= 0:
+        raise InvalidValueError(f"{owner}: {what}={v!r} must be > 0")
+    if nonnegative and v < 0:
+        raise InvalidValueError(f"{owner}: {what}={v!r} must be >= 0")
+
+
+def check_node(owner: str, node: str) -> None:
+    """Node names are non-empty and contain no whitespace, parentheses, commas, '=' or braces."""
+    if not isinstance(node, str) or not node or _NODE_FORBIDDEN.search(node):
+        raise InvalidValueError(
+            f"{owner}: node name {node!r} is not valid; use letters, digits and '_' (ground is '0')")
+
+
+def check_name(owner: str, name: str) -> None:
+    """Element, model, subcircuit and parameter names are single SPICE tokens."""
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise InvalidValueError(f"{owner}: name {name!r} is not a valid SPICE name; use letters, digits and '_'")
+
+
+def format_params(params) -> str:
+    """Write ``k=v`` pairs in the caller's order (dicts keep insertion order)."""
+    return " ".join(f"{k}={format_value(v)}" for k, v in dict(params).items())

@@ -1,0 +1,77 @@
+"""``simulate()``: one entry point for both backends, returning a :class:`SimResult` or a typed error."""
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Iterable, List, Optional
+
+from ..errors import CircuitlabError, MeasureError, SimulationTimeout
+from .backend_subprocess import RunOutput, run_subprocess
+from .diagnostics import classify_failure, measure_names, parse_measures
+from .netlist_input import netlist_text
+from .result import Plot, SimResult
+
+BACKENDS = ("subprocess", "pyspice")
+_ANALYSIS_CARD = re.compile(r"^\s*\.(op|dc|tran|ac|noise|tf|sens|pz|disto)\b", re.IGNORECASE | re.MULTILINE)
+
+
+def _ordered(plots: List[Plot], text: str) -> tuple:
+    """Plots in the order of the netlist's analysis cards; vectors with the scale first, then by name."""
+    order = {kind.lower(): i for i, kind in reversed(list(enumerate(_ANALYSIS_CARD.findall(text))))}
+    out = []
+    for p in sorted(plots, key=lambda p: order.get(p.kind, len(order))):
+        keys = [p.scale] + sorted(k for k in p.vectors if k != p.scale)
+        out.append(Plot(p.kind, p.plotname, p.scale, {k: p.vectors[k] for k in keys},
+                        {k: p.units[k] for k in keys}))
+    return tuple(out)
+
+
+def simulate(netlist, *, timeout: float = 60.0, backend: str = "subprocess", extra_cards: Iterable[str] = (),
+             keep_run_dir: bool = False, run_root: Optional[Path] = None, threads: int = 1) -> SimResult:
+    """Run a netlist's own analyses with ngspice and return its vectors and measures.
+
+    ``netlist``: a :class:`~circuitlab.netlist.Circuit`, netlist text, a path to a netlist file or a
+    PySpice ``Circuit``. ``timeout`` in seconds (the ngspice process is killed when it expires).
+    ``extra_cards`` (e.g. ``[".tran 1n 1u"]``) are added before ``.end``. The run directory is removed
+    after a successful run unless ``keep_run_dir``; after a failure it is kept and named in the error.
+
+    Raises NetlistError, ConvergenceError, SimulationTimeout, MeasureError or SimulationError (all with
+    ``run_dir``, ``netlist_path``, ``stdout`` and ``stderr``), or SimulatorNotFoundError.
+    """
+    if backend not in BACKENDS:
+        raise CircuitlabError(f"unknown backend {backend!r}; use one of {', '.join(BACKENDS)}")
+    if not timeout or timeout <= 0:
+        raise CircuitlabError(f"timeout={timeout!r} must be a positive number of seconds")
+    text, _source = netlist_text(netlist, extra_cards)
+    run_dir = Path(tempfile.mkdtemp(prefix="circuitlab-run-", dir=run_root))
+    netlist_path = run_dir / "netlist.cir"
+    netlist_path.write_text(text)
+    context = dict(run_dir=run_dir, netlist_path=netlist_path)
+    if backend == "subprocess":
+        out: RunOutput = run_subprocess(text, run_dir, timeout, threads)
+    else:
+        from .backend_pyspice import run_pyspice
+        out = run_pyspice(text, run_dir, timeout, threads)
+    (run_dir / "stdout.txt").write_text(out.stdout)
+    (run_dir / "stderr.txt").write_text(out.stderr)
+    if out.timed_out:
+        raise SimulationTimeout(f"ngspice did not finish within {timeout:g} s and was killed; raise timeout= "
+                                f"or check for an endless loop or a too small time step",
+                                stdout=out.stdout, stderr=out.stderr, **context)
+    error = classify_failure(out.returncode, out.stdout, out.stderr, text,
+                             had_data=bool(out.plots) or not out.wrapped, **context)
+    if error is not None:
+        raise error
+    measures, failed = parse_measures(out.stdout, measure_names(text))
+    result = SimResult(_ordered(out.plots, text), measures, backend, out.stdout, out.stderr,
+                       run_dir if keep_run_dir else None)
+    if failed:
+        raise MeasureError(f".meas failed for {', '.join(failed)} (the vector never reached the condition or "
+                           f"the point lies outside the analysis); fix the statement or extend the analysis; "
+                           f"the other results are in .result", failed=tuple(failed), result=result,
+                           stdout=out.stdout, stderr=out.stderr, **context)
+    if not keep_run_dir:
+        shutil.rmtree(run_dir, ignore_errors=True)
+    return result

@@ -1,0 +1,75 @@
+"""Subprocess backend: ``ngspice -b`` in a run directory, killed (with its process group) on timeout.
+
+A control block appended to the netlist runs every analysis and writes all plots to one binary raw
+file; ``.meas`` results are read from stdout.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import List
+
+from .netlist_input import has_control_block
+from .ngspice import ngspice_executable
+from .rawfile import read_raw
+from .result import Plot, make_plot
+
+RAW_NAME = "circuitlab.raw"
+
+
+def control_block(raw_name: str = RAW_NAME, threads: int = 1) -> List[str]:
+    """The ``.control`` section that runs the analyses and writes every plot to ``raw_name``."""
+    return [".control", "set filetype=binary", "set appendwrite", f"set num_threads={int(threads)}", "run",
+            "foreach circuitlab_plot $plots", "  setplot $circuitlab_plot", f"  write {raw_name}", "end",
+            "quit", ".endc"]
+
+
+@dataclass
+class RunOutput:
+    """Raw outcome of one run, before it is judged."""
+    returncode: int
+    stdout: str
+    stderr: str
+    plots: List[Plot]
+    timed_out: bool = False
+    wrapped: bool = True
+
+
+def plots_from_raw(path: Path) -> List[Plot]:
+    if not path.is_file():
+        return []
+    return [make_plot(p.plotname, p.names, p.types, p.data) for p in read_raw(path)
+            if p.plotname.lower() != "constants"]
+
+
+def run_subprocess(text: str, run_dir: Path, timeout: float, threads: int = 1) -> RunOutput:
+    """Run ``text`` (ending in ``.end``) with ngspice in batch mode inside ``run_dir``."""
+    exe = ngspice_executable()
+    wrapped = not has_control_block(text)
+    if wrapped:
+        body = text.rstrip().rsplit("\n", 1)[0]  # drop .end
+        text = "\n".join([body, *control_block(RAW_NAME, threads), ".end"]) + "\n"
+    path = run_dir / "run.cir"
+    path.write_text(text)
+    proc = subprocess.Popen([exe, "-b", path.name], cwd=run_dir, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill_group(proc)
+        out, err = proc.communicate()
+        return RunOutput(-9, out.decode(errors="replace"), err.decode(errors="replace"), [], timed_out=True,
+                         wrapped=wrapped)
+    return RunOutput(proc.returncode, out.decode(errors="replace"), err.decode(errors="replace"),
+                     plots_from_raw(run_dir / RAW_NAME), wrapped=wrapped)
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        proc.kill()
+    proc.wait()
