@@ -45,13 +45,14 @@ def included_definitions(includes: Iterable[str]) -> Tuple[set, set]:
 
 
 def _check_unique(scope: str, names: Iterable[str], what: str) -> None:
-    seen = set()
+    seen = {}
     for name in names:
         key = name.lower()
         if key in seen:
+            same = f"{seen[key]!r}" if seen[key] == name else f"{seen[key]!r} and {name!r}"
             raise DuplicateNameError(
-                f"{scope}: two {what} are named {name!r} (SPICE names are case-insensitive); rename one")
-        seen.add(key)
+                f"{scope}: two {what} are named {same} (SPICE names are case-insensitive); rename one")
+        seen[key] = name
 
 
 def _check_scope(scope, elements, models, subckts, ports, allow_dangling, port_counts):

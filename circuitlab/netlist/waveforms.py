@@ -89,8 +89,10 @@ class Sin:
 class TrNoise:
     """Transient noise ``TRNOISE(na nt nalpha namp)``: white Gaussian of rms ``na`` held for ``nt`` s.
 
-    A new draw every ``nt`` seconds whatever the solver's step (keep the maximum step <= nt); reseeded
-    by ngspice's ``setseed``.
+    A new draw every ``nt`` seconds whatever the solver's step (keep the maximum step <= nt).
+    Measured on ngspice 39: TRNOISE is NOT reproducible (neither ``setseed``, ``.options seed`` nor
+    ``rndseed`` fixes its sequence); use :class:`TrRandom` (kind 2) or Python-drawn PWL values where a
+    seed must reproduce the run.
     """
     rms: Value
     interval: Value
@@ -110,7 +112,11 @@ class TrNoise:
 
 @dataclass(frozen=True)
 class TrRandom:
-    """Random sequence ``TRRANDOM(kind ts td p1 p2)``: kind 1 uniform, 2 Gaussian, 3 exponential, 4 Poisson."""
+    """Random sequence ``TRRANDOM(kind ts td p1 p2)``: kind 1 uniform, 2 Gaussian, 3 exponential, 4 Poisson.
+
+    For kind 2, ``p1`` is the standard deviation and ``p2`` the mean; a new value every ``interval``
+    seconds. Reproducible with ``simulate(..., seed=N)`` (``.options seed=N``; checked on ngspice 39).
+    """
     kind: int
     interval: Value
     delay: Value = 0.0

@@ -22,20 +22,26 @@ def _ordered(plots: List[Plot], text: str) -> tuple:
     order = {kind.lower(): i for i, kind in reversed(list(enumerate(_ANALYSIS_CARD.findall(text))))}
     out = []
     for p in sorted(plots, key=lambda p: order.get(p.kind, len(order))):
-        keys = [p.scale] + sorted(k for k in p.vectors if k != p.scale)
+        if p.kind == "op":  # an operating point has no independent variable
+            keys = sorted(p.vectors)
+            p = Plot(p.kind, p.plotname, keys[0] if keys else "", p.vectors, p.units)
+        else:
+            keys = [p.scale] + sorted(k for k in p.vectors if k != p.scale)
         out.append(Plot(p.kind, p.plotname, p.scale, {k: p.vectors[k] for k in keys},
                         {k: p.units[k] for k in keys}))
     return tuple(out)
 
 
 def simulate(netlist, *, timeout: float = 60.0, backend: str = "subprocess", extra_cards: Iterable[str] = (),
-             keep_run_dir: bool = False, run_root: Optional[Path] = None, threads: int = 1) -> SimResult:
+             keep_run_dir: bool = False, run_root: Optional[Path] = None, threads: int = 1,
+             seed: Optional[int] = None) -> SimResult:
     """Run a netlist's own analyses with ngspice and return its vectors and measures.
 
     ``netlist``: a :class:`~circuitlab.netlist.Circuit`, netlist text, a path to a netlist file or a
     PySpice ``Circuit``. ``timeout`` in seconds (the ngspice process is killed when it expires).
     ``extra_cards`` (e.g. ``[".tran 1n 1u"]``) are added before ``.end``. The run directory is removed
     after a successful run unless ``keep_run_dir``; after a failure it is kept and named in the error.
+    ``seed`` fixes ngspice's own random sources (``.options seed=N``: TRRANDOM, agauss; not TRNOISE).
 
     Raises NetlistError, ConvergenceError, SimulationTimeout, MeasureError or SimulationError (all with
     ``run_dir``, ``netlist_path``, ``stdout`` and ``stderr``), or SimulatorNotFoundError.
@@ -44,6 +50,10 @@ def simulate(netlist, *, timeout: float = 60.0, backend: str = "subprocess", ext
         raise CircuitlabError(f"unknown backend {backend!r}; use one of {', '.join(BACKENDS)}")
     if not timeout or timeout <= 0:
         raise CircuitlabError(f"timeout={timeout!r} must be a positive number of seconds")
+    if seed is not None:
+        if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+            raise CircuitlabError(f"seed={seed!r} must be a non-negative integer")
+        extra_cards = [*extra_cards, f".options seed={seed}"]
     text, _source = netlist_text(netlist, extra_cards)
     run_dir = Path(tempfile.mkdtemp(prefix="circuitlab-run-", dir=run_root))
     netlist_path = run_dir / "netlist.cir"

@@ -182,12 +182,14 @@ def run_pyspice(text: str, run_dir: Path, timeout: float, threads: int = 1) -> R
             worker.kill()
             _worker = None
             return RunOutput(1, "", str(payload), [])
-        ok, out, err, raw_plots = payload
-        if not ok:
+        clean, out, err, raw_plots = payload
+        if not clean:  # ngspice reported an error: do not trust this library instance again
             worker.kill()
             _worker = None
     plots = [make_plot(*p) for p in raw_plots]
-    return RunOutput(0 if ok else 1, out, err, plots, wrapped=not has_control_block(text))
+    # failures are judged from the text (as for the subprocess backend), not from PySpice's exceptions,
+    # which fire on any line containing "error" (a failed .meas included)
+    return RunOutput(0, out, err, plots, wrapped=not has_control_block(text))
 
 
 if __name__ == "__main__":

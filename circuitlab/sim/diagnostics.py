@@ -25,7 +25,7 @@ _PARSE = (
     "not enough nodes", "unable to find definition of model", "unknown model type", "fatal error",
     "can't find model", "undefined", "bad syntax", "unknown subcircuit", "unrecognized",
 )
-_HARMLESS_PREFIXES = ("note:", "using sparse", "warning:", "trying gmin", "reference value", "binary raw file",
+_HARMLESS_PREFIXES = ("note:", "circuit:", "using sparse", "warning:", "trying gmin", "reference value", "binary raw file",
                       "ascii raw file", "no compatibility mode")
 
 

@@ -25,9 +25,11 @@ def plot_kind(plotname: str) -> str:
 def canonical_name(name: str, spice_type: str = "") -> str:
     """One spelling for vector names from raw files and the shared library: ``v(node)``, ``i(vsrc)``."""
     name = name.strip().lower()
+    if name.startswith("v(") and name.endswith("-sweep)"):  # raw files write the DC scale as v(v-sweep)
+        return name[2:-1]
     if name.endswith("#branch"):
         return f"i({name[:-7]})"
-    if spice_type == "voltage" and "(" not in name and not name.startswith("@"):
+    if spice_type == "voltage" and "(" not in name and not name.startswith("@") and not name.endswith("-sweep"):
         return f"v({name})"
     return name
 

@@ -1,0 +1,95 @@
+"""``circuitlab demo``: the main job on the built-in default configuration.
+
+Generates the example netlists, simulates each with ngspice, checks them against their closed-form
+answers, writes vectors (HDF5) and a plot, and prints a table and where everything went.
+"""
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+DEFAULT_OUT = Path("results/demo")
+THERMAL_VOLTAGE_27C = 1.380649e-23 * 300.15 / 1.602176634e-19  # volt, CODATA 2018 constants
+
+
+def register(sub) -> None:
+    p = sub.add_parser("demo", help="run the main job on the default configuration")
+    p.add_argument("-o", "--out-dir", type=Path, default=DEFAULT_OUT, help="results folder (default results/demo)")
+    p.add_argument("--backend", choices=("subprocess", "pyspice"), default="subprocess")
+    p.set_defaults(func=run)
+
+
+def closed_form() -> dict:
+    """Reference values of the example circuits (see circuitlab.circuits.basic)."""
+    from ..circuits.basic import C_RC, R_RC
+    tau = R_RC * C_RC
+    return {
+        ("rc_step", "v_at_tau"): 1 - math.exp(-1.0),
+        ("rc_step", "t_rise"): tau * math.log(9.0),
+        ("rc_lowpass", "f_3db"): 1 / (2 * math.pi * tau),
+        ("divider", "v(mid)"): 1.8 * 1e3 / 4e3,
+        # diode: v_in = 0.6 V + R * Is * (exp(0.6 / V_T) - 1), V_T = k T / q at 27 degC
+        ("diode_sweep", "vin_at_0v6"): 0.6 + 1e3 * 1e-14 * math.expm1(0.6 / THERMAL_VOLTAGE_27C),
+        # NMOS in saturation: (vdd/2)/R = KP/2 W/L (v_in - VTO)^2
+        ("nmos_inverter", "v_switch"): 0.5 + math.sqrt(2 * (0.9 / 10e3) / (2e-4 * 1e-6 / 0.18e-6)),
+    }
+
+
+def run(args) -> int:
+    from ..circuits import EXAMPLES
+    from ..sim import probe, simulate
+    from .cmd_netlist import generate_netlists
+
+    out = args.out_dir
+    paths = generate_netlists(sorted(EXAMPLES), out / "netlists")
+    refs = closed_form()
+    info = probe()
+    print(f"circuitlab demo: ngspice {info.version} ({info.executable}), backend {args.backend}")
+    print(f"{'circuit':<15} {'quantity':<12} {'ngspice':>14} {'closed form':>14} {'rel. error':>11} {'time':>8}")
+    results = {}
+    for path in paths:
+        name = path.stem
+        t0 = time.perf_counter()
+        result = simulate(path, backend=args.backend)
+        elapsed = time.perf_counter() - t0
+        result.to_hdf5(out / f"{name}.h5")
+        results[name] = result
+        quantities = dict(result.measures)
+        if name == "divider":
+            quantities["v(mid)"] = float(result["v(mid)"][0])
+        for q, value in quantities.items():
+            ref = refs.get((name, q))
+            err = f"{abs(value - ref) / abs(ref):.1e}" if ref else "-"
+            ref_text = f"{ref:.7g}" if ref else "-"
+            print(f"{name:<15} {q:<12} {value:>14.7g} {ref_text:>14} {err:>11} {elapsed * 1e3:>6.1f}ms")
+    plot = _plot_rc(results["rc_step"], results["rc_lowpass"], out / "rc_step_and_lowpass.png")
+    print(f"netlists:  {out / 'netlists'}")
+    print(f"vectors:   {out}/*.h5")
+    print(f"plot:      {plot}")
+    return 0
+
+
+def _plot_rc(step, lowpass, path: Path) -> Path:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from ..circuits.basic import C_RC, R_RC
+    tau = R_RC * C_RC
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4))
+    t = step.time
+    a.plot(t * 1e6, step["v(out)"], label="ngspice")
+    a.plot(t * 1e6, 1 - np.exp(-t / tau), "--", label="1 - exp(-t/RC)")
+    a.set(xlabel="time (us)", ylabel="v(out) (V)", title="RC step response")
+    a.legend()
+    f = lowpass.sweep.real
+    b.semilogx(f, 20 * np.log10(np.abs(lowpass["v(out)"])), label="ngspice")
+    b.semilogx(f, -10 * np.log10(1 + (2 * np.pi * f * tau) ** 2), "--", label="closed form")
+    b.set(xlabel="frequency (Hz)", ylabel="|H| (dB)", title="RC low-pass")
+    b.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
