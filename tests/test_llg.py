@@ -1,0 +1,223 @@
+"""Tests of the stochastic LLG macrospin engine (circuitlab.physics; issue 4, devices.md section 1).
+
+Every statistical check compares against an independent reference (analytic energy, the Boltzmann
+distribution by quadrature, binomial confidence bounds) with the tolerance and its reason stated.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from circuitlab.errors import ConfigError
+from circuitlab.physics import (KB, MacrospinParams, PulseProtocol, boltzmann_weight, energy, make_integrator,
+                                switching_probability, wilson_interval)
+
+torch = pytest.importorskip("torch")
+
+P0 = MacrospinParams()
+
+
+def _tilted_start(it, theta=1.1, phi=0.3):
+    it.set_state(np.sin(theta) * np.cos(phi), np.sin(theta) * np.sin(phi), np.cos(theta))
+
+
+# --- parameters ------------------------------------------------------------------------------------
+def test_default_parameters_match_devices_md():
+    # devices.md section 1 quotes Nz = 0.9758, Nx = Ny = 0.0121 for t_FL = 1.1 nm, d = 100 nm
+    nx, ny, nz = P0.demag
+    assert nz == pytest.approx(0.9758, abs=5e-5)
+    assert nx == ny == pytest.approx(0.0121, abs=5e-5)
+    # calibration rule of devices.md: Hk_eff(Vc) = 2 Hx / (1 + Hx / Hk_eff(0)) at about 2.30 V
+    target = 2 * P0.hx / (1 + P0.hx / P0.hk_eff(0.0))
+    v_c = (P0.hk_eff(0.0) - target) / (P0.hk_eff(0.0) - P0.hk_eff(1.0))   # Hk_eff is linear in V
+    assert v_c == pytest.approx(2.30, abs=0.01)
+
+
+def test_bad_parameters_raise_config_error():
+    with pytest.raises(ConfigError, match="ms = -1"):
+        MacrospinParams(ms=-1.0)
+    with pytest.raises(ConfigError, match="unknown MacrospinParams field"):
+        P0.replace(kappa=1.0)
+    with pytest.raises(ConfigError, match="explicit generator or an integer seed"):
+        make_integrator(P0, 4)
+    with pytest.raises(ConfigError, match="unknown LLG backend 'jax'"):
+        make_integrator(P0, 4, seed=0, backend="jax")
+    with pytest.raises(ConfigError, match="at least one step"):
+        switching_probability(P0, [2.4], [1e-13], trials=2, seed=0)
+
+
+# --- deterministic dynamics ----------------------------------------------------------------------
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+@pytest.mark.parametrize("voltage", [0.0, 2.7])
+def test_energy_conserved_without_damping_and_noise(backend, voltage):
+    # alpha = 0, T = 0: the LL equation is a pure precession and E is a constant of motion. Over 3 ns
+    # the Heun drift measured ~1e-5 (0 V) and ~2e-7 (2.7 V) of mu0 Ms Vol Hk_eff(0) at dt = 1 ps, so
+    # 5e-5 is the bound; an explicit Euler step drifts by >1e-1 here. The drift must also shrink at
+    # least like dt^2 (second-order scheme): halving dt divides it by > 3.5 (measured ~8).
+    p = P0.replace(alpha=0.0, temperature=0.0)
+    scale = p.energy_scale() * p.hk_eff(0.0)
+    drift = []
+    for dt in (2e-12, 1e-12):
+        it = make_integrator(p, 3, dt, backend=backend, seed=0)
+        it.set_state([0.8, 0.1, -0.3], [0.1, 0.5, 0.2], [0.59, 0.86, 0.93])
+        it.set_voltage(voltage)
+        start = np.stack(it.state())
+        e0 = energy(p, *start, voltage)
+        it.run(int(round(3e-9 / dt)))
+        end = np.stack(it.state())
+        drift.append(np.abs(energy(p, *end, voltage) - e0) / scale)
+        assert np.max(np.abs(end - start)) > 0.1        # it did precess
+    assert np.all(drift[1] < 5e-5), drift
+    assert np.all(drift[0] > 3.5 * drift[1]), drift
+
+
+def test_damped_relaxation_reaches_the_energy_minimum():
+    # T = 0, alpha = 0.05: after 20 ns (~20 relaxation times) m sits at the Stoner-Wohlfarth minimum
+    # sin(theta) = Hx / Hk_eff(0); 1e-6 is far below the 1e-2 tilt change a wrong field would cause.
+    p = P0.replace(temperature=0.0)
+    it = make_integrator(p, 2, 1e-12, seed=0)
+    it.set_state([0.0, 0.0], [0.3, -0.3], [1.0, -1.0])
+    it.set_voltage(0.0)
+    it.run(20000)
+    mx, my, mz = it.state()
+    np.testing.assert_allclose(mx, p.equilibrium_tilt(0.0), atol=1e-6)
+    np.testing.assert_allclose(my, 0.0, atol=1e-6)
+    np.testing.assert_allclose(np.sign(mz), [1.0, -1.0])
+
+
+# --- thermal statistics ----------------------------------------------------------------------------
+def _boltzmann_moments(p, voltage, hemisphere=False):
+    """<mx>, <mx^2>, <mz^2> of exp(-E/kT) on the unit sphere by quadrature (independent reference)."""
+    th = np.linspace(0, np.pi / 2 if hemisphere else np.pi, 1201)
+    ph = np.linspace(0, 2 * np.pi, 1201)
+    T, F = np.meshgrid(th, ph, indexing="ij")
+    mx, my, mz = np.sin(T) * np.cos(F), np.sin(T) * np.sin(F), np.cos(T)
+    w = boltzmann_weight(p, mx, my, mz, voltage) * np.sin(T)
+
+    def integ(f):
+        return np.trapezoid(np.trapezoid(f * w, ph, axis=1), th)
+    z = integ(np.ones_like(T))
+    return integ(mx) / z, integ(mx ** 2) / z, integ(mz ** 2) / z
+
+
+@pytest.mark.parametrize("voltage,hemisphere", [(2.7, False), (0.0, True)])
+def test_thermal_equilibrium_matches_boltzmann(voltage, hemisphere):
+    # The fluctuation-dissipation amplitude is right iff the long-time distribution of m is
+    # exp(-E/kT). At 2.7 V the barrier is ~1.7 kT (the two wells mix), at 0 V it is ~80 kT (a
+    # thermal-stability check inside one well, reference restricted to mz > 0). alpha = 0.5 only
+    # speeds up equilibration (the stationary law does not depend on alpha). Tolerance: 5 standard
+    # errors of the mean over independent trials (each trial's time average is one sample) plus
+    # 2e-3 for the O(dt) Heun bias of the stationary law at dt = 1 ps.
+    p = P0.replace(alpha=0.5)
+    n = 2000
+    it = make_integrator(p, n, 1e-12, backend="torch", seed=11)
+    s = p.equilibrium_tilt(voltage)
+    it.set_state(s, 0.0, np.sqrt(1 - s * s))
+    it.set_voltage(voltage)
+    it.run(1500)
+    acc = np.zeros((3, n))
+    n_samples = 40
+    for _ in range(n_samples):
+        it.run(25)
+        mx, _, mz = it.state()
+        acc += (mx, mx ** 2, mz ** 2)
+    per_trial = acc / n_samples
+    got = per_trial.mean(axis=1)
+    sem = per_trial.std(axis=1, ddof=1) / np.sqrt(n)
+    want = np.array(_boltzmann_moments(p, voltage, hemisphere))
+    assert np.all(np.abs(got - want) < 5 * sem + 2e-3), (got, want, sem)
+
+
+# --- reproducibility ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_same_seed_same_result(backend):
+    # an explicit seed fixes every draw: two runs must agree bit for bit
+    def run():
+        it = make_integrator(P0, 64, 1e-12, backend=backend, seed=123)
+        _tilted_start(it)
+        it.set_voltage(2.4)
+        it.run(200)
+        return np.stack(it.state())
+    np.testing.assert_array_equal(run(), run())
+
+
+def test_same_generator_object_continues_the_stream():
+    # passing an explicit numpy Generator: runs consume it, reseeding reproduces them
+    res = []
+    for _ in range(2):
+        rng = np.random.default_rng(5)
+        it = make_integrator(P0, 8, 1e-12, generator=rng)
+        _tilted_start(it)
+        it.run(50)
+        res.append(np.stack(it.state()))
+    np.testing.assert_array_equal(res[0], res[1])
+
+
+def test_float32_tracks_float64_deterministically():
+    # float32 accuracy check (documented in llg.make_integrator): with T = 0 the float32 trajectory
+    # follows the float64 one; after 2 ns of precession at 2.7 V the difference stays < 1e-3
+    # (round-off ~1e-7 per step accumulated over 2000 steps of a neutrally stable orbit).
+    p = P0.replace(temperature=0.0)
+    out = []
+    for dtype in ("float64", "float32"):
+        it = make_integrator(p, 4, 1e-12, backend="torch", seed=0, dtype=dtype)
+        _tilted_start(it, theta=0.5)
+        it.set_voltage(2.7)
+        it.run(2000)
+        out.append(np.stack(it.state()))
+    np.testing.assert_allclose(out[1], out[0], atol=1e-3)
+
+
+# --- seed Fig. 2c ------------------------------------------------------------------------------------
+FIG2C_WIDTHS = np.array([0.4, 0.6, 1.0, 2.0, 3.0, 4.0]) * 1e-9
+
+
+@pytest.fixture(scope="module")
+def fig2c():
+    # 400 trials per initial state and point (800 per P_sw): binomial sd <= 0.018 per point
+    return switching_probability(P0, (2.1, 2.4, 2.7), FIG2C_WIDTHS, trials=400, seed=2024)
+
+
+def test_fig2c_below_vc_rarely_switches(fig2c):
+    # seed Fig. 2c, 2.1 V: P_sw < 0.1 at every width up to 4 ns; the 99.9 % upper Wilson bound must
+    # stay below 0.1 so that the statement holds beyond sampling error
+    _, hi = wilson_interval(fig2c.switched_from_p[0] + fig2c.switched_from_ap[0], 2 * fig2c.trials, 0.999)
+    assert np.all(hi < 0.1), fig2c.p_switch[0]
+
+
+def test_fig2c_at_vc_saturates_at_one_half(fig2c):
+    # seed Fig. 2c, 2.4 V: P_sw -> 0.5 +- 0.05 for widths >= 2 ns. Pooled over 2-4 ns (2400 trials,
+    # sd 0.010) the estimate must lie in 0.5 +- 0.05; each width's 99 % interval must meet the band.
+    sel = FIG2C_WIDTHS >= 2e-9
+    k = fig2c.switched_from_p[1, sel] + fig2c.switched_from_ap[1, sel]
+    pooled = k.sum() / (2 * fig2c.trials * sel.sum())
+    assert abs(pooled - 0.5) < 0.05
+    lo, hi = wilson_interval(k, 2 * fig2c.trials, 0.99)
+    assert np.all((hi > 0.45) & (lo < 0.55)), fig2c.p_switch[1]
+
+
+def test_fig2c_above_vc_switches_then_damps(fig2c):
+    # seed Fig. 2c, 2.7 V: near-deterministic precessional switching below 1 ns (99 % lower bound
+    # > 0.9 at some width < 1 ns), then damped towards 0.5 by 4 ns (99 % interval within 0.5 +- 0.1)
+    k = fig2c.switched_from_p[2] + fig2c.switched_from_ap[2]
+    lo, hi = wilson_interval(k, 2 * fig2c.trials, 0.99)
+    short = FIG2C_WIDTHS < 1e-9
+    assert np.max(lo[short]) > 0.9, fig2c.p_switch[2]
+    assert lo[-1] > 0.4 and hi[-1] < 0.6, fig2c.p_switch[2]
+    # the approach is oscillatory: somewhere between 1 and 4 ns P_sw dips significantly below 0.5
+    assert np.min(hi[(FIG2C_WIDTHS >= 1e-9) & (FIG2C_WIDTHS < 4e-9)]) < 0.5
+
+
+def test_torch_and_numpy_agree_within_binomial_error():
+    # the same algorithm on two array libraries (different random streams): at 2.4 V / 0.6 ns,
+    # where P_sw is most sensitive, the two estimates differ by less than 4 sd of a difference of two
+    # binomial proportions (n = 800 each)
+    kw = dict(voltages=(2.4,), widths=(0.6e-9,), trials=400, protocol=PulseProtocol(relax=2e-9))
+    a = switching_probability(P0, seed=1, backend="numpy", **kw).p_switch[0, 0]
+    b = switching_probability(P0, seed=2, backend="torch", dtype="float32", **kw).p_switch[0, 0]
+    sd = np.sqrt(2 * 0.25 / 800)
+    assert abs(a - b) < 4 * sd, (a, b)
+
+
+def test_boltzmann_constant_is_si():
+    assert KB == pytest.approx(1.380649e-23, rel=1e-12)
