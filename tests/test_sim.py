@@ -204,6 +204,14 @@ def test_failed_measure_keeps_the_other_results(backend):
     assert len(err.result["v(out)"]) > 100
 
 
+def test_harmless_notes_and_recovered_warnings_are_not_errors():
+    # every ngspice run prints "Note: No compatibility mode selected!"; a 1 GOhm-isolated node makes
+    # ngspice warn while still solving the operating point
+    r = simulate("notes\nV1 a 0 DC 1\nR1 a b 1e9\nR2 b 0 1e9\n.op\n.end\n")
+    assert "Note:" in r.stdout + r.stderr
+    assert r["v(b)"][0] == pytest.approx(0.5, rel=1e-9)
+
+
 def test_no_analysis_is_an_error():
     with pytest.raises(CircuitlabError, match="no analysis"):
         simulate("x\nV1 a 0 1\nR1 a 0 1k\n.end\n")
