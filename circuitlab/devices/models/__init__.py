@@ -1,0 +1,1 @@
+"""Device model definitions (one module per family); each exposes ``build() -> DeviceModel``."""
