@@ -1,0 +1,116 @@
+"""``circuitlab mc``: Monte Carlo characterisation campaigns (run, resume, status, inspect, rerun)."""
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+
+
+def _executor_args(p) -> None:
+    p.add_argument("--workers", type=int, default=None, help="worker processes (default: CPU count)")
+    p.add_argument("--executor", choices=("local", "dask"), default="local",
+                   help="local process pool (default) or Dask distributed")
+    p.add_argument("--scheduler", default=None, help="Dask scheduler address (default: a LocalCluster on loopback)")
+    p.add_argument("--no-progress", action="store_true", help="log lines instead of a progress bar")
+
+
+def register(sub) -> None:
+    mc = sub.add_parser("mc", help="Monte Carlo characterisation campaigns")
+    msub = mc.add_subparsers(dest="mc_command", metavar="ACTION")
+    mc.set_defaults(func=lambda args: (mc.print_help(), 2)[1])
+
+    p = msub.add_parser("run", help="run a campaign spec into a new HDF5 results file")
+    p.add_argument("spec", type=Path, help="campaign spec (TOML)")
+    p.add_argument("--out", type=Path, required=True, help="results file to create (HDF5)")
+    p.add_argument("--samples", type=int, default=None, help="number of samples (the first N of the full campaign)")
+    p.add_argument("--mode", choices=("auto", "stacked", "batch", "single"), default=None,
+                   help="execution mode (default: the spec's, usually auto)")
+    _executor_args(p)
+    p.set_defaults(func=_run)
+
+    p = msub.add_parser("resume", help="finish an interrupted campaign")
+    p.add_argument("results", type=Path)
+    _executor_args(p)
+    p.set_defaults(func=_resume)
+
+    p = msub.add_parser("status", help="counts of a results file (also while it is written)")
+    p.add_argument("results", type=Path)
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=_status)
+
+    p = msub.add_parser("inspect", help="summary table and histograms (PNG next to the file) of recorded scalars")
+    p.add_argument("results", type=Path)
+    p.add_argument("--no-plots", action="store_true", help="print the table only")
+    p.set_defaults(func=_inspect)
+
+    p = msub.add_parser("rerun", help="write one sample's netlists and re-run it exactly")
+    p.add_argument("results", type=Path)
+    p.add_argument("--sample", type=int, required=True)
+    p.add_argument("--out-dir", type=Path, default=None, help="where to write (default: <results>.sample<K>/)")
+    p.set_defaults(func=_rerun)
+
+
+def _workers(args) -> int:
+    return args.workers if args.workers is not None else max(1, os.cpu_count() or 1)
+
+
+def _logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+
+
+def _print_summary(s) -> None:
+    print(f"{s['spec_name']}: {s['done']}/{s['samples']} samples done, {s['ok']} ok, {s['failed']} failed")
+
+
+def _run(args) -> int:
+    from ..montecarlo import load_spec
+    from ..montecarlo.engine import run_campaign
+    _logging()
+    spec = load_spec(args.spec)
+    s = run_campaign(spec, args.out, samples=args.samples, workers=_workers(args), executor=args.executor,
+                     scheduler=args.scheduler, mode=args.mode, progress=False if args.no_progress else None,
+                     spec_base=str(args.spec.resolve().parent))
+    _print_summary(s)
+    return 0
+
+
+def _resume(args) -> int:
+    from ..montecarlo.engine import resume_campaign
+    _logging()
+    s = resume_campaign(args.results, workers=_workers(args), executor=args.executor, scheduler=args.scheduler,
+                        progress=False if args.no_progress else None)
+    _print_summary(s)
+    return 0
+
+
+def _status(args) -> int:
+    from ..montecarlo.store import summary
+    s = summary(args.results)
+    if args.json:
+        print(json.dumps(s))
+    else:
+        _print_summary(s)
+    return 0
+
+
+def _inspect(args) -> int:
+    from ..montecarlo import report
+    for line in report.table(args.results):
+        print(line)
+    if not args.no_plots:
+        for path in report.histograms(args.results):
+            print(f"histogram: {path}")
+    return 0
+
+
+def _rerun(args) -> int:
+    from ..montecarlo import report
+    out_dir = args.out_dir or args.results.with_name(f"{args.results.stem}.sample{args.sample}")
+    r = report.rerun(args.results, args.sample, out_dir)
+    print(f"sample {r['sample']}: status {r['status']}{' (' + r['error'] + ')' if r['error'] else ''}")
+    for path in r["netlists"]:
+        print(f"netlist: {path}")
+    print(f"result: {out_dir / ('sample_%d.json' % args.sample)}")
+    print(f"matches the stored result bit for bit: {'yes' if r['matches_stored'] else 'no'}")
+    return 0

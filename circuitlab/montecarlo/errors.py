@@ -1,0 +1,22 @@
+"""Errors of Monte Carlo campaigns (all derive from :class:`circuitlab.errors.CircuitlabError`).
+
+Spec problems raise :class:`circuitlab.errors.ConfigError`; unreadable result files raise
+:class:`circuitlab.errors.SchemaError`. The two below cover what can go wrong while a campaign runs.
+"""
+from __future__ import annotations
+
+from ..errors import CircuitlabError, ConfigError, SchemaError
+
+__all__ = ["CampaignError", "StorageError", "WorkerLostError", "ConfigError", "SchemaError"]
+
+
+class CampaignError(CircuitlabError):
+    """A campaign cannot go on (its samples already written stay in the results file)."""
+
+
+class StorageError(CampaignError):
+    """Writing the results file failed (disk full, permissions); rows written before are kept."""
+
+
+class WorkerLostError(CampaignError):
+    """Worker processes kept dying (killed, out of memory); rows written before are kept."""

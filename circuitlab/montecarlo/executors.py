@@ -1,0 +1,140 @@
+"""Where tasks run: a local process pool (default) or a Dask distributed cluster.
+
+Both expose ``run_unordered(tasks, func)``: a generator of ``(task, result)`` as tasks finish, with a
+bounded number in flight (so memory stays flat however long the campaign). A task whose worker
+process dies is resubmitted; if workers keep dying, :class:`WorkerLostError` is raised.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from typing import Callable, Iterable, Iterator, Optional, Tuple
+
+from .errors import CampaignError, WorkerLostError
+
+MAX_POOL_RESTARTS = 3
+
+
+def _worker_init() -> None:
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+
+class LocalExecutor:
+    """A pool of ``workers`` processes started with forkserver (nothing of the coordinator is inherited)."""
+
+    name = "local"
+
+    def __init__(self, workers: int):
+        if workers < 1:
+            raise CampaignError(f"workers={workers} must be >= 1")
+        self.workers = workers
+        self._pool: Optional[ProcessPoolExecutor] = None
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        ctx = multiprocessing.get_context("forkserver")
+        return ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_worker_init)
+
+    def run_unordered(self, tasks: Iterable, func: Callable) -> Iterator[Tuple[object, object]]:
+        todo = deque(tasks)
+        restarts = 0
+        self._pool = self._new_pool()
+        inflight = {}
+        limit = 2 * self.workers
+        while todo or inflight:
+            while todo and len(inflight) < limit:
+                t = todo.popleft()
+                inflight[self._pool.submit(func, t)] = t
+            done, _ = wait(list(inflight), return_when=FIRST_COMPLETED)
+            broken = False
+            for fut in done:
+                task = inflight.pop(fut)
+                try:
+                    result = fut.result()
+                except BrokenProcessPool:
+                    broken = True
+                    todo.appendleft(task)
+                    continue
+                yield task, result
+            if broken:
+                restarts += 1
+                todo.extendleft(reversed(list(inflight.values())))
+                inflight.clear()
+                self._pool.shutdown(wait=True, cancel_futures=True)
+                if restarts > MAX_POOL_RESTARTS:
+                    raise WorkerLostError(f"worker processes died {restarts} times (killed or out of memory); "
+                                          f"the samples written so far are kept; run 'circuitlab mc resume'")
+                self._pool = self._new_pool()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
+class DaskExecutor:
+    """Tasks on a Dask cluster: ``scheduler`` address, or a LocalCluster on loopback when None."""
+
+    name = "dask"
+
+    def __init__(self, workers: int, scheduler: Optional[str] = None):
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError as exc:
+            raise CampaignError(f"the dask executor needs dask[distributed] ({exc}); pip install 'dask[distributed]'")
+        self.cluster = None
+        if scheduler is None:
+            self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                        dashboard_address=None, worker_dashboard_address=None)
+            self.client = Client(self.cluster)
+        else:
+            try:
+                self.client = Client(scheduler, timeout="30s")
+            except OSError as exc:
+                raise CampaignError(f"cannot reach the Dask scheduler at {scheduler!r} ({exc}); start one with "
+                                    f"'dask scheduler' or leave out --scheduler for a local cluster")
+        self.workers = max(1, len(self.client.scheduler_info().get("workers", {})) or workers)
+
+    def run_unordered(self, tasks: Iterable, func: Callable) -> Iterator[Tuple[object, object]]:
+        from distributed import as_completed
+        from distributed.scheduler import KilledWorker
+        todo = deque(tasks)
+        limit = 2 * self.workers
+        futures = {}
+        ac = as_completed()
+        while todo and len(futures) < limit:
+            t = todo.popleft()
+            fut = self.client.submit(func, t, pure=False, retries=2)
+            futures[fut.key] = t
+            ac.add(fut)
+        for fut in ac:
+            task = futures.pop(fut.key)
+            try:
+                result = fut.result()
+            except KilledWorker as exc:
+                raise WorkerLostError(f"Dask workers died running samples {task.start}..{task.stop - 1} ({exc}); the "
+                                      f"samples written so far are kept; run 'circuitlab mc resume'")
+            fut.release()
+            yield task, result
+            while todo and len(futures) < limit:
+                t = todo.popleft()
+                nf = self.client.submit(func, t, pure=False, retries=2)
+                futures[nf.key] = t
+                ac.add(nf)
+
+    def close(self) -> None:
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+
+def make_executor(kind: str, workers: int, scheduler: Optional[str] = None):
+    if kind == "local":
+        if scheduler:
+            raise CampaignError("--scheduler needs --executor dask")
+        return LocalExecutor(workers)
+    if kind == "dask":
+        return DaskExecutor(workers, scheduler)
+    raise CampaignError(f"unknown executor {kind!r}; use 'local' or 'dask'")

@@ -1,0 +1,163 @@
+"""Netlists of a campaign: one run's netlist (builder or template) and stacked netlists of many runs.
+
+A *run* is one sample at one sweep point. Its netlist is what a builder returns (a
+:class:`~circuitlab.netlist.Circuit`) or a template with ``{name}`` placeholders filled with literal
+numbers (other braces, e.g. ``{r*2}`` expressions, are left alone).
+
+A stacked netlist puts many runs side by side: every run becomes a port-less subcircuit instance
+``x<tag>`` so that its nodes (``x<tag>.out``), elements (``v.x<tag>.vin``) and local ``.param``s
+stay apart. Analyses, options and includes must be the same for every run; ``.meas`` statements and
+recorded vectors are renamed per run.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib
+import re
+from functools import lru_cache
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+
+from ..errors import CircuitError, ConfigError
+from ..netlist import Circuit
+from ..netlist.values import format_number, format_params, format_value
+from .spec import CampaignSpec
+
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_PROBE = re.compile(r"\b([vViI])\(([^()]*)\)")
+
+
+@lru_cache(maxsize=16)
+def load_builder(path: str):
+    """Import ``package.module:function``; raise ConfigError if it cannot be found."""
+    module, _, func = path.partition(":")
+    try:
+        obj = getattr(importlib.import_module(module), func)
+    except (ImportError, AttributeError) as exc:
+        raise ConfigError(f"builder {path!r} cannot be imported ({exc}); give 'package.module:function' of a "
+                          f"function returning a circuitlab Circuit")
+    if not callable(obj):
+        raise ConfigError(f"builder {path!r} is not callable")
+    return obj
+
+
+def build_circuit(spec: CampaignSpec, values: Mapping[str, object]) -> Circuit:
+    """Call the spec's builder with one run's values and check that it returns a Circuit."""
+    circuit = load_builder(spec.builder)(dict(values))
+    if not isinstance(circuit, Circuit):
+        raise ConfigError(f"builder {spec.builder!r} returned {type(circuit).__name__}, not a circuitlab Circuit")
+    return circuit
+
+
+def _literal(value) -> str:
+    return value.text() if hasattr(value, "text") else format_number(value)
+
+
+def fill_template(template: str, values: Mapping[str, object]) -> str:
+    """Replace ``{name}`` for every known name by its literal; other braces stay as they are."""
+    def sub(m):
+        name = m.group(1)
+        return _literal(values[name]) if name in values else m.group(0)
+    text = _PLACEHOLDER.sub(sub, template)
+    return text if text.endswith("\n") else text + "\n"
+
+
+def run_netlist(spec: CampaignSpec, values: Mapping[str, object]) -> str:
+    """The netlist text of one run (the exact text ``mc rerun`` writes and single mode runs)."""
+    if spec.builder is not None:
+        return build_circuit(spec, values).to_text()
+    return fill_template(spec.template, values)
+
+
+def netlist_hash(texts: Sequence[str]) -> str:
+    """sha256 of a sample's netlists (one per sweep point, in order)."""
+    h = hashlib.sha256()
+    for t in texts:
+        h.update(t.encode())
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+# --- stacking ----------------------------------------------------------------------------------
+def rename_probes(text: str, tag: str) -> str:
+    """``v(a,b)`` -> ``v(x<tag>.a,x<tag>.b)``, ``i(vin)`` -> ``i(v.x<tag>.vin)``; ground stays ``0``."""
+    def sub(m):
+        kind, args = m.group(1), [a.strip() for a in m.group(2).split(",")]
+        if kind in "vV":
+            new = [a if a == "0" else f"x{tag}.{a}" for a in args]
+        else:
+            new = [f"{a[0]}.x{tag}.{a}" for a in args]
+        return f"{kind}({','.join(new)})"
+    return _PROBE.sub(sub, text)
+
+
+def stackable(circuits: Sequence[Circuit]) -> Optional[str]:
+    """None if the runs can share one netlist, else the reason they cannot."""
+    first = circuits[0]
+    head = ([a.card() for a in first.analyses], first.options, first.includes)
+    if not first.analyses:
+        return "the circuit has no analysis"
+    for c in circuits[1:]:
+        if ([a.card() for a in c.analyses], c.options, c.includes) != head:
+            return "runs differ in analyses, options or includes"
+    return None
+
+
+def _shared_blocks(circuits: Sequence[Circuit]) -> Tuple[Dict[str, List[str]], set]:
+    """Subcircuit/model blocks identical in every run (written once at top level), and their names."""
+    def blocks(c: Circuit) -> Dict[str, List[str]]:
+        out = {f"subckt:{s.name.lower()}": s.lines() for s in c.subcircuits}
+        out.update({f"model:{m.name.lower()}": [m.card()] for m in c.models})
+        return out
+    shared = blocks(circuits[0])
+    for c in circuits[1:]:
+        other = blocks(c)
+        shared = {k: v for k, v in shared.items() if other.get(k) == v}
+    return shared, set(shared)
+
+
+def stack(circuits: Sequence[Circuit], tags: Sequence[str], save: Sequence[str]) -> str:
+    """One netlist running every circuit as instance ``x<tag>``; ``save`` lists run-local vector names."""
+    reason = stackable(circuits)
+    if reason is not None:
+        raise CircuitError(f"cannot stack these runs: {reason}")
+    first = circuits[0]
+    shared, shared_keys = _shared_blocks(circuits)
+    out = [f"circuitlab stacked netlist: {len(circuits)} runs"]
+    out += [f'.include "{p}"' for p in first.includes]
+    if first.options:
+        opts = [k if v is True else f"{k}={format_value(v)}"
+                for k, v in first.options.items() if v is not False]
+        out.append(".options " + " ".join(opts))
+    for lines in shared.values():
+        out += lines
+    ic, saves, measures = [], [], []
+    for c, tag in zip(circuits, tags):
+        params = f" params: {format_params(c.params)}" if c.params else ""
+        out.append(f".subckt c{tag}{params}")
+        out += [m.card() for m in c.models if f"model:{m.name.lower()}" not in shared_keys]
+        for s in c.subcircuits:
+            if f"subckt:{s.name.lower()}" not in shared_keys:
+                out += s.lines()
+        out += [e.card() for e in c.elements]
+        out += [f".ends c{tag}", f"x{tag} c{tag}"]
+        ic += [f"v(x{tag}.{n})={format_value(v)}"
+               for n, v in c.initial_conditions.items()]
+        saves += [rename_probes(v, tag) for v in save]
+        measures += [f".meas {m.analysis} {m.name}_{tag} {rename_probes(m.spec.strip(), tag)}" for m in c.measures]
+    if ic:
+        out.append(".ic " + " ".join(ic))
+    out += [a.card() for a in first.analyses]
+    for i in range(0, len(saves), 20):
+        out.append(".save " + " ".join(saves[i:i + 20]))
+    out += measures
+    out.append(".end")
+    return "\n".join(out) + "\n"
+
+
+def probes_in(specs: Sequence[str]) -> List[str]:
+    """Vector probes (``v(..)``, ``i(..)``) named in measure statements."""
+    found: Dict[str, None] = {}
+    for s in specs:
+        for m in _PROBE.finditer(s):
+            found[f"{m.group(1).lower()}({m.group(2).strip().lower()})"] = None
+    return list(found)

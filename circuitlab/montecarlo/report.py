@@ -1,0 +1,112 @@
+"""Looking at a campaign file: summary table, histograms of recorded scalars, re-running one sample."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Dict, List, Tuple
+
+import numpy as np
+
+from ..errors import CircuitlabError
+from . import store
+from .spec import parse_spec
+from .worker import STATUS_NAMES, Task, run_task, single_netlists
+
+
+def scalars(path) -> Tuple[Dict[str, np.ndarray], np.ndarray]:
+    """Every recorded scalar (measures and derived, per sweep point) as name -> array, and the status."""
+    out: Dict[str, np.ndarray] = {}
+    with store.open_read(path) as f:
+        n = int(f.attrs["samples"])
+        status = f["status"][()][:n]
+        npts = f["measures"].shape[1]
+        for group, key in (("measures", "measure_names"), ("derived", "derived_names")):
+            data = f[group][()][:n]
+            for j, name in enumerate(store.read_json_list(f, key)):
+                for p in range(npts):
+                    out[name if npts == 1 else f"{name}[{p}]"] = data[:, p, j]
+    return out, status
+
+
+def table(path) -> List[str]:
+    """Lines of the summary table: counts per status, then mean/std/min/max of each scalar over ok samples."""
+    summ = store.summary(path)
+    values, status = scalars(path)
+    lines = [f"campaign {summ['spec_name']!r} seed {summ['seed']}: {summ['done']}/{summ['samples']} done, "
+             f"{summ['ok']} ok, {summ['failed']} failed"]
+    counts = {STATUS_NAMES[s]: int((status == s).sum()) for s in STATUS_NAMES}
+    counts["pending"] = int((status < 0).sum())
+    lines.append("status: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
+    lines.append(f"{'scalar':<20} {'n':>7} {'mean':>13} {'std':>13} {'min':>13} {'max':>13}")
+    ok = status == 0
+    for name, arr in values.items():
+        x = arr[ok & np.isfinite(arr)]
+        if len(x):
+            lines.append(f"{name:<20} {len(x):>7} {x.mean():>13.6g} {x.std(ddof=1) if len(x) > 1 else 0:>13.6g} "
+                         f"{x.min():>13.6g} {x.max():>13.6g}")
+        else:
+            lines.append(f"{name:<20} {0:>7} {'-':>13} {'-':>13} {'-':>13} {'-':>13}")
+    return lines
+
+
+def histograms(path) -> List[Path]:
+    """One PNG per recorded scalar next to the file: ``<file stem>.<scalar>.png``."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    path = Path(path)
+    values, status = scalars(path)
+    written = []
+    for name, arr in values.items():
+        x = arr[(status == 0) & np.isfinite(arr)]
+        fig, ax = plt.subplots(figsize=(5, 3.5))
+        ax.hist(x, bins=min(50, max(5, int(np.sqrt(max(len(x), 1))))))
+        ax.set_xlabel(name)
+        ax.set_ylabel("samples")
+        ax.set_title(f"{path.stem}: {name} (n={len(x)})")
+        fig.tight_layout()
+        safe = "".join(c if c.isalnum() or c in "_-" else "_" for c in name)
+        out = path.with_name(f"{path.stem}.{safe}.png")
+        fig.savefig(out, dpi=90)
+        plt.close(fig)
+        written.append(out)
+    return written
+
+
+def rerun(path, k: int, out_dir) -> Dict[str, object]:
+    """Write sample ``k``'s netlists and re-run it as the campaign did; compare with the stored rows."""
+    path, out_dir = Path(path), Path(out_dir)
+    with store.open_read(path) as f:
+        attrs = {key: f.attrs[key] for key in f.attrs}
+        n = int(attrs["samples"])
+        if not 0 <= k < n:
+            raise CircuitlabError(f"--sample {k} is out of range; this campaign has samples 0..{n - 1}")
+        stored = {name: f[name][k] for name in ("params", "status", "measures", "derived", "vectors")}
+    base = store.maybe_str(attrs["spec_base"]) or None
+    spec = parse_spec(store.maybe_str(attrs["spec"]), base=Path(base) if base else None).with_samples(n)
+    mode = store.maybe_str(attrs["mode"])
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for p, text in enumerate(single_netlists(spec, k)):
+        target = out_dir / f"sample_{k}_point_{p}.cir"
+        target.write_text(text)
+        paths.append(str(target))
+    unit = spec.stack_size if mode == "stacked" else 1
+    g0 = (k // unit) * unit
+    result = run_task(Task(spec.text, base, g0, min(g0 + unit, n), min(g0 + unit, int(attrs["full_samples"])),
+                           mode))
+    i = k - g0
+    same = bool(np.array_equal(result.params[i], stored["params"], equal_nan=True)
+                and result.status[i] == stored["status"]
+                and all(np.array_equal(getattr(result, key)[i], stored[key], equal_nan=True)
+                        for key in ("measures", "derived", "vectors")))
+    names = {g: store.read_json_list_attrs(attrs, key) for g, key in (("measures", "measure_names"),
+                                                                       ("derived", "derived_names"))}
+    report = {"sample": k, "netlists": paths, "status": STATUS_NAMES.get(int(result.status[i]), "pending"),
+              "error": result.errors[i], "matches_stored": same,
+              "params": dict(zip(json.loads(attrs["columns"]), map(float, result.params[i]))),
+              "measures": {m: result.measures[i, :, j].tolist() for j, m in enumerate(names["measures"])},
+              "derived": {m: result.derived[i, :, j].tolist() for j, m in enumerate(names["derived"])}}
+    (out_dir / f"sample_{k}.json").write_text(json.dumps(report, indent=2))
+    np.savez(out_dir / f"sample_{k}_vectors.npz", vectors=result.vectors[i])
+    return report

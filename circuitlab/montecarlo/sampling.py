@@ -1,0 +1,130 @@
+"""Seeded per-sample draws: the parameter table of a campaign.
+
+Sample ``k`` draws only from ``numpy.random.SeedSequence(seed).spawn(k + 1)[k]`` (spawn key ``(k,)``),
+and variation or jitter ``j`` of that sample from its child ``j`` (spawn key ``(k, j)``). A sample's
+numbers therefore depend on the seed, the spec and ``k`` alone, never on batch size, worker count,
+executor, the number of samples or the order in which samples run. Sample 0 is the nominal run.
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Dict, List, Tuple
+
+import numpy as np
+
+from ..netlist import PWL, Pulse
+from .spec import CampaignSpec, Jitter, Variation
+
+JITTER_CLIP = 4.0  # edge offsets are truncated at +-4 sigma so that edges never cross
+
+
+@dataclass(frozen=True)
+class SampleDraw:
+    """One sample: its parameter-table row and, per sweep point, the values handed to the netlist."""
+    index: int
+    row: np.ndarray                 # float64, in the order of ``columns(spec)``
+    points: Tuple[Dict[str, object], ...]
+
+
+def rng_for(seed: int, sample: int, stream: int) -> np.random.Generator:
+    """The generator of stream ``stream`` (variation/jitter index) of sample ``sample``."""
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(sample, stream)))
+
+
+def columns(spec: CampaignSpec) -> Tuple[str, ...]:
+    """Names of the parameter-table columns: parameters, then jitter offsets (s)."""
+    cols = list(spec.parameters)
+    for j in spec.jitters:
+        cols += _jitter_columns(j)
+    return tuple(cols)
+
+
+def _jitter_columns(j: Jitter) -> List[str]:
+    if j.form == "pulse":
+        return [f"{j.param}.delay", f"{j.param}.width"]
+    return [f"{j.param}.{edge}{i}" for i in range(j.count) for edge in ("rise", "fall")]
+
+
+def sweep_points(spec: CampaignSpec) -> Tuple[Dict[str, float], ...]:
+    """The grid of all sweep axes (first axis slowest); one empty point without axes."""
+    names = [a for a, _ in spec.sweep]
+    return tuple(dict(zip(names, values)) for values in itertools.product(*[v for _, v in spec.sweep]))
+
+
+def truncated_normal(rng: np.random.Generator, size: int, clip: float) -> np.ndarray:
+    """Standard normal draws rejected outside [-clip, clip] (deterministic for a given generator)."""
+    out = rng.standard_normal(size)
+    bad = np.abs(out) > clip
+    while bad.any():
+        out[bad] = rng.standard_normal(int(bad.sum()))
+        bad = np.abs(out) > clip
+    return out
+
+
+def _length(value, nominal: Dict[str, float], i: int) -> float:
+    if isinstance(value, tuple):
+        value = value[i]
+    return float(nominal[value]) if isinstance(value, str) else float(value)
+
+
+def apply_variation(v: Variation, values: Dict[str, float], nominal: Dict[str, float],
+                    rng: np.random.Generator) -> None:
+    """Draw ``v`` and apply it in place to ``values`` (process: one draw, mismatch: one per parameter)."""
+    n = 1 if v.scope == "process" else len(v.params)
+    if v.distribution == "uniform":
+        z = rng.uniform(-1.0, 1.0, n)
+    elif v.distribution == "truncnormal":
+        z = truncated_normal(rng, n, v.clip)
+    else:
+        z = rng.standard_normal(n)
+    for i, name in enumerate(v.params):
+        zi = float(z[0] if v.scope == "process" else z[i])
+        x = values[name]
+        if v.pelgrom is not None:
+            area = _length(v.pelgrom.width, nominal, i) * _length(v.pelgrom.length, nominal, i)
+            values[name] = x + v.pelgrom.avt / np.sqrt(area) * zi
+        elif v.distribution == "uniform":
+            values[name] = x * (1.0 + v.half_width * zi) if v.type == "relative" else x + v.half_width * zi
+        elif v.distribution == "lognormal":
+            rel = v.sigma if v.type == "relative" else v.sigma / abs(x)
+            s2 = np.log1p(rel * rel)
+            values[name] = x * float(np.exp(-0.5 * s2 + np.sqrt(s2) * zi))
+        else:
+            values[name] = x * (1.0 + v.sigma * zi) if v.type == "relative" else x + v.sigma * zi
+
+
+def jitter_waveform(j: Jitter, offsets: np.ndarray):
+    """The jittered pulse train as a PWL (every edge moved) or a PULSE (delay and width moved)."""
+    if j.form == "pulse":
+        return Pulse(j.v1, j.v2, j.delay + float(offsets[0]), j.rise, j.fall, j.width + float(offsets[1]),
+                     j.period, j.count)
+    points = [(0.0, j.v1)]
+    for i in range(j.count):
+        t0 = j.delay + i * j.period
+        tr = t0 + float(offsets[2 * i])
+        tf = t0 + j.rise + j.width + float(offsets[2 * i + 1])
+        points += [(tr, j.v1), (tr + j.rise, j.v2), (tf, j.v2), (tf + j.fall, j.v1)]
+    return PWL(tuple(points))
+
+
+def draw_sample(spec: CampaignSpec, k: int) -> SampleDraw:
+    """Parameters, jitter and sweep points of sample ``k`` (k = 0: nominal, no draws)."""
+    nominal = dict(spec.parameters)
+    values = dict(nominal)
+    row = []
+    waves: Dict[str, object] = {}
+    for j, v in enumerate(spec.variations):
+        if k > 0:
+            apply_variation(v, values, nominal, rng_for(spec.seed, k, j))
+    row += [values[p] for p in spec.parameters]
+    for i, jit in enumerate(spec.jitters):
+        n = len(_jitter_columns(jit))
+        if k > 0:
+            offsets = jit.sigma * truncated_normal(rng_for(spec.seed, k, len(spec.variations) + i), n, JITTER_CLIP)
+        else:
+            offsets = np.zeros(n)
+        row += [float(o) for o in offsets]
+        waves[jit.param] = jitter_waveform(jit, offsets)
+    points = tuple({**values, **point, **waves} for point in sweep_points(spec))
+    return SampleDraw(k, np.asarray(row, dtype=np.float64), points)

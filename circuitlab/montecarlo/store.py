@@ -1,0 +1,249 @@
+"""The campaign results file: one HDF5 file, written only by the coordinator, readable while it grows.
+
+Layout (schema version 1)::
+
+    /  attrs: format, schema_version, spec (TOML text), spec_base, spec_name, seed, samples,
+              full_samples, mode, circuitlab_version, ngspice_version, created (UTC ISO 8601),
+              nominal_netlist_sha256, columns, vector_names, vector_units, measure_names, derived_names,
+              sweep_names
+    params          (n, ncols)              float64  parameter table (jitter offsets in s)
+    status          (n,)                    int8     -1 pending, 0 ok, 1 sim_error, 2 timeout, 3 nonconverged
+    error           (n,)                    S512     error text (truncated), '' when none
+    netlist_sha256  (n,)                    S64      sha256 of the sample's run netlists
+    vectors         (n, points, nvec, ngrid) float64 recorded vectors on the common grid
+    measures        (n, points, nmeas)      float64
+    derived         (n, points, nder)       float64
+    time            (ngrid,)                float64  the common grid (s)
+    sweep           (points, naxes)         float64  the sweep grid
+
+Rows are appended in whole tasks (datasets grow in chunks); ``status`` is written after the data of
+its rows, so a row whose status is not pending is complete. The file is in SWMR mode while a
+campaign writes it; after a crash (even SIGKILL) it still opens for reading, and
+:func:`rewrite_for_resume` copies its finished rows into a fresh file that replaces it atomically.
+"""
+from __future__ import annotations
+
+import json
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, Optional, Tuple
+
+import numpy as np
+
+from ..errors import SchemaError
+from .errors import StorageError
+
+FORMAT = "circuitlab.montecarlo.campaign"
+SCHEMA_VERSION = 1
+ERROR_BYTES = 512
+_CHUNK_ROWS = 256
+_ROW_DATASETS = ("params", "status", "error", "netlist_sha256", "vectors", "measures", "derived")
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Everything needed to create an empty results file."""
+    attrs: Dict[str, object]
+    ncols: int
+    npoints: int
+    nvec: int
+    ngrid: int
+    nmeas: int
+    nder: int
+    time: np.ndarray
+    sweep: np.ndarray
+
+
+def _h5():
+    import h5py
+    return h5py
+
+
+def create(path: Path, layout: Layout):
+    """Create a fresh results file (not overwriting anything) and return it open in SWMR-write mode."""
+    h5py = _h5()
+    path = Path(path)
+    try:
+        f = h5py.File(path, "w-", libver="latest")
+    except (FileExistsError, OSError) as exc:
+        raise StorageError(f"cannot create results file {str(path)!r} ({exc}); it must not exist yet (use "
+                           f"'circuitlab mc resume' to finish an existing campaign)")
+    try:
+        for k, v in layout.attrs.items():
+            f.attrs[k] = v
+        chunk = _CHUNK_ROWS
+
+        def rows(name, tail, dtype, fill):
+            f.create_dataset(name, shape=(0, *tail), maxshape=(None, *tail), dtype=dtype, fillvalue=fill,
+                             chunks=(max(1, min(chunk, (1 << 20) // max(1, 8 * int(np.prod(tail or (1,)))))), *tail))
+        rows("params", (layout.ncols,), "f8", np.nan)
+        rows("status", (), "i1", -1)
+        rows("error", (), f"S{ERROR_BYTES}", b"")
+        rows("netlist_sha256", (), "S64", b"")
+        rows("vectors", (layout.npoints, layout.nvec, layout.ngrid), "f8", np.nan)
+        rows("measures", (layout.npoints, layout.nmeas), "f8", np.nan)
+        rows("derived", (layout.npoints, layout.nder), "f8", np.nan)
+        f.create_dataset("time", data=layout.time)
+        f.create_dataset("sweep", data=layout.sweep)
+        f.flush()
+        f.swmr_mode = True
+    except Exception:
+        f.close()
+        raise
+    return f
+
+
+@contextmanager
+def open_read(path):
+    """Open a results file for reading (also while it is written, or after its writer was killed).
+
+    Raises SchemaError for a missing, foreign, corrupt or newer-schema file.
+    """
+    h5py = _h5()
+    path = Path(path)
+    if not path.is_file():
+        raise SchemaError(f"results file {str(path)!r} does not exist")
+    try:
+        f = h5py.File(path, "r", swmr=True, libver="latest")
+    except OSError as exc:
+        raise SchemaError(f"{str(path)!r} is not a readable HDF5 file (corrupt or not HDF5: {exc}); it was left "
+                          f"untouched")
+    try:
+        check(f, path)
+        yield f
+    finally:
+        f.close()
+
+
+def check(f, path) -> None:
+    """Raise SchemaError unless ``f`` is a campaign file of a schema this version reads."""
+    fmt = f.attrs.get("format")
+    if isinstance(fmt, bytes):
+        fmt = fmt.decode()
+    if fmt != FORMAT:
+        raise SchemaError(f"{str(path)!r} is not a circuitlab campaign file (format={fmt!r}, expected {FORMAT!r}); "
+                          f"it was left untouched")
+    version = f.attrs.get("schema_version")
+    if not isinstance(version, (int, np.integer)):
+        raise SchemaError(f"{str(path)!r} has no valid schema_version; the file is corrupt")
+    if int(version) > SCHEMA_VERSION:
+        raise SchemaError(f"{str(path)!r} has schema version {int(version)}, newer than {SCHEMA_VERSION} which this "
+                          f"circuitlab reads; upgrade circuitlab")
+    missing = [d for d in (*_ROW_DATASETS, "time", "sweep") if d not in f]
+    if missing:
+        raise SchemaError(f"{str(path)!r} lacks dataset(s) {', '.join(missing)}; the file is corrupt")
+    n = f["status"].shape[0]
+    if any(f[d].shape[0] != n for d in _ROW_DATASETS):
+        raise SchemaError(f"{str(path)!r}: its per-sample datasets differ in length; the file is corrupt")
+
+
+def layout_of(f) -> Layout:
+    """The layout (attributes and shapes) of an open results file."""
+    v = f["vectors"].shape
+    return Layout({k: f.attrs[k] for k in f.attrs}, f["params"].shape[1], v[1], v[2], v[3],
+                  f["measures"].shape[2], f["derived"].shape[2], f["time"][()], f["sweep"][()])
+
+
+def write_rows(f, result) -> None:
+    """Write one task's rows (data first, then status) and flush; StorageError on any I/O failure."""
+    start, stop = result.start, result.stop
+    try:
+        n = f["status"].shape[0]
+        if stop > n:
+            for name in _ROW_DATASETS:
+                f[name].resize(stop, axis=0)
+        f["params"][start:stop] = result.params
+        f["vectors"][start:stop] = result.vectors
+        f["measures"][start:stop] = result.measures
+        f["derived"][start:stop] = result.derived
+        f["error"][start:stop] = np.array([e.encode("utf-8", "replace")[:ERROR_BYTES] for e in result.errors],
+                                          dtype=f"S{ERROR_BYTES}")
+        f["netlist_sha256"][start:stop] = np.array([h.encode() for h in result.hashes], dtype="S64")
+        f.flush()
+        f["status"][start:stop] = result.status
+        f.flush()
+    except OSError as exc:
+        raise StorageError(f"writing samples {start}..{stop - 1} to {f.filename!r} failed ({exc}); the samples "
+                           f"written before are kept; free space and run 'circuitlab mc resume'")
+
+
+def done_mask(f, samples: int) -> np.ndarray:
+    """Boolean array over ``samples``: True where the row is finished."""
+    status = f["status"][()]
+    out = np.zeros(samples, dtype=bool)
+    m = min(samples, len(status))
+    out[:m] = status[:m] >= 0
+    return out
+
+
+def rewrite_for_resume(path: Path) -> Tuple[Layout, np.ndarray]:
+    """Copy the finished rows of ``path`` into a fresh file that atomically replaces it.
+
+    Returns the layout and the done mask. A file that fails the checks is never touched.
+    """
+    path = Path(path)
+    tmp = path.with_name(path.name + ".resume-tmp")
+    with open_read(path) as src:
+        layout = layout_of(src)
+        samples = int(layout.attrs["samples"])
+        done = done_mask(src, samples)
+        if tmp.exists():
+            tmp.unlink()
+        dst = create(tmp, layout)
+        try:
+            n = min(src["status"].shape[0], samples)
+            step = 4096
+            for a in range(0, n, step):
+                b = min(n, a + step)
+                keep = src["status"][a:b] >= 0
+                if not keep.any():
+                    continue
+                for name in _ROW_DATASETS:
+                    if dst[name].shape[0] < b:
+                        dst[name].resize(b, axis=0)
+                    block = src[name][a:b]
+                    if name == "status":
+                        block = np.where(keep, block, -1).astype(np.int8)
+                    dst[name][a:b] = block
+            dst.flush()
+        finally:
+            dst.close()
+    os.replace(tmp, path)
+    return layout, done
+
+
+def open_append(path: Path):
+    """Open a cleanly closed results file for appending, in SWMR-write mode."""
+    h5py = _h5()
+    f = h5py.File(path, "r+", libver="latest")
+    f.swmr_mode = True
+    return f
+
+
+def summary(path) -> Dict[str, object]:
+    """Counts of a results file: samples, done, ok, failed, spec_name, seed."""
+    with open_read(path) as f:
+        samples = int(f.attrs["samples"])
+        status = f["status"][()][:samples]
+        done = int((status >= 0).sum())
+        ok = int((status == 0).sum())
+        return {"samples": samples, "done": done, "ok": ok, "failed": done - ok,
+                "spec_name": str(f.attrs["spec_name"]), "seed": int(f.attrs["seed"])}
+
+
+def json_list(values) -> str:
+    return json.dumps(list(values))
+
+
+def read_json_list(f, key: str) -> list:
+    return json.loads(f.attrs[key]) if key in f.attrs else []
+
+
+def maybe_str(v: Optional[object]) -> str:
+    return v.decode() if isinstance(v, bytes) else str(v)
+
+
+def read_json_list_attrs(attrs, key: str) -> list:
+    return json.loads(attrs[key]) if key in attrs else []

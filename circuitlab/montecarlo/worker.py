@@ -1,0 +1,258 @@
+"""Running one task (a contiguous range of samples) in a worker process.
+
+The worker draws the samples' parameters itself (see :mod:`.sampling`), writes their netlists, runs
+ngspice (stacked, batch or single) and returns plain numpy arrays. A stacked or batch run that fails
+as a whole is retried sample by sample in single mode, so one bad sample costs one sample. The
+coordinator never runs ngspice.
+
+Which runs share a stacked netlist is fixed by the spec alone (groups of ``stack_size`` consecutive
+samples), so results never depend on batch size, worker count or executor.
+"""
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+
+from ..errors import CircuitlabError, ConvergenceError
+from ..sim.backend_subprocess import plots_from_raw, run_subprocess
+from ..sim.diagnostics import classify_failure, parse_measures
+from . import netlists
+from .expr import check_expression, evaluate
+from .sampling import SampleDraw, draw_sample, sweep_points
+from .spec import CampaignSpec, parse_spec
+
+OK, SIM_ERROR, TIMEOUT, NONCONVERGED = 0, 1, 2, 3
+PENDING = -1
+STATUS_NAMES = {OK: "ok", SIM_ERROR: "sim_error", TIMEOUT: "timeout", NONCONVERGED: "nonconverged"}
+
+
+@dataclass(frozen=True)
+class Task:
+    """Samples ``start..stop-1`` to keep; ``pad_stop`` completes the last stacked group (run, dropped)."""
+    spec_text: str
+    spec_base: Optional[str]
+    start: int
+    stop: int
+    pad_stop: int
+    mode: str
+
+
+@dataclass
+class TaskResult:
+    """Arrays for samples ``start..stop-1``; shapes (n, ...) with the sweep point as second axis."""
+    start: int
+    stop: int
+    params: np.ndarray
+    status: np.ndarray
+    errors: List[str]
+    hashes: List[str]
+    vectors: np.ndarray
+    measures: np.ndarray
+    derived: np.ndarray
+    units: Dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+@dataclass
+class _Run:
+    """The outcome of one run (one sample at one sweep point)."""
+    status: int = OK
+    error: str = ""
+    vectors: Optional[np.ndarray] = None
+    measures: Optional[np.ndarray] = None
+
+
+@lru_cache(maxsize=8)
+def cached_spec(text: str, base: Optional[str]) -> CampaignSpec:
+    return parse_spec(text, base=Path(base) if base else None)
+
+
+def _status_of(error: Exception, timed_out: bool) -> int:
+    if timed_out:
+        return TIMEOUT
+    return NONCONVERGED if isinstance(error, ConvergenceError) else SIM_ERROR
+
+
+def _grid(spec: CampaignSpec) -> Optional[np.ndarray]:
+    if spec.record.time is None:
+        return None
+    start, stop, n = spec.record.time
+    return np.linspace(start, stop, n)
+
+
+def _extract(spec: CampaignSpec, plots, stdout: str, meas: Sequence[str], vecs: Sequence[str],
+             units: Dict[str, str]) -> _Run:
+    """Resample the recorded vectors of one run and pick its measures (NaN where a measure failed)."""
+    grid = _grid(spec)
+    run = _Run()
+    out = np.full((len(vecs), 0 if grid is None else len(grid)), np.nan)
+    tran = next((p for p in plots if p.kind == "tran"), None)
+    for i, name in enumerate(vecs):
+        if tran is None or name not in tran:
+            run.status, run.error = SIM_ERROR, f"vector {name!r} is not in the transient results"
+            continue
+        out[i] = np.interp(grid, tran.vectors[tran.scale], np.real(tran[name]))
+        units.setdefault(spec.record.vectors[i], tran.units.get(name.lower(), ""))
+    values, failed = parse_measures(stdout, [m.lower() for m in meas])
+    run.vectors = out
+    run.measures = np.array([values.get(m.lower(), np.nan) for m in meas])
+    if failed and run.status == OK:
+        run.error = f"measure failed: {', '.join(failed)}"
+    return run
+
+
+def _run_text(text: str, timeout: float, workdir: Path):
+    """Run netlist text once in a fresh directory; return (RunOutput, error or None)."""
+    run_dir = Path(tempfile.mkdtemp(dir=workdir))
+    out = run_subprocess(text, run_dir, timeout, threads=1)
+    error = None
+    if out.timed_out:
+        error = CircuitlabError(f"ngspice did not finish within {timeout:g} s and was killed")
+    else:
+        error = classify_failure(out.returncode, out.stdout, out.stderr, text,
+                                 had_data=bool(out.plots) or not out.wrapped)
+    shutil.rmtree(run_dir, ignore_errors=True)
+    return out, error
+
+
+def _single(spec: CampaignSpec, texts: Sequence[str], workdir: Path, units) -> List[_Run]:
+    runs = []
+    for text in texts:
+        out, error = _run_text(text, spec.timeout, workdir)
+        if error is not None:
+            runs.append(_Run(_status_of(error, out.timed_out), str(error)))
+            continue
+        runs.append(_extract(spec, out.plots, out.stdout, spec.record.measures, spec.record.vectors, units))
+    return runs
+
+
+def _stacked(spec: CampaignSpec, draws: Sequence[SampleDraw], workdir: Path, units) -> Optional[List[_Run]]:
+    """All runs of one stack group in one netlist; None if it failed as a whole (caller retries)."""
+    circuits, tags = [], []
+    for d in draws:
+        for p, values in enumerate(d.points):
+            circuits.append(netlists.build_circuit(spec, values))
+            tags.append(f"{d.index}p{p}")
+    if netlists.stackable(circuits) is not None:
+        return None
+    save = list(dict.fromkeys([*(v.lower() for v in spec.record.vectors),
+                               *netlists.probes_in([m.spec for m in circuits[0].measures])]))
+    text = netlists.stack(circuits, tags, save)
+    out, error = _run_text(text, spec.timeout * len(circuits), workdir)
+    if error is not None:
+        return None
+    runs = []
+    for tag in tags:
+        vecs = [netlists.rename_probes(v.lower(), tag) for v in spec.record.vectors]
+        meas = [f"{m}_{tag}" for m in spec.record.measures]
+        runs.append(_extract(spec, out.plots, out.stdout, meas, vecs, units))
+    return runs
+
+
+def _batch(spec: CampaignSpec, texts: Sequence[str], workdir: Path, units) -> Optional[List[_Run]]:
+    """Several netlists in one ngspice process (a generated control script); None if any run failed."""
+    run_dir = Path(tempfile.mkdtemp(dir=workdir))
+    try:
+        script = ["circuitlab batch", ".control", "set filetype=binary", "set num_threads=1"]
+        for i, text in enumerate(texts):
+            (run_dir / f"r{i}.cir").write_text(text)
+            script += [f"source r{i}.cir", "run", f"write r{i}.raw", "destroy all", f"echo @@circuitlab-end {i}",
+                       "remcirc"]
+        script += ["quit", ".endc", ".end"]
+        out = run_subprocess("\n".join(script) + "\n", run_dir, spec.timeout * len(texts), threads=1)
+        if out.timed_out or out.returncode != 0 or "abort" in (out.stdout + out.stderr).lower():
+            return None
+        if classify_failure(out.returncode, out.stdout, out.stderr, "", had_data=True) is not None:
+            return None
+        segments = out.stdout.split("@@circuitlab-end")
+        runs = []
+        for i, text in enumerate(texts):
+            raw = run_dir / f"r{i}.raw"
+            if not raw.is_file() or i >= len(segments):
+                return None
+            runs.append(_extract(spec, plots_from_raw(raw), segments[i], spec.record.measures,
+                                 spec.record.vectors, units))
+        return runs
+    finally:
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def _derive(spec: CampaignSpec, draw: SampleDraw, runs: Sequence[_Run]) -> np.ndarray:
+    trees = [check_expression(e, n) for n, e in spec.record.derived]
+    out = np.full((len(runs), len(trees)), np.nan)
+    for p, run in enumerate(runs):
+        if run.status != OK:
+            continue
+        scalars = {k: v for k, v in draw.points[p].items() if isinstance(v, (int, float))}
+        scalars.update({m: run.measures[i] for i, m in enumerate(spec.record.measures)})
+        vectors = {v.lower(): run.vectors[i] for i, v in enumerate(spec.record.vectors)}
+        out[p] = [evaluate(t, scalars, vectors) for t in trees]
+    return out
+
+
+def run_task(task: Task) -> TaskResult:
+    """Run one task and return its arrays (executed in a worker process)."""
+    t0 = time.perf_counter()
+    spec = cached_spec(task.spec_text, task.spec_base)
+    draws = [draw_sample(spec, k) for k in range(task.start, task.pad_stop)]
+    texts = {d.index: [netlists.run_netlist(spec, v) for v in d.points] for d in draws}
+    units: Dict[str, str] = {}
+    workdir = Path(tempfile.mkdtemp(prefix="circuitlab-mc-"))
+    runs: Dict[int, List[_Run]] = {}
+    try:
+        if task.mode == "stacked":
+            for g in range(0, len(draws), spec.stack_size):
+                group = draws[g:g + spec.stack_size]
+                got = _stacked(spec, group, workdir, units)
+                if got is not None:
+                    npts = len(group[0].points)
+                    for i, d in enumerate(group):
+                        runs[d.index] = got[i * npts:(i + 1) * npts]
+        elif task.mode == "batch":
+            keep = draws[:task.stop - task.start]
+            got = _batch(spec, [t for d in keep for t in texts[d.index]], workdir, units)
+            if got is not None:
+                npts = len(keep[0].points)
+                for i, d in enumerate(keep):
+                    runs[d.index] = got[i * npts:(i + 1) * npts]
+        for d in draws[:task.stop - task.start]:
+            if d.index not in runs:
+                runs[d.index] = _single(spec, texts[d.index], workdir, units)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return _assemble(spec, task, draws[:task.stop - task.start], texts, runs, units, time.perf_counter() - t0)
+
+
+def _assemble(spec, task, draws, texts, runs, units, seconds) -> TaskResult:
+    n, npts = len(draws), len(sweep_points(spec))
+    grid = _grid(spec)
+    vec = np.full((n, npts, len(spec.record.vectors), 0 if grid is None else len(grid)), np.nan)
+    meas = np.full((n, npts, len(spec.record.measures)), np.nan)
+    status = np.zeros(n, dtype=np.int8)
+    errors, hashes = [], []
+    for i, d in enumerate(draws):
+        sample_runs = runs[d.index]
+        bad = [r for r in sample_runs if r.status != OK]
+        status[i] = bad[0].status if bad else OK
+        errors.append("; ".join(dict.fromkeys(r.error for r in sample_runs if r.error)))
+        hashes.append(netlists.netlist_hash(texts[d.index]))
+        for p, r in enumerate(sample_runs):
+            if r.vectors is not None:
+                vec[i, p] = r.vectors
+                meas[i, p] = r.measures
+    derived = np.stack([_derive(spec, d, runs[d.index]) for d in draws]) if n else np.zeros((0, npts, 0))
+    return TaskResult(task.start, task.stop, np.stack([d.row for d in draws]), status, errors, hashes, vec, meas,
+                      derived.reshape(n, npts, len(spec.record.derived)), units, seconds)
+
+
+def single_netlists(spec: CampaignSpec, k: int) -> List[str]:
+    """The netlist text of every sweep point of sample ``k`` (what single mode runs)."""
+    return [netlists.run_netlist(spec, v) for v in draw_sample(spec, k).points]
+
