@@ -16,6 +16,7 @@ from .errors import DeviceParameterError, TargetError, UnknownDeviceError, Unkno
 # name -> "module:function" returning a DeviceModel
 REGISTRY = {
     "rram": "rram:build",
+    "dwmtj": "dwmtj:build",
 }
 
 TARGETS = ("veriloga", "ngspice", "numpy")
