@@ -171,7 +171,7 @@ def test_jitter_becomes_pwl_edges_and_stacks():
     d = draw_sample(spec, 3)
     assert columns(spec)[-4:] == ("vin.rise0", "vin.fall0", "vin.rise1", "vin.fall1")
     net = run_netlist(spec, d.points[0])
-    assert "PWL(0.0 0.0 " in net and repr(1e-8 + d.row[-4]) in net
+    assert "PWL(0.0 0.0 " in net and repr(float(1e-8 + d.row[-4])) in net
     from circuitlab.montecarlo.netlists import build_circuit
     circuits = [build_circuit(spec, draw_sample(spec, k).points[0]) for k in (1, 2)]
     text = stack(circuits, ["1p0", "2p0"], ["v(out)"])

@@ -26,7 +26,7 @@ def rc_bsource(p: Mapping[str, object]) -> Circuit:
         elements=(VoltageSource("in", "in", "0", waveform=wave),
                   Resistor("1", "in", "out", float(p["r"])),
                   Capacitor("1", "out", "0", float(p["c"])),
-                  BSource("nl", "out", "0", current=f"{float(p['g3'])!r}*v(out)*v(out)*v(out)")),
+                  BSource("nl", "out", "0", current=f"{float(p['g3'])!r}*v(out)^3")),
         analyses=(Tran(1e-9, 1e-6),),
         measures=(Measure("tran", "tdelay", f"TRIG v(in) VAL={half!r} RISE=1 TARG v(out) VAL={half!r} RISE=1"),
                   Measure("tran", "vmax", "MAX v(out)")))
