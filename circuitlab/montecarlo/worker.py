@@ -10,6 +10,7 @@ samples), so results never depend on batch size, worker count or executor.
 """
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 import time
@@ -22,7 +23,7 @@ import numpy as np
 
 from ..errors import CircuitlabError, ConvergenceError
 from ..sim.backend_subprocess import plots_from_raw, run_subprocess
-from ..sim.diagnostics import classify_failure, parse_measures
+from ..sim.diagnostics import classify_failure
 from . import netlists
 from .expr import check_expression, evaluate
 from .sampling import SampleDraw, draw_sample, sweep_points
@@ -30,6 +31,7 @@ from .spec import CampaignSpec, parse_spec
 
 OK, SIM_ERROR, TIMEOUT, NONCONVERGED = 0, 1, 2, 3
 PENDING = -1
+_MEAS_LINE = re.compile(r"^\s*([A-Za-z_][\w.]*)\s*=\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)", re.MULTILINE)
 STATUS_NAMES = {OK: "ok", SIM_ERROR: "sim_error", TIMEOUT: "timeout", NONCONVERGED: "nonconverged"}
 
 
@@ -87,7 +89,18 @@ def _grid(spec: CampaignSpec) -> Optional[np.ndarray]:
     return np.linspace(start, stop, n)
 
 
-def _extract(spec: CampaignSpec, plots, stdout: str, meas: Sequence[str], vecs: Sequence[str],
+def measure_values(stdout: str) -> Dict[str, float]:
+    """Every ``name = value`` line of ngspice's output (first occurrence wins), names in lower case.
+
+    One pass for a whole stacked run (``sim.diagnostics.parse_measures`` compiles one pattern per name).
+    """
+    values: Dict[str, float] = {}
+    for name, value in _MEAS_LINE.findall(stdout):
+        values.setdefault(name.lower(), float(value))
+    return values
+
+
+def _extract(spec: CampaignSpec, plots, values: Dict[str, float], meas: Sequence[str], vecs: Sequence[str],
              units: Dict[str, str]) -> _Run:
     """Resample the recorded vectors of one run and pick its measures (NaN where a measure failed)."""
     grid = _grid(spec)
@@ -100,7 +113,7 @@ def _extract(spec: CampaignSpec, plots, stdout: str, meas: Sequence[str], vecs: 
             continue
         out[i] = np.interp(grid, tran.vectors[tran.scale], np.real(tran[name]))
         units.setdefault(spec.record.vectors[i], tran.units.get(name.lower(), ""))
-    values, failed = parse_measures(stdout, [m.lower() for m in meas])
+    failed = [m for m in meas if m.lower() not in values]
     run.vectors = out
     run.measures = np.array([values.get(m.lower(), np.nan) for m in meas])
     if failed and run.status == OK:
@@ -129,16 +142,18 @@ def _single(spec: CampaignSpec, texts: Sequence[str], workdir: Path, units) -> L
         if error is not None:
             runs.append(_Run(_status_of(error, out.timed_out), str(error)))
             continue
-        runs.append(_extract(spec, out.plots, out.stdout, spec.record.measures, spec.record.vectors, units))
+        runs.append(_extract(spec, out.plots, measure_values(out.stdout), spec.record.measures,
+                             spec.record.vectors, units))
     return runs
 
 
-def _stacked(spec: CampaignSpec, draws: Sequence[SampleDraw], workdir: Path, units) -> Optional[List[_Run]]:
+def _stacked(spec: CampaignSpec, draws: Sequence[SampleDraw], built: Dict[int, list], workdir: Path,
+             units) -> Optional[List[_Run]]:
     """All runs of one stack group in one netlist; None if it failed as a whole (caller retries)."""
     circuits, tags = [], []
     for d in draws:
-        for p, values in enumerate(d.points):
-            circuits.append(netlists.build_circuit(spec, values))
+        for p in range(len(d.points)):
+            circuits.append(built[d.index][p])
             tags.append(f"{d.index}p{p}")
     if netlists.stackable(circuits) is not None:
         return None
@@ -149,10 +164,11 @@ def _stacked(spec: CampaignSpec, draws: Sequence[SampleDraw], workdir: Path, uni
     if error is not None:
         return None
     runs = []
+    values = measure_values(out.stdout)
     for tag in tags:
         vecs = [netlists.rename_probes(v.lower(), tag) for v in spec.record.vectors]
         meas = [f"{m}_{tag}" for m in spec.record.measures]
-        runs.append(_extract(spec, out.plots, out.stdout, meas, vecs, units))
+        runs.append(_extract(spec, out.plots, values, meas, vecs, units))
     return runs
 
 
@@ -177,7 +193,7 @@ def _batch(spec: CampaignSpec, texts: Sequence[str], workdir: Path, units) -> Op
             raw = run_dir / f"r{i}.raw"
             if not raw.is_file() or i >= len(segments):
                 return None
-            runs.append(_extract(spec, plots_from_raw(raw), segments[i], spec.record.measures,
+            runs.append(_extract(spec, plots_from_raw(raw), measure_values(segments[i]), spec.record.measures,
                                  spec.record.vectors, units))
         return runs
     finally:
@@ -202,7 +218,12 @@ def run_task(task: Task) -> TaskResult:
     t0 = time.perf_counter()
     spec = cached_spec(task.spec_text, task.spec_base)
     draws = [draw_sample(spec, k) for k in range(task.start, task.pad_stop)]
-    texts = {d.index: [netlists.run_netlist(spec, v) for v in d.points] for d in draws}
+    built: Dict[int, list] = {}
+    if spec.builder is not None:
+        built = {d.index: [netlists.build_circuit(spec, v) for v in d.points] for d in draws}
+        texts = {k: [c.to_text() for c in cs] for k, cs in built.items()}
+    else:
+        texts = {d.index: [netlists.run_netlist(spec, v) for v in d.points] for d in draws}
     units: Dict[str, str] = {}
     workdir = Path(tempfile.mkdtemp(prefix="circuitlab-mc-"))
     runs: Dict[int, List[_Run]] = {}
@@ -210,7 +231,7 @@ def run_task(task: Task) -> TaskResult:
         if task.mode == "stacked":
             for g in range(0, len(draws), spec.stack_size):
                 group = draws[g:g + spec.stack_size]
-                got = _stacked(spec, group, workdir, units)
+                got = _stacked(spec, group, built, workdir, units)
                 if got is not None:
                     npts = len(group[0].points)
                     for i, d in enumerate(group):
