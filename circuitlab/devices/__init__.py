@@ -17,6 +17,7 @@ from .errors import DeviceParameterError, TargetError, UnknownDeviceError, Unkno
 REGISTRY = {
     "rram": "rram:build",
     "dwmtj": "dwmtj:build",
+    "vcmtj": "vcmtj:build",
 }
 
 TARGETS = ("veriloga", "ngspice", "numpy")

@@ -186,7 +186,7 @@ def transient_ngspice(model: DeviceModel, card: Optional[Mapping[str, float]] = 
     elements.append(Instance("X0", sub.name, tuple(conn)))
     stop = model.test_stop
     circuit = Circuit(f"{model.name} pulse train", tuple(elements), subcircuits=(sub,),
-                      options={"reltol": 1e-6, "abstol": 1e-15, "vntol": 1e-9, "chgtol": 1e-18},
+                      options={"reltol": 1e-6, "abstol": 1e-15, "vntol": 1e-9, "chgtol": 1e-18, "trtol": 1},
                       analyses=(Tran(stop / points, stop, max_step=stop / points, uic=True),))
     result = simulate(circuit, timeout=timeout)
     t = result.time

@@ -1,0 +1,128 @@
+"""Voltage-controlled (VCMA) MTJ, the MeRAM cell: macrospin LLG with a fixed-interval thermal field.
+
+Equations (seed meram_diffusion_paper.txt, eqs. 3-5; devices.md section 1), SI units, H in A/m:
+
+- Hk(V) = 2 (Ki - xi V/t_ox) / (mu0 Ms t_FL)                         VCMA lowers the anisotropy
+- Nz = 1/(2 t_FL/(r sqrt(pi)) + 1),  Nx = Ny = (1 - Nz)/2               thin-disk demagnetisation
+- H = (Hx - Ms Nx mx + hx, -Ms Ny my + hy, (Hk - Ms Nz) mz + hz)        h: thermal field (inputs)
+- dm/dt = -g' [m x H + alpha m x (m x H)] - k_norm (|m|^2 - 1) m,  g' = gamma0/(1 + alpha^2)
+  (the last term keeps |m| = 1 smoothly against integration drift; zero on the unit sphere)
+- sigma_th = sqrt(2 alpha kB T/(gamma0 mu0 Ms Vol dt_th)): rms of each thermal-field component,
+  redrawn every dt_th (ngspice: TRNOISE sources inside the subcircuit, see :func:`subcircuit`)
+- R(mz, V) = R_P (1 + V^2/Vh^2 + TMR0)/(1 + V^2/Vh^2 + TMR0 (1 + mz)/2), R_P = RA/area; mz = +1 is P.
+
+The calibrated seed-like card of devices.md section 1 is the default (t_FL, t_ox, Ms, alpha, RA
+assumed there and here). Positive V = V(p, n) lowers Hk.
+"""
+from __future__ import annotations
+
+import math
+
+import sympy as sp
+
+from ..core import KB, MU0, Branch, DeviceModel, Input, Param, Quantity, State
+
+SEED = "seed meram_diffusion_paper.txt"
+CAL = "devices.md section 1 calibrated seed-like card (assumed value)"
+ASSUMED = "assumed (circuitlab)"
+_HK0 = 2 * 0.8886e-3 / (MU0 * 1.1e6 * 1.1e-9)
+_NZ = 1 / (2 * 1.1e-9 / (50e-9 * math.sqrt(math.pi)) + 1)
+_MX0 = 31.04e3 / (_HK0 - 1.1e6 * (_NZ - (1 - _NZ) / 2))   # equilibrium tilt at V = 0 (P state)
+
+PARAMS = (
+    Param("t_FL", 1.1e-9, "m", "free-layer thickness", CAL, lo=0.0, open_lo=True),
+    Param("t_ox", 2.0e-9, "m", "MgO thickness", CAL, lo=0.0, open_lo=True),
+    Param("Ms", 1.1e6, "A/m", "saturation magnetisation", CAL, lo=0.0, open_lo=True),
+    Param("alpha", 0.05, "1", "Gilbert damping", CAL, lo=0.0, open_lo=True, hi=1.0),
+    Param("xi", 40e-15, "J/(V m)", "VCMA coefficient", SEED, lo=0.0),
+    Param("Ki", 0.8886e-3, "J/m^2", "interfacial anisotropy at zero bias", CAL, lo=0.0, open_lo=True),
+    Param("Hx", 31.04e3, "A/m", "in-plane bias field (390 Oe)", SEED),
+    Param("T_amb", 300.0, "K", "temperature of the thermal field", CAL, lo=0.0),
+    Param("diameter", 100e-9, "m", "pillar diameter", SEED, lo=0.0, open_lo=True),
+    Param("TMR0", 1.2, "1", "zero-bias TMR (R_AP/R_P = 2.2)", SEED, lo=0.0),
+    Param("Vh", 0.5, "V", "bias at which the TMR halves", "devices.md section 1", lo=0.0, open_lo=True),
+    Param("RA", 6.5e-10, "ohm m^2", "resistance-area product (650 Ohm um^2)", ASSUMED, lo=0.0, open_lo=True),
+    Param("gamma0", 2.211e5, "m/(A s)", "gyromagnetic ratio times mu0", "devices.md section 1", lo=0.0,
+          open_lo=True),
+    Param("k_norm", 1e10, "1/s", "rate of the smooth |m| = 1 restoring term (circuitlab choice)", "circuitlab",
+          lo=0.0),
+    Param("dt_th", 1e-12, "s", "interval of the thermal-field draws (one draw per interval)", CAL, lo=0.0,
+          open_lo=True),
+    Param("mx_init", _MX0, "1", "initial mx (P-state equilibrium at V = 0)", "derived from the defaults",
+          lo=-1.0, hi=1.0, sweep=(0.2, 0.3)),
+    Param("my_init", 0.0, "1", "initial my", "derived from the defaults", lo=-1.0, hi=1.0, sweep=(-0.05, 0.05)),
+    Param("mz_init", math.sqrt(1 - _MX0 ** 2), "1", "initial mz (+1 = P)", "derived from the defaults",
+          lo=-1.0, hi=1.0, sweep=(0.9, 1.0)),
+)
+
+
+def build() -> DeviceModel:
+    p = {x.name: x.symbol for x in PARAMS}
+    br = Branch("pn", "p", "n")
+    V = br.symbol
+    mx, my, mz = (sp.Symbol(n, real=True) for n in ("mx", "my", "mz"))
+    hx, hy, hz = (sp.Symbol(n, real=True) for n in ("h_thx", "h_thy", "h_thz"))
+    S = {n: sp.Symbol(n, real=True) for n in ("Hk", "Nz", "Hex", "Hey", "Hez", "cx", "cy", "cz", "gp", "norm2",
+                                              "R_P", "Rmtj")}
+    Nx = (1 - S["Nz"]) / 2
+    area = math.pi / 4 * p["diameter"] ** 2
+    bias = 1 + V ** 2 / p["Vh"] ** 2
+    quantities = (
+        Quantity("Hk", 2 * (p["Ki"] - p["xi"] * V / p["t_ox"]) / (MU0 * p["Ms"] * p["t_FL"]), "A/m",
+                 "VCMA anisotropy field"),
+        Quantity("Nz", 1 / (2 * p["t_FL"] / (p["diameter"] / 2 * math.sqrt(math.pi)) + 1), "1",
+                 "out-of-plane demagnetising factor"),
+        Quantity("Hex", p["Hx"] - p["Ms"] * Nx * mx + hx, "A/m", "effective field x"),
+        Quantity("Hey", -p["Ms"] * Nx * my + hy, "A/m", "effective field y"),
+        Quantity("Hez", (S["Hk"] - p["Ms"] * S["Nz"]) * mz + hz, "A/m", "effective field z"),
+        Quantity("cx", my * S["Hez"] - mz * S["Hey"], "A/m", "(m x H)_x"),
+        Quantity("cy", mz * S["Hex"] - mx * S["Hez"], "A/m", "(m x H)_y"),
+        Quantity("cz", mx * S["Hey"] - my * S["Hex"], "A/m", "(m x H)_z"),
+        Quantity("gp", p["gamma0"] / (1 + p["alpha"] ** 2), "m/(A s)", "reduced gyromagnetic ratio"),
+        Quantity("norm2", mx ** 2 + my ** 2 + mz ** 2, "1", "|m|^2"),
+        Quantity("sigma_th", sp.sqrt(2 * p["alpha"] * KB * p["T_amb"] / (
+            p["gamma0"] * MU0 * p["Ms"] * area * p["t_FL"] * p["dt_th"])), "A/m",
+            "rms thermal field per component and draw"),
+        Quantity("R_P", p["RA"] / area, "ohm", "parallel resistance"),
+        Quantity("Rmtj", S["R_P"] * (bias + p["TMR0"]) / (bias + p["TMR0"] * (1 + mz) / 2), "ohm",
+                 "bias- and state-dependent resistance"),
+        Quantity("Imtj", V / S["Rmtj"], "A", "MTJ current p -> n"),
+    )
+    c = (S["cx"], S["cy"], S["cz"])
+    m = (mx, my, mz)
+    mxc = (my * c[2] - mz * c[1], mz * c[0] - mx * c[2], mx * c[1] - my * c[0])
+    states = tuple(
+        State(name, "1", 1.0, f"{name}_init",
+              -S["gp"] * (c[k] + p["alpha"] * mxc[k]) - p["k_norm"] * (S["norm2"] - 1) * m[k],
+              f"magnetisation component {name[-1]}", test_range=(-1.0, 1.0))
+        for k, name in enumerate(("mx", "my", "mz")))
+    inputs = tuple(Input(n, "A/m", 1e3, f"thermal field {n[-1]} (TRNOISE in the ngspice subcircuit)",
+                         test_range=(-5e3, 5e3)) for n in ("h_thx", "h_thy", "h_thz"))
+    return DeviceModel(
+        name="vcmtj", title="VCMA MTJ (MeRAM): macrospin LLG with thermal field, bias-dependent R",
+        doc=__doc__, citations=(SEED, "devices.md section 1 (calibrated card)"), terminals=("p", "n"),
+        branches=(br,), params=PARAMS, quantities=quantities, contributions=(("pn", "Imtj"),),
+        states=states, inputs=inputs, voltage_ranges={"pn": (-1.0, 3.0)},
+        # two 2.7 V / 0.4 ns gate pulses at T = 0 (inputs held at 0): precessional switching and back
+        test_pulses={"p": (0.0, 2.7, 0.2e-9, 20e-12, 20e-12, 0.4e-9, 2e-9)}, test_stop=4e-9)
+
+
+def subcircuit(card=None, *, thermal: bool = True, name: str = "vcmtj", probes=()):
+    """The ngspice subcircuit with the thermal field driven inside it by three TRNOISE sources.
+
+    Each component is redrawn every ``dt_th`` seconds (keep the transient's maximum step <= dt_th);
+    reseed with ngspice's ``setseed``. ``thermal=False`` leaves h_thx, h_thy, h_thz as ports.
+    """
+    from ...netlist import TrNoise, VoltageSource
+    from .. import get
+    from ..ngspice import subcircuit as generic
+    from ..printers import print_expr
+    model = get("vcmtj")
+    if not thermal:
+        return generic(model, card, name=name, probes=probes)
+    names = {p.name: p.name for p in model.params}
+    rms = print_expr(model.flat("sigma_th"), "ngspice", names)
+    sources = [VoltageSource(f"V_{i.name}", i.node, "0", waveform=TrNoise(f"({rms})/{i.scale!r}", "dt_th"))
+               for i in model.inputs]
+    return generic(model, card, name=name, probes=probes, extra_elements=sources,
+                   hidden_inputs=[i.name for i in model.inputs])
