@@ -108,6 +108,7 @@ def run_campaign(spec: CampaignSpec, out, *, samples: Optional[int] = None, work
     full = spec.samples
     if samples is not None:
         spec = spec.with_samples(samples)
+        full = max(full, spec.samples)  # more samples than the spec's: the campaign grows, groups stay
     resolved = resolve_mode(spec, mode)
     f = store.create(out, _layout(spec, resolved, full, spec_base))
     try:

@@ -200,8 +200,13 @@ def _batch(spec: CampaignSpec, texts: Sequence[str], workdir: Path, units) -> Op
         shutil.rmtree(run_dir, ignore_errors=True)
 
 
+@lru_cache(maxsize=64)
+def _trees(derived: tuple) -> list:
+    return [check_expression(e, n) for n, e in derived]
+
+
 def _derive(spec: CampaignSpec, draw: SampleDraw, runs: Sequence[_Run]) -> np.ndarray:
-    trees = [check_expression(e, n) for n, e in spec.record.derived]
+    trees = _trees(spec.record.derived)
     out = np.full((len(runs), len(trees)), np.nan)
     for p, run in enumerate(runs):
         if run.status != OK:

@@ -1,0 +1,143 @@
+"""Monte Carlo engine throughput vs a naive PySpice loop and vs raw ngspice; memory growth.
+
+Run: ``.venv/bin/python benchmarks/bench_mc.py [--samples 2000] [--naive 150]``. Everything is measured
+in one run on the same machine and reported as ratios; the last line is a one-line summary.
+
+* naive: per sample, build a PySpice circuit and run its transient in PySpice's shared ngspice.
+* engine: ``run_campaign`` (stacked mode, local pool; wall time including the pool's start-up).
+* raw: the same stacked netlists (same groups, same numbers) written beforehand and run by hand with
+  ``ngspice -b`` one after the other (only the ngspice processes are timed).
+* memory: peak RSS of the coordinator and of its workers for campaigns of N and 4N samples, in fresh
+  processes; the growth per 1000 samples is extrapolated linearly to 100,000 samples.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+SPEC = (ROOT / "characterisation" / "rc_bsource.toml").read_text()
+
+
+def bench_spec(stack: int = 100, batch: int = 500):
+    from circuitlab.montecarlo import parse_spec
+    text = SPEC.replace("stack_size = 50", f"stack_size = {stack}").replace("batch_size = 200", f"batch_size = {batch}")
+    return parse_spec(text)
+
+
+def naive(n: int) -> float:
+    """Seconds per sample of a build-and-simulate PySpice loop (same circuit, same draws)."""
+    import logging
+    logging.disable(logging.CRITICAL)
+    from PySpice.Spice.Netlist import Circuit
+    from PySpice.Spice.NgSpice.Shared import NgSpiceShared
+    from circuitlab.montecarlo.sampling import draw_sample
+    from circuitlab.sim.ngspice import ngspice_library
+    NgSpiceShared.LIBRARY_PATH = ngspice_library()
+    spec = bench_spec()
+    shared = NgSpiceShared.new_instance()
+    t0 = time.perf_counter()
+    for k in range(n):
+        p = draw_sample(spec, k).points[0]
+        c = Circuit("naive rc b-source")
+        c.PulseVoltageSource("in", "in", c.gnd, initial_value=0, pulsed_value=p["vdd"], delay_time=10e-9,
+                             rise_time=1e-9, fall_time=1e-9, pulse_width=200e-9, period=400e-9)
+        c.R(1, "in", "out", p["r"])
+        c.C(1, "out", c.gnd, p["c"])
+        c.BehavioralSource("nl", "out", c.gnd, current_expression=f"{p['g3']!r}*v(out)^3")
+        sim = c.simulator(simulator="ngspice-shared", ngspice_shared=shared)
+        analysis = sim.transient(step_time=1e-9, end_time=1e-6)
+        float(max(analysis["out"]))
+    return (time.perf_counter() - t0) / n
+
+
+def engine(n: int, workers: int, out: Path) -> float:
+    from circuitlab.montecarlo.engine import run_campaign
+    t0 = time.perf_counter()
+    run_campaign(bench_spec(), out, samples=n, workers=workers, progress=False)
+    return time.perf_counter() - t0
+
+
+def raw(n: int, workdir: Path) -> float:
+    """Seconds of ngspice alone on the engine's stacked netlists for samples 0..n-1."""
+    from circuitlab.montecarlo import netlists
+    from circuitlab.montecarlo.sampling import draw_sample
+    from circuitlab.sim.backend_subprocess import control_block
+    spec = bench_spec()
+    files = []
+    for g in range(0, n, spec.stack_size):
+        draws = [draw_sample(spec, k) for k in range(g, min(g + spec.stack_size, n))]
+        circuits = [netlists.build_circuit(spec, d.points[0]) for d in draws]
+        tags = [f"{d.index}p0" for d in draws]
+        text = netlists.stack(circuits, tags, ["v(out)", "v(in)"])
+        body = text.rstrip().rsplit("\n", 1)[0]
+        path = workdir / f"g{g}.cir"
+        path.write_text("\n".join([body, *control_block(f"g{g}.raw", 1), ".end"]) + "\n")
+        files.append(path)
+    t0 = time.perf_counter()
+    for path in files:
+        subprocess.run(["ngspice", "-b", path.name], cwd=workdir, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, check=True)
+    return time.perf_counter() - t0
+
+
+_MEM_CHILD = """
+import json, resource, sys
+sys.path.insert(0, {root!r})
+from benchmarks.bench_mc import bench_spec
+from circuitlab.montecarlo.engine import run_campaign
+run_campaign(bench_spec(), sys.argv[1], samples=int(sys.argv[2]), workers=1, progress=False)
+print(json.dumps({{"self": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                  "children": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}}))
+"""
+
+
+def memory(n: int, workdir: Path) -> dict:
+    """Peak RSS (kB) of coordinator and workers for n samples (fresh process)."""
+    out = subprocess.run([sys.executable, "-c", _MEM_CHILD.format(root=str(ROOT)), str(workdir / f"m{n}.h5"), str(n)],
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--samples", type=int, default=2000)
+    ap.add_argument("--naive", type=int, default=150)
+    ap.add_argument("--memory", type=int, default=1000, help="N for the memory check (N and 4N samples)")
+    args = ap.parse_args()
+    n = args.samples
+    with tempfile.TemporaryDirectory(prefix="bench-mc-") as tmp:
+        tmp = Path(tmp)
+        t_naive = naive(args.naive)
+        print(f"naive PySpice loop: {t_naive * 1e3:.2f} ms/sample ({1 / t_naive:.0f} samples/s, {args.naive} samples)")
+        t_raw = raw(n, tmp)
+        print(f"raw ngspice on the stacked netlists: {t_raw / n * 1e3:.3f} ms/sample ({n / t_raw:.0f} samples/s)")
+        t1 = engine(n, 1, tmp / "e1.h5")
+        print(f"engine, 1 worker: {t1 / n * 1e3:.3f} ms/sample ({n / t1:.0f} samples/s, {t1:.2f} s incl. start-up)")
+        t2 = engine(n, 2, tmp / "e2.h5")
+        print(f"engine, 2 workers: {t2 / n * 1e3:.3f} ms/sample ({n / t2:.0f} samples/s, {t2:.2f} s incl. start-up)")
+        m1 = memory(args.memory, tmp)
+        m4 = memory(4 * args.memory, tmp)
+        per_k = {k: (m4[k] - m1[k]) / (3 * args.memory / 1000) for k in ("self", "children")}
+        at_100k = {k: m4[k] + per_k[k] * (100_000 - 4 * args.memory) / 1000 for k in per_k}
+        print(f"peak RSS coordinator: {m1['self'] / 1024:.1f} MiB at {args.memory} samples, {m4['self'] / 1024:.1f} MiB "
+              f"at {4 * args.memory}; growth {per_k['self']:.1f} kB per 1000 samples -> "
+              f"{at_100k['self'] / 1024:.1f} MiB extrapolated to 100,000")
+        print(f"peak RSS worker: {m1['children'] / 1024:.1f} MiB -> {m4['children'] / 1024:.1f} MiB; "
+              f"extrapolated to 100,000: {at_100k['children'] / 1024:.1f} MiB")
+    r1, r2 = t_naive * n / t1, t_naive * n / t2
+    print(f"SUMMARY: engine {r1:.1f}x naive on 1 worker (target >= 10), {r2:.1f}x on 2 (target >= 18); "
+          f"engine/raw ngspice {t1 / t_raw:.2f} (target <= 1.2); 2 workers {t1 / t2:.2f}x 1 (target >= 1.7); "
+          f"coordinator RSS growth {per_k['self']:.0f} kB/1000 samples")
+
+
+if __name__ == "__main__":
+    main()
