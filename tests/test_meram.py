@@ -209,7 +209,7 @@ def test_user_errors_are_typed():
         epsilon_distribution([1.5], [0.2])
     with pytest.raises(ConfigError, match="weights has 2 entries but there are 3 bits"):
         epsilon_distribution([0.1] * 3, [0.1] * 3, [1.0, 2.0])
-    with pytest.raises(ConfigError, match="never switches"):
+    with pytest.raises(ConfigError, match=r"bit\(s\) \[0\] .* never switch"):
         epsilon_moments([0.0], [0.0])
     with pytest.raises(ConfigError, match="unknown sampling mode 'iid'"):
         sample(SEED_A, SEED_B, 10, rng=np.random.default_rng(0), mode="iid")

@@ -42,7 +42,9 @@ def _probabilities(p_p_to_ap, p_ap_to_p, weights=None):
         if not np.all(np.isfinite(p)) or np.any((p < 0) | (p > 1)):
             raise ConfigError(f"{name} = {p.tolist()} must lie in [0, 1]")
     if np.any(a + b == 0):
-        raise ConfigError("a bit with p_p_to_ap = p_ap_to_p = 0 never switches: its stationary law is undefined")
+        bad = np.flatnonzero(a + b == 0).tolist()
+        raise ConfigError(f"bit(s) {bad} (0 = MSB) have p_p_to_ap = p_ap_to_p = 0 and never switch: the "
+                          f"stationary law is undefined; choose pulses with a non-zero switching probability")
     w = default_weights(a.size) if weights is None else np.atleast_1d(np.asarray(weights, dtype=float))
     if w.shape != a.shape:
         raise ConfigError(f"weights has {w.size} entries but there are {a.size} bits")

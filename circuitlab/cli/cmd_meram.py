@@ -1,0 +1,76 @@
+"""``circuitlab meram noise``: MeRAM-unit noise table eps = A_i - A_{i-1} (seed Fig. 3b) to HDF5 and a plot."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..errors import ConfigError
+
+
+def register(sub) -> None:
+    p = sub.add_parser("meram", help="MeRAM unit (n VC-MTJs on a bit line) as a Markov noise source")
+    msub = p.add_subparsers(dest="meram_command", metavar="ACTION")
+    s = msub.add_parser("noise", help="sample the noise eps of one unit and write the table")
+    s.add_argument("--bits", type=int, default=8, help="bits per unit, weights 2^1 ... 2^(2-bits) (default 8)")
+    s.add_argument("--samples", type=int, default=40_000, help="eps values (seed: 40000)")
+    s.add_argument("--seed", type=int, required=True, help="integer seed")
+    s.add_argument("--out", type=Path, required=True, help="HDF5 output; a histogram PNG is written next to it")
+    s.add_argument("--mode", choices=("stream", "shuffled"), default="shuffled",
+                   help="stream: true Markov sequence (correlated); shuffled: the seed's permuted table (default)")
+    s.add_argument("--voltage", default="2.4", help="gate voltage in V (seed: 2.4)")
+    s.add_argument("--msb-width", default="0.4n", help="MSB pulse width in s (seed: 0.4n)")
+    s.add_argument("--other-width", default="2n", help="pulse width of the other bits in s (seed: 2n)")
+    s.add_argument("--psw-table", type=Path, help="P_sw table from `circuitlab llg sweep` (default: run the LLG engine)")
+    s.add_argument("--llg-trials", type=int, default=1000, help="LLG trials per initial state when no table is given")
+    s.add_argument("--json", action="store_true",
+                   help='print only {"mean", "std", "lag1_autocorr", "kurtosis" (excess), "samples"} of the raw eps')
+    s.set_defaults(func=run_noise)
+    p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
+
+
+def run_noise(args) -> int:
+    import numpy as np
+
+    from ..meram import PulseSettings, bit_probabilities, default_weights, epsilon_moments, sample, sample_statistics
+    from ..meram.io import plot_noise_histogram, write_noise_table
+    from .engnum import parse_eng
+    if args.bits < 1 or args.bits > 64:
+        raise ConfigError(f"--bits {args.bits} must lie between 1 and 64")
+    if args.samples < 3:
+        raise ConfigError(f"--samples {args.samples} must be >= 3")
+    if args.llg_trials < 1:
+        raise ConfigError(f"--llg-trials {args.llg_trials} must be >= 1")
+    if args.out.suffix.lower() not in (".h5", ".hdf5"):
+        raise ConfigError(f"--out {str(args.out)!r} must end in .h5 or .hdf5")
+    if not args.out.parent.exists():
+        raise ConfigError(f"output folder {str(args.out.parent)!r} does not exist; create it first")
+    settings = PulseSettings(voltage=parse_eng(args.voltage, "--voltage"), msb_width=parse_eng(args.msb_width, "--msb-width"),
+                             other_width=parse_eng(args.other_width, "--other-width"), bits=args.bits)
+    seeds = np.random.SeedSequence(args.seed).spawn(2)       # one stream for the LLG, one for sampling
+    if args.psw_table is not None:
+        from ..physics.io import read_switching_table
+        table = read_switching_table(args.psw_table)
+        source = f"P_sw table {args.psw_table}"
+    else:
+        table = None
+        source = f"LLG engine, {args.llg_trials} trials per initial state"
+    llg_seed = int(seeds[0].generate_state(1)[0])
+    a, b = bit_probabilities(settings, table, trials=args.llg_trials, seed=llg_seed)
+    weights = default_weights(args.bits)
+    eps = sample(a, b, args.samples, rng=np.random.default_rng(seeds[1]), mode=args.mode, weights=weights)
+    write_noise_table(args.out, eps, p_p_to_ap=a, p_ap_to_p=b, weights=weights, mode=args.mode, seed=args.seed,
+                      source=source, settings=settings)
+    sigma = epsilon_moments(a, b, weights)["std"]
+    png = plot_noise_histogram(eps, sigma, args.out.with_suffix(".png"),
+                               title=f"{args.bits}-bit MeRAM unit, {args.mode}, {settings.voltage:g} V")
+    stats = sample_statistics(eps)
+    if args.json:
+        print(json.dumps(stats))
+        return 0
+    print(f"{args.samples} eps samples ({args.mode}) from a {args.bits}-bit unit; per-bit P_P->AP "
+          f"{np.round(a, 3).tolist()}, P_AP->P {np.round(b, 3).tolist()}")
+    exact = epsilon_moments(a, b, weights)
+    for key in ("mean", "std", "lag1_autocorr", "kurtosis"):
+        print(f"  {key:<14} sample {stats[key]:+.4f}   exact (stream) {exact[key]:+.4f}")
+    print(f"table written to {args.out}, histogram to {png}")
+    return 0
