@@ -56,7 +56,14 @@ def _workers(args) -> int:
 
 
 def _logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    """Progress lines of the campaign only (Dask's own INFO chatter stays off)."""
+    log = logging.getLogger("circuitlab.montecarlo")
+    if not log.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+        log.propagate = False
 
 
 def _print_summary(s) -> None:
