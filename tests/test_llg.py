@@ -221,3 +221,20 @@ def test_torch_and_numpy_agree_within_binomial_error():
 
 def test_boltzmann_constant_is_si():
     assert KB == pytest.approx(1.380649e-23, rel=1e-12)
+
+
+def test_torch_thread_count_changes_speed_not_results():
+    # threads only changes the CPU scheduling of element-wise ops: a seeded run is bit-identical,
+    # and torch's global thread setting is restored afterwards
+    before = torch.get_num_threads()
+    out = []
+    for threads in (None, 1):
+        it = make_integrator(P0, 256, 1e-12, backend="torch", seed=9, threads=threads)
+        _tilted_start(it)
+        it.set_voltage(2.7)
+        it.run(100)
+        out.append(np.stack(it.state()))
+    np.testing.assert_array_equal(out[0], out[1])
+    assert torch.get_num_threads() == before
+    with pytest.raises(ConfigError, match="threads = 0 must be >= 1"):
+        make_integrator(P0, 4, seed=0, backend="torch", threads=0)

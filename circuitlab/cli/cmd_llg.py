@@ -19,6 +19,7 @@ def register(sub) -> None:
     s.add_argument("--backend", choices=("numpy", "torch"), default="numpy")
     s.add_argument("--dtype", choices=("float64", "float32"), default="float64")
     s.add_argument("--device", default="cpu", help="torch device (cpu, cuda); backend torch only")
+    s.add_argument("--threads", type=int, help="torch CPU threads (1 is fastest on a busy 2-core machine)")
     s.add_argument("--dt", default="1p", help="fixed integration step in s (default 1p)")
     s.add_argument("--relax", default="3n", help="relaxation time at 0 V after the pulse in s (default 3n)")
     s.add_argument("--equilibrate", default="1n", help="equilibration at 0 V before the pulse in s (default 1n)")
@@ -44,7 +45,7 @@ def run_sweep(args) -> int:
     protocol = PulseProtocol(dt=parse_eng(args.dt, "--dt"), relax=parse_eng(args.relax, "--relax"),
                              equilibrate=parse_eng(args.equilibrate, "--equilibrate"))
     table = switching_probability(None, voltages, widths, args.trials, seed=args.seed, protocol=protocol,
-                                  backend=args.backend, dtype=args.dtype, device=args.device)
+                                  backend=args.backend, dtype=args.dtype, device=args.device, threads=args.threads)
     write_switching_table(table, args.out)
     png = plot_switching_table(table, args.out.with_suffix(".png"))
     if args.json:

@@ -134,7 +134,7 @@ def _lanes(voltages, widths, trials, protocol):
 
 
 def run_pulses(params: MacrospinParams, voltage, n_pulse, init_sign, *, protocol: PulseProtocol, seed=None,
-               generator=None, backend="numpy", dtype="float64", device="cpu") -> np.ndarray:
+               generator=None, backend="numpy", dtype="float64", device="cpu", threads=None) -> np.ndarray:
     """Run one batch of pulse trials and return the final mz of each lane (float64 numpy).
 
     Args:
@@ -148,13 +148,21 @@ def run_pulses(params: MacrospinParams, voltage, n_pulse, init_sign, *, protocol
         raise ConfigError("run_pulses needs lanes sorted by decreasing pulse length")
     lanes = len(voltage)
     it = make_integrator(params, lanes, protocol.dt, backend=backend, generator=generator, seed=seed,
-                         dtype=dtype, device=device)
+                         dtype=dtype, device=device, threads=threads)
     s = params.equilibrium_tilt(0.0)
     it.set_state(s, 0.0, np.sqrt(1 - s * s) * np.asarray(init_sign, dtype=float))
     it.set_voltage(0.0)
     it.run(int(protocol.steps(protocol.equilibrate)))
     it.set_voltage(voltage)
     n_relax = int(protocol.steps(protocol.relax))
+    with it.threads():
+        _pulse_loop(it, n_pulse, n_relax)
+    return it.state()[2]
+
+
+def _pulse_loop(it, n_pulse, n_relax):
+    """Pulse then relax; lanes sorted by decreasing pulse length leave the active prefix in turn."""
+    lanes = len(n_pulse)
     neg = -n_pulse                                      # increasing
     pulsing = lanes
     for step in range(int(n_pulse[0]) + n_relax):
@@ -164,12 +172,12 @@ def run_pulses(params: MacrospinParams, voltage, n_pulse, init_sign, *, protocol
             pulsing = still
         active = int(np.searchsorted(neg, -(step - n_relax), side="left"))  # n_pulse > step - n_relax
         it.step(active)
-    return it.state()[2]
 
 
 def switching_probability(params: MacrospinParams | None = None, voltages=(2.1, 2.4, 2.7), widths=(0.4e-9, 2e-9),
                           trials: int = 150, *, seed: int, protocol: PulseProtocol | None = None,
-                          backend: str = "numpy", dtype: str = "float64", device: str = "cpu") -> SwitchingTable:
+                          backend: str = "numpy", dtype: str = "float64", device: str = "cpu",
+                          threads: int | None = None) -> SwitchingTable:
     """P_sw(V, t) over a grid (seed Fig. 2c), ``trials`` per initial state (P and AP) and grid point.
 
     Args:
@@ -179,7 +187,7 @@ def switching_probability(params: MacrospinParams | None = None, voltages=(2.1, 
         trials: trials from each initial state per point (the seed used 150 in all).
         seed: integer seed; batches draw from ``numpy.random.SeedSequence(seed).spawn``.
         protocol: timing (:class:`PulseProtocol`).
-        backend, dtype, device: see :func:`circuitlab.physics.llg.make_integrator`.
+        backend, dtype, device, threads: see :func:`circuitlab.physics.llg.make_integrator`.
     """
     params = params or MacrospinParams()
     protocol = protocol or PulseProtocol()
@@ -198,7 +206,7 @@ def switching_probability(params: MacrospinParams | None = None, voltages=(2.1, 
         sl = slice(b * protocol.max_batch, (b + 1) * protocol.max_batch)
         batch_seed = int(seeds[b].generate_state(1, np.uint64)[0] >> np.uint64(1))
         mz[sl] = run_pulses(params, voltages[iv[sl]], n_pulse[sl], sign[sl], protocol=protocol, seed=batch_seed,
-                            backend=backend, dtype=dtype, device=device)
+                            backend=backend, dtype=dtype, device=device, threads=threads)
     switched = np.sign(mz) != sign
     from_p = np.zeros((len(voltages), len(widths)), dtype=np.int64)
     from_ap = np.zeros_like(from_p)
