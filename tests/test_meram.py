@@ -148,7 +148,7 @@ def test_stream_marginal_passes_chi_square_against_pmf():
     assert np.allclose(values[idx], eps)                 # every sample is an allowed value
     observed = np.bincount(idx, minlength=values.size).astype(float)
     expected = pmf * eps.size
-    edges, o_acc, e_acc, obs_b, exp_b = [], 0.0, 0.0, [], []
+    o_acc, e_acc, obs_b, exp_b = 0.0, 0.0, [], []
     for o, e in zip(observed, expected):
         o_acc, e_acc = o_acc + o, e_acc + e
         if e_acc >= 5:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
 
@@ -36,6 +37,10 @@ def main(argv=None) -> int:
         return int(args.func(args) or 0)
     except CircuitlabError as exc:
         print(f"circuitlab: error: {exc}", file=sys.stderr)
+        if getattr(exc, "exit_immediately", False):
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(1)
         return 1
     except KeyboardInterrupt:
         print("circuitlab: interrupted", file=sys.stderr)

@@ -115,7 +115,7 @@ def run_campaign(spec: CampaignSpec, out, *, samples: Optional[int] = None, work
         tasks = plan(spec, resolved, spec.samples, full, np.ones(spec.samples, dtype=bool), spec_base)
         _execute(f, spec, tasks, workers=workers, executor=executor, scheduler=scheduler, progress=progress, done=0)
     finally:
-        f.close()
+        store.close_quietly(f)
     return store.summary(out)
 
 

@@ -15,7 +15,12 @@ class CampaignError(CircuitlabError):
 
 
 class StorageError(CampaignError):
-    """Writing the results file failed (disk full, permissions); rows written before are kept."""
+    """Writing the results file failed (disk full, permissions); rows written before are kept.
+
+    After a failed write libhdf5 cannot shut down cleanly (it retries the flush at process exit and
+    crashes), so the CLI leaves with ``os._exit`` once the message is printed (``exit_immediately``).
+    """
+    exit_immediately = True
 
 
 class WorkerLostError(CampaignError):

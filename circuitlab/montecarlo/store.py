@@ -76,8 +76,13 @@ def create(path: Path, layout: Layout):
         chunk = _CHUNK_ROWS
 
         def rows(name, tail, dtype, fill):
-            f.create_dataset(name, shape=(0, *tail), maxshape=(None, *tail), dtype=dtype, fillvalue=fill,
-                             chunks=(max(1, min(chunk, (1 << 20) // max(1, 8 * int(np.prod(tail or (1,)))))), *tail))
+            # HDF5 chunks need positive sizes: an empty trailing axis (no measures, no derived scalars)
+            # gets an extendable axis with chunk 1 instead
+            chunk_tail = tuple(max(1, t) for t in tail)
+            max_tail = tuple(t if t > 0 else None for t in tail)
+            per_row = 8 * int(np.prod(chunk_tail or (1,)))
+            f.create_dataset(name, shape=(0, *tail), maxshape=(None, *max_tail), dtype=dtype, fillvalue=fill,
+                             chunks=(max(1, min(chunk, (1 << 20) // per_row)), *chunk_tail))
         rows("params", (layout.ncols,), "f8", np.nan)
         rows("status", (), "i1", -1)
         rows("error", (), f"S{ERROR_BYTES}", b"")
@@ -164,9 +169,29 @@ def write_rows(f, result) -> None:
         f.flush()
         f["status"][start:stop] = result.status
         f.flush()
-    except OSError as exc:
+    except (OSError, RuntimeError) as exc:  # h5py reports a failed flush (disk full) as RuntimeError
         raise StorageError(f"writing samples {start}..{stop - 1} to {f.filename!r} failed ({exc}); the samples "
                            f"written before are kept; free space and run 'circuitlab mc resume'")
+
+
+def close_quietly(f) -> None:
+    """Close a results file; after a failed write (disk full) closing can fail too, which must not
+    hide the StorageError that explains it."""
+    try:
+        f.close()
+    except (OSError, RuntimeError):
+        # the HDF5 library still holds the failed file: close every handle it has now, so that the
+        # interpreter's exit does not try to flush it again (which crashes in libhdf5)
+        h5py = _h5()
+        try:
+            for ident in h5py.h5f.get_obj_ids(types=h5py.h5f.OBJ_ALL):
+                try:
+                    while ident.valid:
+                        ident._close()
+                except (OSError, RuntimeError, ValueError):
+                    pass
+        except (OSError, RuntimeError, ValueError):
+            pass
 
 
 def done_mask(f, samples: int) -> np.ndarray:
