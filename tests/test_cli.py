@@ -80,7 +80,7 @@ def test_netlist_generate_all_reproduces_committed_netlists(tmp_path):
 
 @pytest.mark.ngspice
 def test_demo_prints_table_and_writes_results(tmp_path):
-    r = cli("demo", "-o", tmp_path / "demo")
+    r = cli("demo", "-o", tmp_path / "demo", "--samples", "60", "--trials", "20")
     assert r.returncode == 0, r.stderr
     rows = {tuple(line.split()[:2]): line.split() for line in r.stdout.splitlines()}
     # closed form vs ngspice in the table: rel. error column
@@ -88,3 +88,8 @@ def test_demo_prints_table_and_writes_results(tmp_path):
     assert float(rows[("divider", "v(mid)")][4]) < 1e-12
     assert (tmp_path / "demo" / "rc_step.h5").is_file() and (tmp_path / "demo" / "rc_step_and_lowpass.png").is_file()
     assert f"plot:      {tmp_path / 'demo'}" in r.stdout
+    # every later stage wrote its results where it said
+    for produced in ("mc/rc_bsource.h5", "mc/rc_bsource.vmax.png", "llg/psw.h5", "llg/psw.png", "meram/eps.h5",
+                     "meram/eps.png"):
+        assert (tmp_path / "demo" / produced).is_file(), produced
+    assert "60/60 done, 60 ok, 0 failed" in r.stdout

@@ -1,7 +1,12 @@
 """``circuitlab demo``: the main job on the built-in default configuration.
 
-Generates the example netlists, simulates each with ngspice, checks them against their closed-form
-answers, writes vectors (HDF5) and a plot, and prints a table and where everything went.
+Stage by stage, each writing under ``--out-dir`` and saying where:
+1. netlists: generate the example netlists, simulate each with ngspice, compare with closed forms;
+2. Monte Carlo: the default campaign ``characterisation/rc_bsource.toml`` (reduced sample count),
+   with its summary table and histograms;
+3. LLG: the VC-MTJ switching probability P_sw(V, t) at 2.1/2.4/2.7 V (seed Fig. 2c, reduced trials);
+4. MeRAM: the 8-bit unit's noise table eps from that P_sw table (seed pulse settings).
+Stages 2-4 call the same code as ``circuitlab mc run``, ``llg sweep`` and ``meram noise``.
 """
 from __future__ import annotations
 
@@ -17,6 +22,9 @@ def register(sub) -> None:
     p = sub.add_parser("demo", help="run the main job on the default configuration")
     p.add_argument("-o", "--out-dir", type=Path, default=DEFAULT_OUT, help="results folder (default results/demo)")
     p.add_argument("--backend", choices=("subprocess", "pyspice"), default="subprocess")
+    p.add_argument("--samples", type=int, default=400, help="Monte Carlo samples of the default campaign (400)")
+    p.add_argument("--trials", type=int, default=100, help="LLG trials per initial state and point (100)")
+    p.add_argument("--seed", type=int, default=2026, help="seed of the LLG and MeRAM stages")
     p.set_defaults(func=run)
 
 
@@ -36,7 +44,45 @@ def closed_form() -> dict:
     }
 
 
+DEFAULT_SPEC = Path(__file__).resolve().parents[2] / "characterisation" / "rc_bsource.toml"
+
+
 def run(args) -> int:
+    out = args.out_dir
+    out.mkdir(parents=True, exist_ok=True)
+    print("== 1/4 netlists: example circuits against closed forms")
+    run_netlists(args)
+    print("\n== 2/4 Monte Carlo: default campaign", DEFAULT_SPEC.name)
+    run_stage(["mc", "run", DEFAULT_SPEC, "--out", out / "mc" / "rc_bsource.h5", "--samples", args.samples,
+               "--no-progress"], fresh=out / "mc" / "rc_bsource.h5")
+    run_stage(["mc", "inspect", out / "mc" / "rc_bsource.h5"])
+    print("\n== 3/4 LLG: VC-MTJ switching probability (seed Fig. 2c)")
+    psw = out / "llg" / "psw.h5"
+    run_stage(["llg", "sweep", "--voltages", "2.1,2.4,2.7", "--widths", "0.2n:4n:20", "--trials", args.trials,
+               "--seed", args.seed, "--backend", "torch", "--dtype", "float32", "--threads", "1", "--out", psw],
+              fresh=psw)
+    print("\n== 4/4 MeRAM: 8-bit unit noise table from that P_sw table")
+    eps = out / "meram" / "eps.h5"
+    run_stage(["meram", "noise", "--bits", 8, "--samples", 40000, "--seed", args.seed, "--psw-table", psw,
+               "--out", eps], fresh=eps)
+    print(f"\nall results under {out}/")
+    return 0
+
+
+def run_stage(argv, fresh: Path = None) -> None:
+    """Run one stage through the CLI (same code path as typing the command); raise if it fails."""
+    from ..errors import CircuitlabError
+    from .main import main
+    if fresh is not None:
+        fresh.parent.mkdir(parents=True, exist_ok=True)
+        for old in fresh.parent.glob(fresh.stem + "*"):
+            old.unlink()
+    code = main([str(a) for a in argv])
+    if code:
+        raise CircuitlabError(f"demo stage 'circuitlab {' '.join(map(str, argv))}' failed with exit code {code}")
+
+
+def run_netlists(args) -> None:
     from ..circuits import EXAMPLES
     from ..sim import probe, simulate
     from .cmd_netlist import generate_netlists
@@ -67,7 +113,6 @@ def run(args) -> int:
     print(f"netlists:  {out / 'netlists'}")
     print(f"vectors:   {out}/*.h5")
     print(f"plot:      {plot}")
-    return 0
 
 
 def _plot_rc(step, lowpass, path: Path) -> Path:
