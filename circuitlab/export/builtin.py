@@ -1,0 +1,66 @@
+"""Built-in model files shipped in ``circuitlab/models/`` so the torch layers work on a fresh install.
+
+Each built-in model is made by a fixed recipe (the same commands a user would type, with fixed seeds),
+so ``circuitlab export --builtin`` regenerates it bit for bit; a test checks exactly that.
+"""
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Callable, Dict
+
+from ..errors import CircuitlabError
+from .modelfile import BUILTIN_DIR
+
+SEED = 20260101
+
+
+def _run(argv) -> None:
+    import contextlib
+    import io
+
+    from ..cli.main import main
+    with contextlib.redirect_stdout(io.StringIO()):  # the stage's own report is not part of this one
+        code = main([str(a) for a in argv])
+    if code:
+        raise CircuitlabError(f"'circuitlab {' '.join(map(str, argv))}' failed with exit code {code}")
+
+
+def _psw_table(work: Path) -> Path:
+    """The LLG P_sw table behind vcmtj_psw and meram_eps: seed voltages, widths 0.2-4 ns, 200 trials/state."""
+    path = work / "psw.h5"
+    if not path.exists():
+        _run(["llg", "sweep", "--voltages", "2.1,2.4,2.7", "--widths", "0.2n:4n:20", "--trials", 200, "--seed", SEED,
+              "--backend", "torch", "--dtype", "float32", "--threads", 1, "--out", path, "--json"])
+    return path
+
+
+def make_vcmtj_psw(work: Path, out: Path) -> Path:
+    from .standard import export_vcmtj_psw
+    return export_vcmtj_psw(_psw_table(work), out)
+
+
+def make_meram_eps(work: Path, out: Path) -> Path:
+    from .standard import export_meram_eps
+    eps = work / "eps.h5"
+    _run(["meram", "noise", "--bits", 8, "--samples", 40000, "--seed", SEED, "--mode", "shuffled",
+          "--psw-table", _psw_table(work), "--out", eps])
+    return export_meram_eps(eps, out)
+
+
+RECIPES: Dict[str, Callable[[Path, Path], Path]] = {"vcmtj_psw": make_vcmtj_psw, "meram_eps": make_meram_eps}
+
+
+def build_builtin(names=None, out_dir: Path = BUILTIN_DIR) -> Dict[str, Path]:
+    """(Re)make built-in models into ``out_dir`` (default: the package's models folder)."""
+    names = list(RECIPES) if not names else list(names)
+    unknown = [n for n in names if n not in RECIPES]
+    if unknown:
+        raise CircuitlabError(f"no built-in recipe for {', '.join(unknown)}; known: {', '.join(RECIPES)}")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    made = {}
+    with tempfile.TemporaryDirectory(prefix="circuitlab-builtin-") as tmp:
+        for name in names:
+            made[name] = RECIPES[name](Path(tmp), out_dir / f"{name}.h5")
+    return made

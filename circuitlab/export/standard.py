@@ -1,0 +1,96 @@
+"""Exporters of the standard models from their source files (one function per kind).
+
+- ``vcmtj_psw``: the P_sw(V, t) table of ``circuitlab llg sweep`` with its binomial intervals; consumers
+  interpolate it bilinearly. (A damped-cosine family, circuitlab.fit.DampedSwitching, fitted these
+  tables badly above V_c: the precession saturates at P = 1 and starts after a delay, so the table
+  itself is the model.)
+- ``meram_eps``: the MeRAM noise table of ``circuitlab meram noise``: exact pmf of eps, the sample
+  table normalised to unit variance (DDPM noise), the closed-form variance and lag-1 autocorrelation.
+The P2M (f1/f2) and RRAM CIM exporters join these once their campaigns exist.
+"""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+
+from .. import __version__
+from .modelfile import Axis, Model, Parameter, Table, file_sha256, save_model
+
+
+def _provenance(source: Path, **extra) -> dict:
+    from ..sim.ngspice import ngspice_version
+    try:
+        ng = ngspice_version()
+    except Exception:  # the LLG and MeRAM sources need no simulator
+        ng = "not used"
+    return {"source_file": source.name, "source_sha256": file_sha256(source), "circuitlab_version": __version__,
+            "ngspice_version": ng, **extra}
+
+
+def export_vcmtj_psw(source, out) -> Path:
+    """Model file (kind vcmtj_psw) from a P_sw table written by ``circuitlab llg sweep``; plus a plot."""
+    from ..physics.io import read_switching_table
+    source = Path(source)
+    t = read_switching_table(source)
+    v_axis, w_axis = Axis("voltage", t.voltages, "V"), Axis("width", t.widths, "s")
+    lo, hi = t.interval("wilson", 0.95)
+    tables = {"p_switch": Table(t.p_switch, "1", (v_axis, w_axis)),
+              "p_p_to_ap": Table(t.p_p_to_ap, "1", (v_axis, w_axis)),
+              "p_ap_to_p": Table(t.p_ap_to_p, "1", (v_axis, w_axis)),
+              "wilson_lower": Table(lo, "1", (v_axis, w_axis)), "wilson_upper": Table(hi, "1", (v_axis, w_axis))}
+    half_width = (hi - lo) / 2
+    model = Model("vcmtj_psw", {"trials_per_state": Parameter(float(t.trials), "1")}, tables,
+                  {"ci95_half_width_max": float(half_width.max()), "ci95_half_width_mean": float(half_width.mean())},
+                  _provenance(source, seed=-1 if t.seed is None else int(t.seed),
+                              params=json.dumps(t.params.to_dict()), backend=t.backend, dtype=t.dtype))
+    out = save_model(model, out)
+    _plot_psw(t, lo, hi, out.with_suffix(".png"))
+    return out
+
+
+def _plot_psw(t, lo, hi, path: Path) -> Path:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for i, v in enumerate(t.voltages):
+        ax.errorbar(t.widths * 1e9, t.p_switch[i], yerr=np.clip([t.p_switch[i] - lo[i], hi[i] - t.p_switch[i]], 0, None),
+                    fmt="o-", ms=3, lw=1, capsize=2, label=f"{v:.2f} V (LLG, {t.trials} trials/state)")
+    ax.set(xlabel="pulse width (ns)", ylabel="P_sw", title="vcmtj_psw: LLG table with 95 % Wilson intervals")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def export_meram_eps(source, out) -> Path:
+    """Model file (kind meram_eps) from a noise table written by ``circuitlab meram noise``."""
+    import h5py
+
+    from ..errors import SchemaError
+    from ..meram.io import KIND
+    source = Path(source)
+    with h5py.File(source, "r") as f:
+        if f.attrs.get("kind") != KIND:
+            raise SchemaError(f"{source} is not a MeRAM noise table (make one with `circuitlab meram noise`)")
+        values, pmf = f["pmf_values"][()], f["pmf"][()]
+        samples = f["eps_normalised"][()]
+        attrs = {k: (v.item() if hasattr(v, "item") else v) for k, v in f.attrs.items()}
+        weights, p_pa, p_ap = f["weights"][()], f["p_p_to_ap"][()], f["p_ap_to_p"][()]
+    bit = Axis("bit", np.arange(len(weights)), "")
+    tables = {"pmf": Table(pmf, "1", (Axis("eps", values, "1"),)),
+              "samples": Table(samples, "1", (Axis("index", np.arange(len(samples)), ""),)),
+              "weights": Table(weights, "1", (bit,)), "p_p_to_ap": Table(p_pa, "1", (bit,)),
+              "p_ap_to_p": Table(p_ap, "1", (bit,))}
+    params = {"variance": Parameter(float(attrs["exact_std"]) ** 2, "1"),
+              "lag1_autocorr": Parameter(float(attrs["exact_lag1_autocorr"]), "1"),
+              "kurtosis_excess": Parameter(float(attrs["exact_kurtosis"]), "1")}
+    metrics = {f"sample_{k}": float(attrs[f"sample_{k}"]) for k in ("mean", "std", "lag1_autocorr", "kurtosis")}
+    prov = _provenance(source, seed=int(attrs["seed"]), mode=str(attrs["mode"]), bits=int(attrs["bits"]),
+                       probability_source=re.sub(r"\S*/", "", str(attrs.get("source", ""))))  # no local paths
+    return save_model(Model("meram_eps", params, tables, metrics, prov), out)
