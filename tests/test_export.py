@@ -89,3 +89,20 @@ def test_newer_schema_foreign_and_corrupt_files(tmp_path):
 def test_unknown_name(tmp_path):
     with pytest.raises(SchemaError, match="neither a file nor a built-in model"):
         load_model("no_such_model")
+
+
+def test_inspect_json_and_export_cli(tmp_path):
+    import subprocess
+    import sys
+
+    def cli(*a):
+        return subprocess.run([sys.executable, "-m", "circuitlab.cli.main", *map(str, a)], capture_output=True,
+                              text=True, timeout=120)
+    r = cli("inspect", "vcmtj_psw", "--json")
+    data = json.loads(r.stdout)
+    assert set(data) == {"kind", "schema_version", "metrics", "provenance"} and data["kind"] == "vcmtj_psw"
+    assert data["provenance"]["seed"] == 20260101
+    r = cli("export", "vcmtj_psw")
+    assert r.returncode == 1 and "give KIND --from SOURCE --out" in r.stderr
+    r = cli("inspect", tmp_path / "nothing.h5")
+    assert r.returncode == 1 and "neither a file nor a built-in model" in r.stderr
