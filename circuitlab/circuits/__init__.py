@@ -4,5 +4,6 @@
 ``circuitlab netlist generate --all`` writes each to ``netlists/<name>.cir``.
 """
 from .basic import EXAMPLES, build_example
+from . import p2m_campaigns  # noqa: F401,E402  (adds the P2M cell examples to EXAMPLES)
 
 __all__ = ["EXAMPLES", "build_example"]

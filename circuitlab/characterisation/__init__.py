@@ -1,0 +1,1 @@
+"""Analyses of characterisation campaigns: read campaign HDF5 files, compute the seed figures, plot."""

@@ -1,0 +1,166 @@
+"""P2M in-pixel MAC cell: model card, Pelgrom mismatch, DW write physics in the cell, accumulator
+polarity, reset, series-divider read, and the campaigns at a quick scale."""
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from circuitlab.circuits import EXAMPLES
+from circuitlab.circuits import p2m_models as pm
+from circuitlab.circuits.p2m import Event, P2MSpec, Weight, p2m_cell, wall
+from circuitlab.circuits.p2m_campaigns import fig6d_read
+from circuitlab.devices import get
+from circuitlab.errors import ConfigError, InvalidValueError
+
+DW = get("dwmtj").defaults()
+
+
+def _sim(circuit):
+    from circuitlab import simulate
+    return simulate(circuit, timeout=60)
+
+
+# --- no simulator -----------------------------------------------------------------------------
+def test_model_card_cites_ptm_and_parses_both_devices():
+    text = pm.CARD_PATH.read_text()
+    assert "ptm.asu.edu" in text and "Zhao" in text
+    models = {m.name: m for m in pm.load_card()}
+    assert models["nmos22"].params["level"] == 54 and models["pmos22"].kind == "pmos"
+    assert models["nmos22"].params["vth0"] == pytest.approx(0.50308)   # PTM 22 nm HP value
+    assert models["pmos22"].params["u0"] == pytest.approx(0.0095)
+
+
+def test_model_card_rejects_garbage_lines():
+    with pytest.raises(ConfigError, match="cannot read line"):
+        pm.parse_card(".model a nmos level=54\nnonsense here\n")
+
+
+def test_pelgrom_sigma_scales_as_inverse_sqrt_area():
+    s1 = pm.pelgrom_sigma(100e-9, 22e-9)
+    assert s1 == pytest.approx(1.2e-3 * 1e-6 / math.sqrt(100e-9 * 22e-9), rel=1e-12)
+    assert pm.pelgrom_sigma(400e-9, 22e-9) == pytest.approx(s1 / 2, rel=1e-12)
+    assert pm.pelgrom_sigma(200e-9, 44e-9) == pytest.approx(s1 / 2, rel=1e-12)
+    with pytest.raises(InvalidValueError, match="width > 0"):
+        pm.pelgrom_sigma(0.0, 22e-9)
+
+
+def test_pelgrom_draws_have_the_predicted_sigma():
+    """delvto of n z-draws: sample std within 4 sigma/sqrt(2n) of the Pelgrom sigma."""
+    z = np.random.default_rng(1).standard_normal(4000)
+    for w in (44e-9, 176e-9):
+        d = np.array([pm.delvto(zi, w, 22e-9) for zi in z])
+        s = pm.pelgrom_sigma(w, 22e-9)
+        assert abs(d.std(ddof=1) - s) < 4 * s / math.sqrt(2 * z.size)
+
+
+def test_spec_errors_name_the_fix():
+    with pytest.raises(InvalidValueError, match="use one of cmos, dwmtj, hybrid"):
+        P2MSpec(config="sram")
+    with pytest.raises(InvalidValueError, match="index must name a weight"):
+        P2MSpec(weights=(Weight(),), events=(Event(3, 1e-9),))
+
+
+def test_examples_registered_and_deterministic():
+    names = [n for n in EXAMPLES if n.startswith("p2m_")]
+    assert len(names) == 6
+    for n in names:
+        assert EXAMPLES[n]().to_text() == EXAMPLES[n]().to_text()
+
+
+# --- ngspice ------------------------------------------------------------------------------------
+def _velocity(i):
+    """The dwmtj polynomial, written out here independently: dq/dt (m/s) for write current i (A)."""
+    over = np.abs(i) - DW["I_th"]
+    return np.sign(i) * np.where(over > 0, DW["c1"] * over + DW["c2"] * over ** 2, 0.0)
+
+
+@pytest.mark.ngspice
+@pytest.mark.parametrize("config", ["cmos", "dwmtj", "hybrid"])
+def test_single_event_displacement_is_the_polynomial_of_the_write_current(config):
+    """q after one event = integral of v(I(t)) dt with I = v(accp_in)/R_track from the same run.
+    rtol 2 %: the trapezoid on ngspice's own time points (max step 5 ps, 10 ps edges) and the smooth
+    end-stop/sign windows of the model (<< 1 % away from the ends) are the only differences."""
+    spec = P2MSpec(config=config, weights=(Weight(width=132e-9, q=40e-9),), events=(Event(0, 0.5e-9, 80e-12),),
+                   stop=1.0e-9, max_step=5e-12)
+    r = _sim(p2m_cell(spec))
+    i = r["v(accp_in)"] / DW["R_track"]
+    expected = np.trapezoid(_velocity(i), r.time)
+    q = 1e-9 * r[wall("accp")][-1]
+    assert expected > 3e-9
+    assert q == pytest.approx(expected, rel=0.02)
+
+
+@pytest.mark.ngspice
+def test_cmos_weight_current_scales_with_width_as_the_card_predicts():
+    """Peak write current of the cell vs a separate .op of the card's PMOS into R_track: rtol 2 %."""
+    from circuitlab.netlist import Circuit, Mosfet, Op, Resistor, VoltageSource
+    peaks, ops = [], []
+    for w in (44e-9, 88e-9, 176e-9):
+        spec = P2MSpec(config="cmos", weights=(Weight(width=w),), events=(Event(0, 0.3e-9, 200e-12),), stop=0.8e-9)
+        peaks.append(_sim(p2m_cell(spec))["v(accp_in)"].max() / DW["R_track"])
+        op = Circuit("pmos into track", elements=[VoltageSource("dd", "vdd", "0", dc=pm.VDD),
+                                                  VoltageSource("g", "g", "0", dc=0.0),
+                                                  Mosfet("w", "d", "g", "vdd", "vdd", pm.PMOS, {"W": w, "L": pm.L_MIN}),
+                                                  Resistor("t", "d", "0", DW["R_track"])],
+                     models=pm.load_card(), analyses=[Op()])
+        ops.append(_sim(op)["v(d)"][0] / DW["R_track"])
+    assert np.allclose(peaks, ops, rtol=0.02)
+    assert peaks[2] / peaks[0] > 2.0                        # wider transistor, more current
+
+
+@pytest.mark.ngspice
+def test_positive_events_move_only_the_positive_accumulator_and_reset_returns_to_zero():
+    weights = (Weight(sign=1, width=132e-9), Weight(sign=-1, width=132e-9))
+    events = tuple(Event(0, t, 100e-12) for t in (0.5e-9, 1.0e-9, 1.5e-9))
+    spec = P2MSpec(config="cmos", weights=weights, events=events, resets=(2.5e-9,), stop=5e-9)
+    r = _sim(p2m_cell(spec))
+    t = r.time
+    qp, qn = 1e-9 * np.interp(2.2e-9, t, r[wall("accp")]), 1e-9 * np.interp(2.2e-9, t, r[wall("accn")])
+    assert qp > 20e-9
+    assert abs(qn) < 0.05e-9                               # below I_th: no motion at all
+    # reset: both walls back at the left end. The device's smooth end stop (q_width 0.1 nm) lets a
+    # 2 ns reset creep about 2 nm past q = 0 (logarithmic in drive x time); the read is unaffected
+    # (the MTJ starts at x_L = 20 nm), so the tolerance is 2.5 nm, 2 % of the track.
+    assert abs(1e-9 * r[wall("accp")][-1]) < 2.5e-9
+    assert abs(1e-9 * r[wall("accn")][-1]) < 2.5e-9
+
+
+def _g(q, v):
+    """Read conductance of the dwmtj (written out independently): S."""
+    f = np.clip((q - DW["x_L"]) / (DW["x_R"] - DW["x_L"]), 0, 1)
+    tmr = DW["TMR0"] / (1 + v ** 2 / DW["Vh"] ** 2)
+    return (1 - f) / DW["R_P"] + f / (DW["R_P"] * (1 + tmr))
+
+
+@pytest.mark.ngspice
+@pytest.mark.parametrize("levels", [(0.75, 0.25), (0.3, 0.6), (0.5, 0.5)])
+def test_series_divider_matches_the_closed_form(levels):
+    """v(pre) = v_read R_P,acc / (R_N,acc + R_P,acc) with each R at its own simulated bias: rtol 1e-3
+    (ngspice reltol; the read nodes carry only the MTJ currents)."""
+    r = _sim(fig6d_read({"qp_level": levels[0], "qn_level": levels[1]}))
+    v_pre, v_read = r.measures["vpre"], 0.2
+    rp = 1 / _g(levels[0] * 120e-9, v_pre)
+    rn = 1 / _g(levels[1] * 120e-9, v_read - v_pre)
+    assert v_pre == pytest.approx(v_read * rp / (rn + rp), rel=1e-3)
+
+
+@pytest.mark.ngspice
+def test_quick_campaigns_produce_the_seed_figures(tmp_path):
+    from circuitlab.cli.main import main
+    rc = main(["p2m", "characterise", "--out-dir", str(tmp_path), "--quick", "0.04", "--workers", "2",
+               "--only", "p2m_fig6a_cmos", "p2m_fig6d_read"])
+    assert rc == 0
+    summary = json.loads((tmp_path / "p2m_summary.json").read_text())
+    for key in ("fig6a_cmos", "fig6d_read"):
+        assert (tmp_path / f"p2m_{key}.png").stat().st_size > 5000
+        assert 0.0 < summary[key]["worst_case"] < 1.0
+        assert summary[key]["samples"] == 40
+    assert summary["fig6a_cmos"]["e_event_mean_J"] > 0
+
+
+def test_characterise_rejects_unknown_campaign(tmp_path):
+    from circuitlab.cli.main import main
+    assert main(["p2m", "characterise", "--out-dir", str(tmp_path), "--only", "p2m_nothing"]) == 1
