@@ -30,7 +30,7 @@ the wall does not move below I_th, so idle time changes only the leakage energy 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, List, Sequence, Tuple
+from typing import List, Sequence, Tuple
 
 from ..errors import InvalidValueError
 from ..netlist import (BSource, Circuit, CurrentSource, Instance, Measure, Mosfet, PWL, Tran, VoltageSource)
@@ -80,8 +80,8 @@ class P2MSpec:
 
     ``reads``: start times of read phases (each ``t_read`` long); ``resets``: start times of reset
     phases (each ``t_reset`` long). ``r_acc``/``r_th``: R_P scale of (ACC_P, ACC_N) and (TH_TOP,
-    TH_BOT); ``q_th``: initial walls (m) of (TH_TOP, TH_BOT); ``dvt_fixed``: delvto (V) of
-    (MEN, MRP, MRN).
+    TH_BOT); ``q_th``/``q_acc``: initial walls (m) of (TH_TOP, TH_BOT)/(ACC_P, ACC_N);
+    ``dvt_fixed``: delvto (V) of (MEN, MRP, MRN). ``max_step`` (s) bounds the solver step.
     """
     config: str = "hybrid"
     weights: Tuple[Weight, ...] = field(default_factory=lambda: tuple(Weight() for _ in range(9)))
@@ -156,13 +156,9 @@ def _current_wave(programs: Sequence[Program]) -> PWL:
 
 # --- the cell ------------------------------------------------------------------------------------
 def _dwmtj(name: str, t1: str, t2: str, t3: str, r_scale: float, q: float) -> Instance:
-    card = pm_dwmtj_defaults()
-    return Instance(name, "dwmtj", (t1, t2, t3), {"R_P": card["R_P"] * r_scale, "q_init": q})
-
-
-def pm_dwmtj_defaults() -> Dict[str, float]:
     from ..devices import get
-    return get("dwmtj").defaults()
+    r_p = get("dwmtj").defaults()["R_P"]
+    return Instance(name, "dwmtj", (t1, t2, t3), {"R_P": r_p * r_scale, "q_init": q})
 
 
 def _weight_elements(spec: P2MSpec, i: int, w: Weight) -> list:

@@ -54,9 +54,10 @@ def wall_of(level: float) -> float:
 
 
 def weight_value(config: str, w_level, p_level=1.0):
-    """The nominal normalised weight in (0, 1]: W/W_MAX (cmos), zero-bias G/G_P (dwmtj), product (hybrid)."""
+    """The nominal normalised weight in (0, 1]: W/W_MAX (cmos), zero-bias G/G_P of the wall at
+    ``w_level`` (dwmtj), W/W_MAX times G/G_P of the wall at ``p_level`` (hybrid)."""
     w = (pm.W_MIN + np.clip(w_level, 0, 1) * (W_MAX - pm.W_MIN)) / W_MAX
-    f = 1.0 - np.clip(p_level, 0, 1)
+    f = 1.0 - np.clip(w_level if config == "dwmtj" else p_level, 0, 1)
     g = (1 - f) + f / (1 + TMR0)
     return {"cmos": w, "dwmtj": g, "hybrid": w * g}[config]
 
@@ -86,7 +87,9 @@ def _read_measures(t: float, tag: str = "") -> list:
 # --- Fig. 6a-c: one weight, x events ---------------------------------------------------------------
 def _single_weight(config: str, p) -> Circuit:
     n = n_events(_get(p, "x_level", 1.0))
-    w = _weight(config, p, 0, 1, _get(p, "w_level", 1.0), _get(p, "p_level", 1.0))
+    w_level = _get(p, "w_level", 1.0)
+    p_level = w_level if config == "dwmtj" else _get(p, "p_level", 1.0)   # dwmtj: the wall is the weight
+    w = _weight(config, p, 0, 1, w_level, p_level)
     end = T0 + N_MAX * PERIOD
     spec = P2MSpec(config=config, weights=(w,), events=_events(p, [(0, T0 + k * PERIOD) for k in range(n)]),
                    stop=end, **_common(p))
