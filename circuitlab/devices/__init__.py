@@ -18,6 +18,7 @@ REGISTRY = {
     "rram": "rram:build",
     "dwmtj": "dwmtj:build",
     "vcmtj": "vcmtj:build",
+    "vcmtj_markov": "vcmtj_markov:build",
 }
 
 TARGETS = ("veriloga", "ngspice", "numpy")

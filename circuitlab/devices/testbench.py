@@ -8,6 +8,7 @@
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Mapping, Optional
@@ -196,7 +197,7 @@ def transient_ngspice(model: DeviceModel, card: Optional[Mapping[str, float]] = 
 
 
 def transient_scipy(model: DeviceModel, t_eval: np.ndarray, card: Optional[Mapping[str, float]] = None,
-                    rtol: float = 1e-8):
+                    rtol: float = 1e-8, method: str = "LSODA"):
     """``solve_ivp`` (LSODA) of the numpy evaluator under the same pulse train; returns {state: array}."""
     from scipy.integrate import solve_ivp
     card = model.card(dict(model.test_card, **(card or {})))
@@ -212,17 +213,32 @@ def transient_scipy(model: DeviceModel, t_eval: np.ndarray, card: Optional[Mappi
         sig.update({i.name: node[i.node] * i.scale for i in model.inputs})
         return sig
 
+    fn = ev._fn  # scalar fast path: the same generated code evaluated with the math module
+
     def rhs(t, y):
         sig = volts(t)
         sig.update({s.name: y[k] * s.scale for k, s in enumerate(model.states)})
-        out = ev(card, **sig)
+        out = fn(_SCALAR, max, min, **sig, **card)
         return [float(out[f"d{s.name}dt"]) / s.scale for s in model.states]
 
     y0 = [card[s.initial] / s.scale for s in model.states]
     breaks = _breakpoints(model, t_eval[-1])
-    sol = solve_ivp(rhs, (0.0, float(t_eval[-1])), y0, method="LSODA", t_eval=t_eval, rtol=rtol, atol=1e-10,
+    sol = solve_ivp(rhs, (0.0, float(t_eval[-1])), y0, method=method, t_eval=t_eval, rtol=rtol, atol=1e-10,
                     max_step=min(np.diff(breaks).min() if len(breaks) > 1 else np.inf, t_eval[-1] / 200))
     return {s.name: sol.y[k] * s.scale for k, s in enumerate(model.states)}
+
+
+class _Scalar:
+    """``xp`` for Python floats (10-50x faster than numpy on scalars inside solve_ivp)."""
+    exp, sinh, cosh, tanh, sqrt, log = math.exp, math.sinh, math.cosh, math.tanh, math.sqrt, math.log
+    abs = staticmethod(abs)
+
+    @staticmethod
+    def sign(x):
+        return float((x > 0) - (x < 0))
+
+
+_SCALAR = _Scalar()
 
 
 def _breakpoints(model: DeviceModel, stop: float) -> np.ndarray:

@@ -21,7 +21,7 @@ from ..core import Branch, DeviceModel, Param, Quantity, State, bounded_rate
 
 SEED = "seed dwmtj_p2m_snn_paper.txt"
 KIN = "public kinematic DW-MTJ model defaults (devices.md section 2)"
-ASSUMED = "assumed (circuitlab), order of magnitude of SOT wall velocities"
+ASSUMED = "assumed (circuitlab)"
 
 PARAMS = (
     Param("R_track", 3.9e3, "ohm", "heavy-metal write-track resistance t1-t2", KIN, lo=0.0, open_lo=True),

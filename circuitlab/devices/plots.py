@@ -1,0 +1,97 @@
+"""Characteristic curves of a device model (matplotlib, Agg): one figure per model, written to a file."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .core import DeviceModel
+from .numeric import Evaluator
+
+
+def _zero_inputs(model):
+    return {i.name: 0.0 for i in model.inputs}
+
+
+def plot(model: DeviceModel, path) -> Path:
+    """Write the model's characteristic curves to ``path`` (PNG) and return it."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    ev = Evaluator(model)
+    card = model.card()
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    drawer = _DRAWERS.get(model.name, _generic)
+    drawer(model, ev, card, axes)
+    fig.suptitle(f"{model.name}: {model.title}", fontsize=9)
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _rram(model, ev, card, axes):
+    v = np.linspace(-1.5, 1.5, 301)
+    for g in (0.2e-9, 0.5e-9, 1.0e-9, 1.7e-9):
+        axes[0].semilogy(v, np.abs(ev(None, V_tb=v, g=g)["Icell"]), label=f"g = {g * 1e9:.1f} nm")
+    axes[0].set(xlabel="V (V)", ylabel="|I| (A)", title="I-V at fixed gap")
+    axes[0].legend(fontsize=7)
+    g = np.linspace(0.2e-9, 1.7e-9, 100)
+    axes[1].semilogy(g * 1e9, ev(None, V_tb=0.1, g=g)["Rread"])
+    axes[1].set(xlabel="gap g (nm)", ylabel="R_read(0.1 V) (ohm)", title="read resistance vs state")
+
+
+def _dwmtj(model, ev, card, axes):
+    i = np.linspace(-100e-6, 100e-6, 401)
+    out = ev(None, V_w=i * card["R_track"], V_r=0.0, q=60e-9)
+    axes[0].plot(i * 1e6, out["vdw"])
+    axes[0].set(xlabel="write current I (uA)", ylabel="DW velocity (m/s)", title="v vs I")
+    v = np.linspace(-1, 1, 201)
+    for q in (0.0, 40e-9, 60e-9, 80e-9, 120e-9):
+        axes[1].plot(v, ev(None, V_w=0.0, V_r=v, q=q)["Rread"] / 1e3, label=f"q = {q * 1e9:.0f} nm")
+    axes[1].set(xlabel="read voltage (V)", ylabel="R (kOhm)", title="R vs V and state")
+    axes[1].legend(fontsize=7)
+
+
+def _mtj_r(model, ev, axes, state):
+    v = np.linspace(-1, 1, 201)
+    for label, s in state:
+        axes.plot(v, ev(None, V_pn=v, **s)["Rmtj"] / 1e3, label=label)
+    axes.set(xlabel="V (V)", ylabel="R (kOhm)", title="R vs V and state")
+    axes.legend(fontsize=7)
+
+
+def _vcmtj(model, ev, card, axes):
+    zero = _zero_inputs(model)
+    _mtj_r(model, ev, axes[0], [("P (mz = +1)", dict(mx=0.0, my=0.0, mz=1.0, **zero)),
+                                ("AP (mz = -1)", dict(mx=0.0, my=0.0, mz=-1.0, **zero))])
+    v = np.linspace(0, 3, 121)
+    axes[1].plot(v, ev(None, V_pn=v, mx=0.0, my=0.0, mz=1.0, **zero)["Hk"] / 1e3)
+    axes[1].set(xlabel="V (V)", ylabel="Hk (kA/m)", title="VCMA anisotropy field")
+
+
+def _markov(model, ev, card, axes):
+    _mtj_r(model, ev, axes[0], [("P (x = 0)", dict(w=0.0, vpk=0.0, xl=0.0, x=0.0, u=0.5)),
+                                ("AP (x = 1)", dict(w=0.0, vpk=0.0, xl=1.0, x=1.0, u=0.5))])
+    w = np.linspace(0, 4e-9, 200)
+    for v in (2.1, 2.4, 2.7):
+        axes[1].plot(w * 1e9, ev(None, V_pn=v, w=w, vpk=v, xl=0.0, x=0.0, u=0.5)["Psw"], label=f"{v} V")
+    axes[1].set(xlabel="pulse width (ns)", ylabel="P_sw", title="switching-probability table")
+    axes[1].legend(fontsize=7)
+
+
+def _generic(model, ev, card, axes):
+    v = np.linspace(*model.voltage_ranges.get(model.branches[0].name, (-1, 1)), 201)
+    sig = {b.symbol.name: 0.0 for b in model.branches}
+    sig[model.branches[0].symbol.name] = v
+    sig.update({s.name: card[s.initial] for s in model.states})
+    sig.update(_zero_inputs(model))
+    out = ev(None, **sig)
+    current = model.contributions[0][1]
+    axes[0].plot(v, out[current])
+    axes[0].set(xlabel=f"V_{model.branches[0].name} (V)", ylabel=f"{current}", title="I-V")
+    axes[1].axis("off")
+
+
+_DRAWERS = {"rram": _rram, "dwmtj": _dwmtj, "vcmtj": _vcmtj, "vcmtj_markov": _markov}
