@@ -204,6 +204,13 @@ def test_failed_measure_keeps_the_other_results(backend):
     assert len(err.result["v(out)"]) > 100
 
 
+def test_keyword_options_are_written_verbatim_and_accepted():
+    c = rc_step().with_(options={"method": "gear", "reltol": 1e-5})
+    assert ".options method=gear reltol=1e-05" in c.to_text()
+    r = simulate(c)
+    assert r.measures["v_at_tau"] == pytest.approx(1 - math.exp(-1), rel=1e-4)  # Gear-2 with 1000 steps
+
+
 def test_harmless_notes_and_recovered_warnings_are_not_errors():
     # every ngspice run prints "Note: No compatibility mode selected!"; a 1 GOhm-isolated node makes
     # ngspice warn while still solving the operating point

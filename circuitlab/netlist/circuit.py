@@ -97,7 +97,9 @@ class Circuit:
         if self.params:
             out += [f".param {k}={format_value(v)}" for k, v in self.params.items()]
         if self.options:
-            opts = [k if v is True else f"{k}={format_value(v)}" for k, v in self.options.items() if v is not False]
+            # option values are numbers or keywords (method=gear): strings are written as they are
+            opts = [k if v is True else f"{k}={v.strip() if isinstance(v, str) else format_value(v)}"
+                    for k, v in self.options.items() if v is not False]
             out.append(".options " + " ".join(opts))
         out += [m.card() for m in self.models]
         for sub in self.subcircuits:
