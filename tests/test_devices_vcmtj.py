@@ -59,6 +59,30 @@ def test_thermal_field_is_injected_with_the_calibrated_rms():
     assert np.std(r["v(x0.s_mz)"]) > 0
 
 
+def _thermal_run(seed: int):
+    from circuitlab import simulate
+    from circuitlab.devices.models.vcmtj import subcircuit
+    from circuitlab.netlist import Circuit, Instance, Tran, VoltageSource
+    circuit = Circuit("vcmtj seeded", (VoltageSource("Vp", "p", "0", dc=0.0), Instance("X0", "vcmtj", ("p", "0"))),
+                      subcircuits=(subcircuit(),), analyses=(Tran(1e-12, 0.5e-9, max_step=1e-12, uic=True),))
+    r = simulate(circuit, timeout=60, seed=seed)
+    grid = np.arange(1, 500) * 1e-12 + 0.5e-12    # mid-interval: one value per thermal draw
+    h = np.interp(grid, r.time, r["v(x0.in_h_thx)"])
+    return h, np.interp(grid, r.time, r["v(x0.s_mx)"])
+
+
+@pytest.mark.ngspice
+def test_thermal_field_is_reproducible_with_the_seed():
+    h1, mx1 = _thermal_run(11)
+    h2, mx2 = _thermal_run(11)
+    np.testing.assert_array_equal(h1, h2)       # same seed: bit-identical draws and trajectory
+    np.testing.assert_array_equal(mx1, mx2)
+    h3, mx3 = _thermal_run(12)
+    # another seed: independent draws; their correlation over 499 draws is ~N(0, 1/499): 5 sigma bound
+    assert abs(np.corrcoef(h1, h3)[0, 1]) < 5 / np.sqrt(h1.size)
+    assert np.max(np.abs(mx1 - mx3)) > 1e-4
+
+
 def test_non_physical_damping_raises():
     with pytest.raises(InvalidValueError, match="alpha=1.5 1 is out of range"):
         devices.get("vcmtj").card(alpha=1.5)

@@ -8,7 +8,8 @@ Equations (seed meram_diffusion_paper.txt, eqs. 3-5; devices.md section 1), SI u
 - dm/dt = -g' [m x H + alpha m x (m x H)] - k_norm (|m|^2 - 1) m,  g' = gamma0/(1 + alpha^2)
   (the last term keeps |m| = 1 smoothly against integration drift; zero on the unit sphere)
 - sigma_th = sqrt(2 alpha kB T/(gamma0 mu0 Ms Vol dt_th)): rms of each thermal-field component,
-  redrawn every dt_th (ngspice: TRNOISE sources inside the subcircuit, see :func:`subcircuit`)
+  redrawn every dt_th (ngspice: TRRANDOM Gaussian sources inside the subcircuit, seeded by the
+  simulation's ``.options seed``; see :func:`subcircuit`)
 - R(mz, V) = R_P (1 + V^2/Vh^2 + TMR0)/(1 + V^2/Vh^2 + TMR0 (1 + mz)/2), R_P = RA/area; mz = +1 is P.
 
 The calibrated seed-like card of devices.md section 1 is the default (t_FL, t_ox, Ms, alpha, RA
@@ -96,7 +97,7 @@ def build() -> DeviceModel:
               -S["gp"] * (c[k] + p["alpha"] * mxc[k]) - p["k_norm"] * (S["norm2"] - 1) * m[k],
               f"magnetisation component {name[-1]}", test_range=(-1.0, 1.0))
         for k, name in enumerate(("mx", "my", "mz")))
-    inputs = tuple(Input(n, "A/m", 1e3, f"thermal field {n[-1]} (TRNOISE in the ngspice subcircuit)",
+    inputs = tuple(Input(n, "A/m", 1e3, f"thermal field {n[-1]} (TRRANDOM in the ngspice subcircuit)",
                          test_range=(-5e3, 5e3)) for n in ("h_thx", "h_thy", "h_thz"))
     return DeviceModel(
         name="vcmtj", title="VCMA MTJ (MeRAM): macrospin LLG with thermal field, bias-dependent R",
@@ -108,12 +109,15 @@ def build() -> DeviceModel:
 
 
 def subcircuit(card=None, *, thermal: bool = True, name: str = "vcmtj", probes=()):
-    """The ngspice subcircuit with the thermal field driven inside it by three TRNOISE sources.
+    """The ngspice subcircuit with the thermal field driven inside it by three TRRANDOM sources.
 
-    Each component is redrawn every ``dt_th`` seconds (keep the transient's maximum step <= dt_th);
-    reseed with ngspice's ``setseed``. ``thermal=False`` leaves h_thx, h_thy, h_thz as ports.
+    Each component is a Gaussian of rms ``sigma_th`` redrawn every ``dt_th`` seconds (``TRRANDOM``
+    kind 2; keep the transient's maximum step <= dt_th). The sequence is fixed by the simulation's
+    seed (``circuitlab.simulate(..., seed=N)`` writes ``.options seed=N``): the same seed gives the
+    same trajectory, and every instance and component draws its own stream. (TRNOISE, used before,
+    cannot be reseeded in ngspice 39.) ``thermal=False`` leaves h_thx, h_thy, h_thz as ports.
     """
-    from ...netlist import TrNoise, VoltageSource
+    from ...netlist import TrRandom, VoltageSource
     from .. import get
     from ..ngspice import subcircuit as generic
     from ..printers import print_expr
@@ -122,7 +126,8 @@ def subcircuit(card=None, *, thermal: bool = True, name: str = "vcmtj", probes=(
         return generic(model, card, name=name, probes=probes)
     names = {p.name: p.name for p in model.params}
     rms = print_expr(model.flat("sigma_th"), "ngspice", names)
-    sources = [VoltageSource(f"V_{i.name}", i.node, "0", waveform=TrNoise(f"({rms})/{i.scale!r}", "dt_th"))
+    sources = [VoltageSource(f"V_{i.name}", i.node, "0",
+                             waveform=TrRandom(2, "dt_th", 0.0, f"({rms})/{i.scale!r}", 0.0))
                for i in model.inputs]
     return generic(model, card, name=name, probes=probes, extra_elements=sources,
                    hidden_inputs=[i.name for i in model.inputs])
