@@ -16,6 +16,7 @@ from .errors import DeviceParameterError, TargetError, UnknownDeviceError, Unkno
 # name -> "module:function" returning a DeviceModel
 REGISTRY = {
     "rram": "rram:build",
+    "rram_cim": "rram_cim:build",
     "dwmtj": "dwmtj:build",
     "vcmtj": "vcmtj:build",
     "vcmtj_markov": "vcmtj_markov:build",
