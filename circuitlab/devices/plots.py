@@ -20,9 +20,12 @@ def plot(model: DeviceModel, path) -> Path:
     import matplotlib.pyplot as plt
     ev = Evaluator(model)
     card = model.card()
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    loop = model.name in _LOOPS
+    fig, axes = plt.subplots(1, 3 if loop else 2, figsize=(15 if loop else 10, 4))
     drawer = _DRAWERS.get(model.name, _generic)
     drawer(model, ev, card, axes)
+    if loop:
+        _LOOPS[model.name](ev, card, axes[2])
     fig.suptitle(f"{model.name}: {model.title}", fontsize=9)
     fig.tight_layout()
     path = Path(path)
@@ -40,6 +43,22 @@ def _rram(model, ev, card, axes):
     g = np.linspace(0.2e-9, 1.7e-9, 100)
     axes[1].semilogy(g * 1e9, ev(None, V_tb=0.1, g=g)["Rread"])
     axes[1].set(xlabel="gap g (nm)", ylabel="R_read(0.1 V) (ohm)", title="read resistance vs state")
+
+
+def _rram_loop(ev, card, ax, v_max: float = 1.6, period: float = 2e-6, dt: float = 1e-10):
+    """Pinched I-V hysteresis under a triangular sweep 0 -> +v_max -> -v_max -> 0 (SET then RESET),
+    integrating dg/dt = vgap(V, g) explicitly on a 0.1 ns grid with g clipped to [g_min, g_max]."""
+    t = np.arange(0.0, period, dt)
+    v = v_max * (2 / np.pi) * np.arcsin(np.sin(2 * np.pi * t / period))
+    g = np.empty_like(t)
+    g[0] = card["g_init"]
+    for k in range(1, t.size):
+        rate = float(ev(None, V_tb=v[k - 1], g=g[k - 1])["vgap"])
+        g[k] = min(max(g[k - 1] + rate * dt, card["g_min"]), card["g_max"])
+    i = ev(None, V_tb=v, g=g)["Icell"]
+    ax.plot(v, np.abs(i) * 1e3)
+    ax.set(xlabel="V (V)", ylabel="|I| (mA)", yscale="log", ylim=(1e-4, None),
+           title=f"I-V loop, triangular sweep +-{v_max} V over {period * 1e6:g} us")
 
 
 def _dwmtj(model, ev, card, axes):
@@ -94,4 +113,5 @@ def _generic(model, ev, card, axes):
     axes[1].axis("off")
 
 
+_LOOPS = {"rram": _rram_loop}
 _DRAWERS = {"rram": _rram, "dwmtj": _dwmtj, "vcmtj": _vcmtj, "vcmtj_markov": _markov}
