@@ -83,7 +83,7 @@ def validate(model: Model, where: str = "model") -> None:
         table = model.tables.get(name)
         if table is None:
             raise SchemaError(f"{where}: kind {model.kind!r} needs table {name!r}, which is missing; re-export it")
-        if table.unit != unit:
+        if unit is not None and table.unit != unit:
             raise SchemaError(f"{where}: table {name!r} has unit {table.unit!r}, kind {model.kind!r} needs {unit!r}")
         wanted = schema.axes.get(name, ())
         got = tuple((a.name, a.unit) for a in table.axes)

@@ -17,7 +17,9 @@ FORMAT = "circuitlab.model"
 
 @dataclass(frozen=True)
 class KindSchema:
-    """Required tables ``{name: unit}`` (with their axes ``{table: ((axis, unit), ...)}``) and parameters."""
+    """Required tables ``{name: unit}`` (with their axes ``{table: ((axis, unit), ...)}``) and parameters.
+
+    A unit of ``None`` accepts any unit (generic kinds whose units come from the data)."""
     name: str
     description: str
     tables: Dict[str, str] = field(default_factory=dict)
@@ -36,6 +38,11 @@ def register_kind(schema: KindSchema) -> KindSchema:
     return schema
 
 
+register_kind(KindSchema(
+    "curve", "a fitted curve y(x) with its Monte Carlo spread (circuitlab fit): mean, sigma and worst-case "
+    "bounds tabulated over x; units are those of the campaign columns",
+    tables={"mean": None, "sigma": None, "lower": None, "upper": None},
+    params={"worst_case_variation": "1"}))
 register_kind(KindSchema(
     "p2m_f1", "normalised DW displacement vs normalised input x weight (f1), per weight configuration; "
     "seed dwmtj_p2m_snn_paper Fig. 6a-c",

@@ -13,7 +13,7 @@ from typing import Dict, Sequence
 import numpy as np
 
 from ..errors import ConfigError
-from .families import Family, MonotoneSpline, Polynomial, uniform_knots
+from .families import Family, MonotoneSpline, scaled_polynomial, uniform_knots
 
 
 class FitError(ConfigError):
@@ -122,13 +122,17 @@ def cross_validate(family: Family, x, y, *, folds: int = 5, seed: int = 0) -> fl
 
 
 def select_polynomial(x, y, degrees: Sequence[int] = range(1, 8), *, folds: int = 5, seed: int = 0) -> FitResult:
-    """Fit the polynomial whose degree minimises the k-fold CV error (ties: the lower degree)."""
-    scores = {d: cross_validate(Polynomial(d), x, y, folds=folds, seed=seed) for d in degrees
+    """Fit the polynomial (in the scaled variable) whose degree minimises the k-fold CV error; a higher
+    degree must lower the CV error by more than 1 % to be chosen (parsimony)."""
+    scores = {d: cross_validate(scaled_polynomial(d, x), x, y, folds=folds, seed=seed) for d in degrees
               if d + 1 < len(x) * (folds - 1) / folds}
     if not scores:
         raise FitError("too few points to cross-validate any polynomial degree")
-    best = min(scores, key=lambda d: (scores[d], d))
-    result = fit(Polynomial(best), x, y)
+    best = min(scores)
+    for d in sorted(scores):
+        if scores[d] < scores[best] * 0.99:
+            best = d
+    result = fit(scaled_polynomial(best, x), x, y)
     result.metrics["cv_mse"] = scores[best]
     return result
 

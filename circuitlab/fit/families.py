@@ -43,21 +43,30 @@ class Family:
 
 @dataclass(frozen=True)
 class Polynomial(Family):
-    """y = sum_k c_k x^k, k = 0..degree (coefficients c0 ... c<degree>)."""
+    """y = sum_k c_k u^k with u = (x - shift) / scale, k = 0..degree (coefficients c0 ... c<degree>).
+
+    ``shift``/``scale`` keep the design matrix well conditioned for x far from [-1, 1] (an RC in
+    ohm, a delay in s); :func:`scaled_polynomial` picks them from the data range.
+    """
     degree: int = 2
+    shift: float = 0.0
+    scale: float = 1.0
     name = "polynomial"
     linear = True
 
     def __post_init__(self):
         if not isinstance(self.degree, int) or not 0 <= self.degree <= 15:
             raise ConfigError(f"polynomial degree={self.degree!r} must be an integer in 0..15")
+        if not (np.isfinite(self.scale) and self.scale > 0 and np.isfinite(self.shift)):
+            raise ConfigError(f"polynomial scale={self.scale!r} must be finite and > 0, shift finite")
 
     @property
     def names(self):
         return tuple(f"c{k}" for k in range(self.degree + 1))
 
     def design(self, x):
-        return np.vander(np.asarray(x, float), self.degree + 1, increasing=True)
+        u = (np.asarray(x, float) - self.shift) / self.scale
+        return np.vander(u, self.degree + 1, increasing=True)
 
     def __call__(self, x, params):
         return self.design(x) @ np.asarray(params, float)
@@ -66,7 +75,14 @@ class Polynomial(Family):
         return np.linalg.lstsq(self.design(x), y, rcond=None)[0]
 
     def describe(self):
-        return {"family": self.name, "degree": self.degree}
+        return {"family": self.name, "degree": self.degree, "shift": self.shift, "scale": self.scale}
+
+
+def scaled_polynomial(degree: int, x) -> Polynomial:
+    """A polynomial in u = (x - mid) / half-range, so that u spans [-1, 1] over the data."""
+    x = np.asarray(x, float)
+    half = float(np.ptp(x)) / 2 or 1.0
+    return Polynomial(degree, float(x.min()) + half, half)
 
 
 @dataclass(frozen=True)
