@@ -18,7 +18,7 @@ from typing import Dict
 
 import numpy as np
 
-from ..circuits.p2m_campaigns import L_TRACK, N_MAX, n_events, weight_value
+from ..circuits.p2m_campaigns import N_MAX, n_events, weight_value
 from ..fit import ConditionalNoise, select_polynomial, worst_case_variation
 
 SEED = {"fig6a_cmos": 0.1094, "fig6b_dwmtj": 0.3939, "fig6c_hybrid": 0.0803, "fig6d_read": 0.1138,
@@ -77,25 +77,33 @@ def _spread_plot(x, y, mean, noise, title, xlabel, ylabel, path, seed_value, our
     return _save(fig, path)
 
 
-def analyse_weight(path, config: str, out_dir) -> Dict[str, object]:
-    """Fig. 6a-c of one weight configuration ('cmos', 'dwmtj', 'hybrid')."""
+def weight_curve(path, config: str):
+    """f1 data of one weight configuration: (x, y, mean, noise, worst case, data) with x = normalised
+    input x weight, y = DW displacement normalised to its value at x = 1, ``mean`` the fitted curve."""
     d = load(path)
     n = np.array([n_events(x) for x in d["x_level"]])
     w = weight_value(config, d["w_level"], d.get("p_level", np.ones_like(d["w_level"])))
     x = n / N_MAX * w
     q = d["q_acc"] * 1e-9                          # m (the wall node is in nm)
-    mean = _mean_fit(x, q)
-    full = float(mean(np.array([1.0]))[0])          # displacement at x * w = 1: the full scale
+    fit = _mean_fit(x, q)
+    full = float(fit(np.array([1.0]))[0])           # displacement at x * w = 1: the full scale
     y = q / full
-    wc = worst_case_variation(x, y, lambda t: mean(t) / full)
-    noise = ConditionalNoise.from_samples(x, y, lambda t: mean(t) / full, bins=min(20, max(2, x.size // 10)))
+    mean = lambda t: fit(t) / full  # noqa: E731
+    noise = ConditionalNoise.from_samples(x, y, mean, bins=min(20, max(2, x.size // 10)))
+    return x, y, mean, noise, worst_case_variation(x, y, mean), {"d": d, "n": n, "full": full, "fit": fit}
+
+
+def analyse_weight(path, config: str, out_dir) -> Dict[str, object]:
+    """Fig. 6a-c of one weight configuration ('cmos', 'dwmtj', 'hybrid')."""
+    x, y, mean, noise, wc, extra = weight_curve(path, config)
+    d, n = extra["d"], extra["n"]
     key = {"cmos": "fig6a_cmos", "dwmtj": "fig6b_dwmtj", "hybrid": "fig6c_hybrid"}[config]
-    png = _spread_plot(x, y, lambda t: mean(t) / full, noise, f"Fig. 6{key[4]}: {config} weights",
+    png = _spread_plot(x, y, mean, noise, f"Fig. 6{key[4]}: {config} weights",
                        "normalised input x weight", "normalised DW displacement d_NORM",
                        Path(out_dir) / f"p2m_{key}.png", SEED[key], wc)
     e_event = d["e_window"][n > 0] / n[n > 0]
-    out = {"samples": int(x.size), "worst_case": wc, "seed": SEED[key], "full_scale_m": full,
-           "mean_degree": len(mean.params) - 1, "e_event_mean_J": float(e_event.mean()),
+    out = {"samples": int(x.size), "worst_case": wc, "seed": SEED[key], "full_scale_m": extra["full"],
+           "mean_degree": len(extra["fit"].params) - 1, "e_event_mean_J": float(e_event.mean()),
            "e_event_std_J": float(e_event.std()), "p_idle_W": float(np.median(d["p_idle"])), "plot": png}
     if config == "hybrid":
         out["prog_range"] = programmable_range(d, n)
@@ -119,21 +127,28 @@ def programmable_range(d: Dict[str, np.ndarray], n: np.ndarray) -> Dict[str, obj
             "seed": list(SEED["prog_range"])}
 
 
+def read_curve(path):
+    """f2 data: (x, y, mean, noise, worst case, data) with x = (q_P - q_N) / L and y the pre-activation
+    voltage normalised to the fitted curve's span over x in [-1, 1]."""
+    d = load(path)
+    x = d["qp_level"] - d["qn_level"]
+    fit = _mean_fit(x, d["vpre"])
+    lo_v, hi_v = (float(v) for v in fit(np.array([-1.0, 1.0])))
+    mean = lambda t: (fit(t) - lo_v) / (hi_v - lo_v)  # noqa: E731
+    y = (d["vpre"] - lo_v) / (hi_v - lo_v)
+    noise = ConditionalNoise.from_samples(x, y, mean, bins=min(20, max(2, x.size // 10)))
+    return x, y, mean, noise, worst_case_variation(x, y, mean), {"d": d, "vpre_range": (lo_v, hi_v)}
+
+
 def analyse_read(path, out_dir) -> Dict[str, object]:
     """Fig. 6d: normalised pre-activation vs normalised accumulator wall difference."""
-    d = load(path)
-    x = (d["qp_level"] - d["qn_level"]) * L_TRACK / L_TRACK
-    mean = _mean_fit(x, d["vpre"])
-    lo_v, hi_v = (float(v) for v in mean(np.array([-1.0, 1.0])))
-    norm = lambda t: (mean(t) - lo_v) / (hi_v - lo_v)  # noqa: E731
-    y = (d["vpre"] - lo_v) / (hi_v - lo_v)
-    wc = worst_case_variation(x, y, norm)
-    noise = ConditionalNoise.from_samples(x, y, norm, bins=min(20, max(2, x.size // 10)))
+    x, y, norm, noise, wc, extra = read_curve(path)
+    d = extra["d"]
     lower = float(np.max(norm(x) - y))
     png = _spread_plot(x, y, norm, noise, "Fig. 6d: series-divider read", "d_NORM,DIFF (q_P - q_N) / L",
                        "normalised V_ACT,PRE", Path(out_dir) / "p2m_fig6d_read.png", SEED["fig6d_read"], wc)
     return {"fig6d_read": {"samples": int(x.size), "worst_case": wc, "worst_case_lower": lower,
-                           "seed": SEED["fig6d_read"], "vpre_range_V": [lo_v, hi_v],
+                           "seed": SEED["fig6d_read"], "vpre_range_V": list(extra["vpre_range"]),
                            "e_read_mean_J": float(d["e_read_rd"].mean()), "plot": png}}
 
 

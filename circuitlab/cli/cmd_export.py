@@ -4,13 +4,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-EXPORTERS = {"vcmtj_psw": "export_vcmtj_psw", "meram_eps": "export_meram_eps"}
+# kind -> "module:function" under circuitlab.export; the function takes (source, out)
+EXPORTERS = {"vcmtj_psw": "standard:export_vcmtj_psw", "meram_eps": "standard:export_meram_eps",
+             "p2m_f1": "p2m:export_p2m_f1", "p2m_f2": "p2m:export_p2m_f2"}
 
 
 def register(sub) -> None:
     p = sub.add_parser("export", help="write a standard model file from its source, or remake the built-in models")
     p.add_argument("kind", nargs="?", choices=sorted(EXPORTERS), help="model kind to export")
-    p.add_argument("--from", dest="source", type=Path, help="source file (llg sweep table, meram noise table)")
+    p.add_argument("--from", dest="source", type=Path,
+                   help="source: llg sweep table, meram noise table, or the folder of 'p2m characterise'")
     p.add_argument("--out", type=Path, help="model file to write (HDF5; a .json summary goes next to it)")
     p.add_argument("--builtin", nargs="*", metavar="NAME", help="remake built-in models (all when no name is given)")
     p.add_argument("--out-dir", type=Path, help="where --builtin writes (default: the package's models folder)")
@@ -30,8 +33,9 @@ def run_export(args) -> int:
         return 0
     if not (args.kind and args.source and args.out):
         raise ConfigError("give KIND --from SOURCE --out MODEL.h5, or --builtin; see 'circuitlab export -h'")
-    from ..export import standard
-    path = getattr(standard, EXPORTERS[args.kind])(args.source, args.out)
+    import importlib
+    module, func = EXPORTERS[args.kind].split(":")
+    path = getattr(importlib.import_module(f"circuitlab.export.{module}"), func)(args.source, args.out)
     print(f"{args.kind} model written to {path} (summary {path}.json)")
     return 0
 

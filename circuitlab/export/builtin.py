@@ -48,7 +48,30 @@ def make_meram_eps(work: Path, out: Path) -> Path:
     return export_meram_eps(eps, out)
 
 
-RECIPES: Dict[str, Callable[[Path, Path], Path]] = {"vcmtj_psw": make_vcmtj_psw, "meram_eps": make_meram_eps}
+P2M_SCALE = 0.2  # 200 samples per Fig. 6 campaign: the built-in f1/f2 (full 1000: circuitlab p2m characterise)
+
+
+def _p2m_campaigns(work: Path) -> Path:
+    """The Fig. 6a-d campaigns behind p2m_f1 and p2m_f2 (specs in characterisation/, seeds fixed there)."""
+    folder = work / "p2m"
+    if not (folder / "p2m_fig6d_read.h5").exists():
+        _run(["p2m", "characterise", "--out-dir", folder, "--quick", P2M_SCALE, "--workers", 2, "--only",
+              "p2m_fig6a_cmos", "p2m_fig6b_dwmtj", "p2m_fig6c_hybrid", "p2m_fig6d_read"])
+    return folder
+
+
+def make_p2m_f1(work: Path, out: Path) -> Path:
+    from .p2m import export_p2m_f1
+    return export_p2m_f1(_p2m_campaigns(work), out)
+
+
+def make_p2m_f2(work: Path, out: Path) -> Path:
+    from .p2m import export_p2m_f2
+    return export_p2m_f2(_p2m_campaigns(work), out)
+
+
+RECIPES: Dict[str, Callable[[Path, Path], Path]] = {"vcmtj_psw": make_vcmtj_psw, "meram_eps": make_meram_eps,
+                                                    "p2m_f1": make_p2m_f1, "p2m_f2": make_p2m_f2}
 
 
 def build_builtin(names=None, out_dir: Path = BUILTIN_DIR) -> Dict[str, Path]:

@@ -1,0 +1,90 @@
+"""Exporters of the P2M behavioural models (seed dwmtj_p2m_snn_paper.txt, Fig. 6).
+
+- ``p2m_f1``: normalised DW displacement vs normalised input x weight, one row per weight
+  configuration (cmos, dwmtj, hybrid): mean, sigma(x) and the 0.135 % / 99.865 % bounds tabulated on
+  x in [0, 1], with each configuration's worst-case variation (fraction of the full range).
+- ``p2m_f2``: normalised pre-activation voltage vs accumulator wall difference (q_P - q_N)/L on
+  [-1, 1]: mean and the worst-case lower bound the seed trains with.
+Sources are the campaign files of ``circuitlab p2m characterise`` (p2m_fig6a_cmos.h5, ...).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .. import __version__
+from .modelfile import Axis, Model, Parameter, Table, file_sha256, save_model
+
+CONFIGS = (("cmos", "p2m_fig6a_cmos"), ("dwmtj", "p2m_fig6b_dwmtj"), ("hybrid", "p2m_fig6c_hybrid"))
+GRID = 101
+
+
+def _prov(files) -> dict:
+    from ..sim.ngspice import ngspice_version
+    return {"sources": ",".join(Path(f).name for f in files),
+            "source_sha256": ",".join(file_sha256(f)[:16] for f in files),
+            "circuitlab_version": __version__, "ngspice_version": ngspice_version()}
+
+
+def export_p2m_f1(campaign_dir, out) -> Path:
+    """Model file (kind p2m_f1) from the three Fig. 6a-c campaign files in ``campaign_dir``; plus a plot."""
+    from ..characterisation.p2m_analysis import weight_curve
+    campaign_dir = Path(campaign_dir)
+    files = [campaign_dir / f"{name}.h5" for _, name in CONFIGS]
+    x = np.linspace(0.0, 1.0, GRID)
+    rows = {k: [] for k in ("mean", "sigma", "lower", "upper")}
+    params, metrics, clouds = {}, {}, []
+    for (config, _), path in zip(CONFIGS, files):
+        cx, cy, mean, noise, wc, _ = weight_curve(path, config)
+        lo, hi = noise.bounds(x, mean, coverage="quantile")
+        for key, row in (("mean", mean(x)), ("sigma", noise.sigma(x)), ("lower", lo), ("upper", hi)):
+            rows[key].append(row)
+        params[f"worst_case_{config}"] = Parameter(wc, "1")
+        metrics[f"rmse_{config}"] = float(np.sqrt(np.mean((cy - mean(cx)) ** 2)))
+        metrics[f"samples_{config}"] = float(cx.size)
+        clouds.append((config, cx, cy, x, mean(x), lo, hi, wc))
+    params["worst_case_variation"] = Parameter(max(p.value for p in params.values()), "1")
+    axes = (Axis("configuration", np.array([c for c, _ in CONFIGS]), ""), Axis("x", x, "1"))
+    tables = {k: Table(np.array(v), "1", axes) for k, v in rows.items()}
+    out = save_model(Model("p2m_f1", params, tables, metrics, _prov(files)), out)
+    _plot(clouds, out.with_suffix(".png"), "p2m_f1: normalised DW displacement vs input x weight",
+          "normalised input x weight", "d_NORM")
+    return out
+
+
+def export_p2m_f2(campaign_dir, out) -> Path:
+    """Model file (kind p2m_f2) from the Fig. 6d campaign file in ``campaign_dir``; plus a plot."""
+    from ..characterisation.p2m_analysis import read_curve
+    path = Path(campaign_dir) / "p2m_fig6d_read.h5"
+    cx, cy, mean, noise, wc, _ = read_curve(path)
+    x = np.linspace(-1.0, 1.0, GRID)
+    lo, hi = noise.bounds(x, mean, coverage="quantile")
+    ax = (Axis("x", x, "1"),)
+    tables = {"mean": Table(mean(x), "1", ax), "lower": Table(lo, "1", ax), "upper": Table(hi, "1", ax),
+              "sigma": Table(noise.sigma(x), "1", ax)}
+    params = {"worst_case_variation": Parameter(wc, "1"),
+              "worst_case_lower": Parameter(float(np.max(mean(cx) - cy)), "1")}
+    metrics = {"rmse": float(np.sqrt(np.mean((cy - mean(cx)) ** 2))), "samples": float(cx.size)}
+    out = save_model(Model("p2m_f2", params, tables, metrics, _prov([path])), out)
+    _plot([("read", cx, cy, x, mean(x), lo, hi, wc)], out.with_suffix(".png"),
+          "p2m_f2: normalised pre-activation vs accumulator difference", "(q_P - q_N) / L", "V_ACT,PRE normalised")
+    return out
+
+
+def _plot(clouds, path: Path, title: str, xlabel: str, ylabel: str) -> Path:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, len(clouds), figsize=(4.6 * len(clouds), 4), squeeze=False)
+    for ax, (name, cx, cy, x, m, lo, hi, wc) in zip(axes[0], clouds):
+        ax.plot(cx, cy, ".", ms=2, alpha=0.4, color="0.4", label=f"Monte Carlo ({cx.size})")
+        ax.plot(x, m, "k-", lw=1.5, label="mean fit")
+        ax.fill_between(x, lo, hi, alpha=0.25, label="0.135-99.865 % bounds")
+        ax.set(title=f"{name}: worst case {wc:.1%}", xlabel=xlabel, ylabel=ylabel)
+        ax.legend(fontsize=7)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
