@@ -5,6 +5,8 @@
   x in [0, 1], with each configuration's worst-case variation (fraction of the full range).
 - ``p2m_f2``: normalised pre-activation voltage vs accumulator wall difference (q_P - q_N)/L on
   [-1, 1]: mean and the worst-case lower bound the seed trains with.
+Energies from the same simulations ride along as parameters (J, mean with its standard error): per input
+event for each weight configuration (f1) and per read of the divider and comparator (f2).
 Sources are the campaign files of ``circuitlab p2m characterise`` (p2m_fig6a_cmos.h5, ...).
 """
 from __future__ import annotations
@@ -36,7 +38,11 @@ def export_p2m_f1(campaign_dir, out) -> Path:
     rows = {k: [] for k in ("mean", "sigma", "lower", "upper")}
     params, metrics, clouds = {}, {}, []
     for (config, _), path in zip(CONFIGS, files):
-        cx, cy, mean, noise, wc, _ = weight_curve(path, config)
+        cx, cy, mean, noise, wc, extra = weight_curve(path, config)
+        d, n = extra["d"], extra["n"]
+        e_event = d["e_window"][n > 0] / n[n > 0]  # supply + gate drivers over the window, per event
+        params[f"energy_per_event_{config}"] = Parameter(float(e_event.mean()), "J",
+                                                         float(e_event.std(ddof=1) / np.sqrt(e_event.size)))
         lo, hi = noise.bounds(x, mean, coverage="quantile")
         for key, row in (("mean", mean(x)), ("sigma", noise.sigma(x)), ("lower", lo), ("upper", hi)):
             rows[key].append(row)
@@ -44,7 +50,7 @@ def export_p2m_f1(campaign_dir, out) -> Path:
         metrics[f"rmse_{config}"] = float(np.sqrt(np.mean((cy - mean(cx)) ** 2)))
         metrics[f"samples_{config}"] = float(cx.size)
         clouds.append((config, cx, cy, x, mean(x), lo, hi, wc))
-    params["worst_case_variation"] = Parameter(max(p.value for p in params.values()), "1")
+    params["worst_case_variation"] = Parameter(max(p.value for k, p in params.items() if k.startswith("worst")), "1")
     axes = (Axis("configuration", np.array([c for c, _ in CONFIGS]), ""), Axis("x", x, "1"))
     tables = {k: Table(np.array(v), "1", axes) for k, v in rows.items()}
     out = save_model(Model("p2m_f1", params, tables, metrics, _prov(files)), out)
@@ -57,14 +63,16 @@ def export_p2m_f2(campaign_dir, out) -> Path:
     """Model file (kind p2m_f2) from the Fig. 6d campaign file in ``campaign_dir``; plus a plot."""
     from ..characterisation.p2m_analysis import read_curve
     path = Path(campaign_dir) / "p2m_fig6d_read.h5"
-    cx, cy, mean, noise, wc, _ = read_curve(path)
+    cx, cy, mean, noise, wc, extra = read_curve(path)
+    e_read = extra["d"]["e_read_rd"]
     x = np.linspace(-1.0, 1.0, GRID)
     lo, hi = noise.bounds(x, mean, coverage="quantile")
     ax = (Axis("x", x, "1"),)
     tables = {"mean": Table(mean(x), "1", ax), "lower": Table(lo, "1", ax), "upper": Table(hi, "1", ax),
               "sigma": Table(noise.sigma(x), "1", ax)}
     params = {"worst_case_variation": Parameter(wc, "1"),
-              "worst_case_lower": Parameter(float(np.max(mean(cx) - cy)), "1")}
+              "worst_case_lower": Parameter(float(np.max(mean(cx) - cy)), "1"),
+              "energy_per_read": Parameter(float(e_read.mean()), "J", float(e_read.std(ddof=1) / np.sqrt(e_read.size)))}
     metrics = {"rmse": float(np.sqrt(np.mean((cy - mean(cx)) ** 2))), "samples": float(cx.size)}
     out = save_model(Model("p2m_f2", params, tables, metrics, _prov([path])), out)
     _plot([("read", cx, cy, x, mean(x), lo, hi, wc)], out.with_suffix(".png"),
