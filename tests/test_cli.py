@@ -90,6 +90,7 @@ def test_demo_prints_table_and_writes_results(tmp_path):
     assert f"plot:      {tmp_path / 'demo'}" in r.stdout
     # every later stage wrote its results where it said
     for produced in ("mc/rc_bsource.h5", "mc/rc_bsource.vmax.png", "llg/psw.h5", "llg/psw.png", "meram/eps.h5",
-                     "meram/eps.png"):
+                     "meram/eps.png", "p2m/p2m_fig6a_cmos.png", "models/p2m_f1.h5", "models/p2m_f1.png",
+                     "models/meram_eps.h5", "models/vcmtj_psw.h5", "models/p2m_f2.h5"):
         assert (tmp_path / "demo" / produced).is_file(), produced
     assert "60/60 done, 60 ok, 0 failed" in r.stdout

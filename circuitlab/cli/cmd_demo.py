@@ -5,8 +5,11 @@ Stage by stage, each writing under ``--out-dir`` and saying where:
 2. Monte Carlo: the default campaign ``characterisation/rc_bsource.toml`` (reduced sample count),
    with its summary table and histograms;
 3. LLG: the VC-MTJ switching probability P_sw(V, t) at 2.1/2.4/2.7 V (seed Fig. 2c, reduced trials);
-4. MeRAM: the 8-bit unit's noise table eps from that P_sw table (seed pulse settings).
-Stages 2-4 call the same code as ``circuitlab mc run``, ``llg sweep`` and ``meram noise``.
+4. MeRAM: the 8-bit unit's noise table eps from that P_sw table (seed pulse settings);
+5. P2M: the in-pixel MAC cell's Fig. 6 campaigns at a reduced sample count, with the seed figures;
+6. models: the behavioural model files (vcmtj_psw, meram_eps, p2m_f1, p2m_f2) exported from stages 3-5.
+Stages 2-6 call the same code as ``circuitlab mc run``, ``llg sweep``, ``meram noise``,
+``p2m characterise`` and ``export``.
 """
 from __future__ import annotations
 
@@ -25,6 +28,7 @@ def register(sub) -> None:
     p.add_argument("--samples", type=int, default=400, help="Monte Carlo samples of the default campaign (400)")
     p.add_argument("--trials", type=int, default=100, help="LLG trials per initial state and point (100)")
     p.add_argument("--seed", type=int, default=2026, help="seed of the LLG and MeRAM stages")
+    p.add_argument("--p2m-quick", type=float, default=0.04, help="P2M campaign scale (0.04: 40 samples each)")
     p.set_defaults(func=run)
 
 
@@ -50,21 +54,29 @@ DEFAULT_SPEC = Path(__file__).resolve().parents[2] / "characterisation" / "rc_bs
 def run(args) -> int:
     out = args.out_dir
     out.mkdir(parents=True, exist_ok=True)
-    print("== 1/4 netlists: example circuits against closed forms")
+    print("== 1/6 netlists: example circuits against closed forms")
     run_netlists(args)
-    print("\n== 2/4 Monte Carlo: default campaign", DEFAULT_SPEC.name)
+    print("\n== 2/6 Monte Carlo: default campaign", DEFAULT_SPEC.name)
     run_stage(["mc", "run", DEFAULT_SPEC, "--out", out / "mc" / "rc_bsource.h5", "--samples", args.samples,
                "--no-progress"], fresh=out / "mc" / "rc_bsource.h5")
     run_stage(["mc", "inspect", out / "mc" / "rc_bsource.h5"])
-    print("\n== 3/4 LLG: VC-MTJ switching probability (seed Fig. 2c)")
+    print("\n== 3/6 LLG: VC-MTJ switching probability (seed Fig. 2c)")
     psw = out / "llg" / "psw.h5"
     run_stage(["llg", "sweep", "--voltages", "2.1,2.4,2.7", "--widths", "0.2n:4n:20", "--trials", args.trials,
                "--seed", args.seed, "--backend", "torch", "--dtype", "float32", "--threads", "1", "--out", psw],
               fresh=psw)
-    print("\n== 4/4 MeRAM: 8-bit unit noise table from that P_sw table")
+    print("\n== 4/6 MeRAM: 8-bit unit noise table from that P_sw table")
     eps = out / "meram" / "eps.h5"
     run_stage(["meram", "noise", "--bits", 8, "--samples", 40000, "--seed", args.seed, "--psw-table", psw,
                "--out", eps], fresh=eps)
+    print("\n== 5/6 P2M: in-pixel MAC cell campaigns (seed Fig. 6, reduced samples)")
+    p2m = out / "p2m"
+    run_stage(["p2m", "characterise", "--out-dir", p2m, "--quick", args.p2m_quick, "--only", "p2m_fig6a_cmos",
+               "p2m_fig6b_dwmtj", "p2m_fig6c_hybrid", "p2m_fig6d_read"], fresh=p2m / "p2m_summary.json")
+    print("\n== 6/6 models: behavioural model files from the stages above")
+    models = out / "models"
+    for kind, source in (("vcmtj_psw", psw), ("meram_eps", eps), ("p2m_f1", p2m), ("p2m_f2", p2m)):
+        run_stage(["export", kind, "--from", source, "--out", models / f"{kind}.h5"], fresh=models / f"{kind}.h5")
     print(f"\nall results under {out}/")
     return 0
 
