@@ -66,9 +66,15 @@ def _sl(i, j, spec):
     return f"sl{i}_{j}" if spec.r_sl > 0 else f"sl{j}"
 
 
-def build_crossbar(spec: CrossbarSpec, *, transient: Optional[float] = None, step: float = 1e-12) -> Circuit:
+def build_crossbar(spec: CrossbarSpec, *, transient: Optional[float] = None, step: float = 1e-12,
+                   sensing: str = "voltage") -> Circuit:
     """The crossbar netlist: ``.op`` by default, or a transient of ``transient`` seconds in which the BLs
-    step from V_ref to their input voltage at t = 0 (10 ps edge) with every SL starting at V_ref."""
+    step from V_ref to their input voltage at t = 0 (10 ps edge) with every SL starting at V_ref.
+
+    ``sensing`` 'voltage' leaves the SLs floating (NeuRRAM); 'current' holds each SL sense node at V_ref
+    with a source ``vsense<j>`` (the virtual ground of a current-mode read-out)."""
+    if sensing not in ("voltage", "current"):
+        raise InvalidValueError(f"sensing={sensing!r} must be 'voltage' or 'current'")
     m, n = spec.conductances.shape
     el = []
     for i in range(m):
@@ -97,7 +103,10 @@ def build_crossbar(spec: CrossbarSpec, *, transient: Optional[float] = None, ste
         sense = _sl(m - 1, j, spec)
         if spec.c_sample > 0:
             el.append(Capacitor(f"sample{j}", sense, "0", spec.c_sample))
-        ics[sense] = spec.v_ref
+        if sensing == "current":
+            el.append(VoltageSource(f"sense{j}", sense, "0", dc=spec.v_ref))
+        else:
+            ics[sense] = spec.v_ref
     analyses = [Tran(step, transient, max_step=step)] if transient else [Op()]
     return Circuit(f"rram crossbar {m}x{n} voltage-mode sensing", elements=el,
                    subcircuits=[spec.cell] if spec.cell is not None else [],

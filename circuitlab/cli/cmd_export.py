@@ -6,7 +6,7 @@ from pathlib import Path
 
 # kind -> "module:function" under circuitlab.export; the function takes (source, out)
 EXPORTERS = {"vcmtj_psw": "standard:export_vcmtj_psw", "meram_eps": "standard:export_meram_eps",
-             "p2m_f1": "p2m:export_p2m_f1", "p2m_f2": "p2m:export_p2m_f2"}
+             "p2m_f1": "p2m:export_p2m_f1", "p2m_f2": "p2m:export_p2m_f2", "rram_cim": "rram:export_rram_cim"}
 
 
 def register(sub) -> None:

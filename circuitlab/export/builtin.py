@@ -70,8 +70,16 @@ def make_p2m_f2(work: Path, out: Path) -> Path:
     return export_p2m_f2(_p2m_campaigns(work), out)
 
 
+def make_rram_cim(work: Path, out: Path) -> Path:
+    """RRAM CIM model from a reduced characterisation (fixed seeds; see rram_analysis.characterise_builtin)."""
+    from ..circuits.rram_analysis import characterise_builtin
+    from .rram import export_rram_cim
+    return export_rram_cim(characterise_builtin(work / "rram"), out)
+
+
 RECIPES: Dict[str, Callable[[Path, Path], Path]] = {"vcmtj_psw": make_vcmtj_psw, "meram_eps": make_meram_eps,
-                                                    "p2m_f1": make_p2m_f1, "p2m_f2": make_p2m_f2}
+                                                    "p2m_f1": make_p2m_f1, "p2m_f2": make_p2m_f2,
+                                                    "rram_cim": make_rram_cim}
 
 
 def build_builtin(names=None, out_dir: Path = BUILTIN_DIR) -> Dict[str, Path]:

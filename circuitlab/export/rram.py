@@ -1,0 +1,87 @@
+"""Exporter of the ``rram_cim`` model from ``circuitlab rram characterise`` (its ``rram_summary.h5``).
+
+Tables (SI units):
+
+- ``sigma_g`` [S] over (time [s], conductance [S]): programmed-and-relaxed conductance spread, read
+  noise removed (measured through the ngspice rram_cim cell; see circuitlab/circuits/rram_relaxation.py);
+- ``sigma_g_neurram`` [S] over (time, conductance): the NeuRRAM polynomial at 1 s and 1 day (reference);
+- ``ir_drop_rms`` [1] over (size [1], r_wire [ohm]): RMS SL-voltage error / V_read of the voltage-mode
+  MVM, with ``ir_drop_worst`` [1] the largest column error;
+- ``adc_rms`` [1] over (bits [1], clip [1]): RMS MVM error / V_read of a mid-rise ADC on +-clip V_read;
+  ``adc_clipped`` [1] over (clip) the fraction of SL voltages beyond the range.
+
+Parameters: ``read_noise_rel`` [1], ``energy_per_mac_voltage`` / ``energy_per_mac_current`` [J] (array
+only, mean over Monte Carlo samples, stderr = sd/sqrt(n)), ``settling_time`` [s] (worst column of the
+largest simulated array), ``v_read`` [V].
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from .. import __version__
+from ..errors import CircuitlabError
+from .modelfile import Axis, Model, Parameter, Table, file_sha256, save_model
+
+
+def _provenance(source: Path, report: dict) -> dict:
+    from ..sim.ngspice import ngspice_version
+    return {"source_file": source.name, "source_sha256": file_sha256(source), "circuitlab_version": __version__,
+            "ngspice_version": ngspice_version(), "seed_settling_s": 2.32e-9,
+            "seed_energy_per_mac_voltage_J": 2.16e-15, "seed_energy_per_mac_current_J": 7.81e-15,
+            "relaxation_samples": int(report.get("relaxation_samples", -1))}
+
+
+def export_rram_cim(source, out) -> Path:
+    """Model file (kind ``rram_cim``) from ``DIR/rram_summary.h5`` of ``circuitlab rram characterise``."""
+    import h5py
+
+    from ..circuits.rram_relaxation import NEURRAM_POLY, READ_NOISE, neurram_sigma
+    source = Path(source)
+    if not source.is_file():
+        raise CircuitlabError(f"{source}: no such file; run 'circuitlab rram characterise --out-dir DIR' and "
+                              f"pass DIR/rram_summary.h5")
+    with h5py.File(source, "r") as f:
+        missing = [g for g in ("relaxation", "ir_drop", "adc", "energy", "settling") if g not in f]
+        if missing:
+            raise CircuitlabError(f"{source}: not an rram_summary file (missing groups {missing})")
+        d = {g: {k: f[g][k][()] for k in f[g]} for g in ("relaxation", "ir_drop", "adc", "energy", "settling")}
+        report = json.loads(f.attrs["report"])
+    rel, ir, adc, en, st = d["relaxation"], d["ir_drop"], d["adc"], d["energy"], d["settling"]
+    t_ax, g_ax = Axis("time", rel["time"], "s"), Axis("conductance", rel["conductance"], "S")
+    ref_t = np.array(sorted(NEURRAM_POLY))
+    ref = np.stack([neurram_sigma(rel["conductance"], t) for t in ref_t])
+    size_ax, r_ax = Axis("size", ir["sizes"].astype(float), "1"), Axis("r_wire", ir["r_wire"], "ohm")
+    bits_ax, clip_ax = Axis("bits", adc["bits"].astype(float), "1"), Axis("clip", adc["clip"], "1")
+    tables = {
+        "sigma_g": Table(rel["sigma_g"], "S", (t_ax, g_ax)),
+        "sigma_g_neurram": Table(ref, "S", (Axis("time", ref_t, "s"), g_ax)),
+        "ir_drop_rms": Table(ir["rms"].mean(axis=2), "1", (size_ax, r_ax)),
+        "ir_drop_worst": Table(ir["worst"].max(axis=2), "1", (size_ax, r_ax)),
+        "adc_rms": Table(adc["rms"], "1", (bits_ax, clip_ax)),
+        "adc_clipped": Table(adc["clipped"], "1", (clip_ax,)),
+    }
+    n = len(en["mac_voltage"])
+    params = {
+        "read_noise_rel": Parameter(READ_NOISE, "1"),
+        "energy_per_mac_voltage": Parameter(float(np.mean(en["mac_voltage"])), "J",
+                                            float(np.std(en["mac_voltage"], ddof=1) / np.sqrt(n)) if n > 1 else float("nan")),
+        "energy_per_mac_current": Parameter(float(np.mean(en["mac_current"])), "J",
+                                            float(np.std(en["mac_current"], ddof=1) / np.sqrt(n)) if n > 1 else float("nan")),
+        "settling_time": Parameter(float(np.max(st["worst"][-1])), "s"),
+        "v_read": Parameter(0.1, "V"),
+    }
+    metrics = {}
+    for t in ref_t:
+        rows = np.nonzero(rel["time"] == t)[0]
+        if len(rows):
+            dev = rel["sigma_g"][rows[0]] - neurram_sigma(rel["conductance"], t)
+            key = "1s" if t == 1.0 else "1day"
+            metrics[f"sigma_g_max_dev_{key}_S"] = float(np.max(np.abs(dev)))
+            metrics[f"sigma_g_rms_dev_{key}_S"] = float(np.sqrt(np.mean(dev ** 2)))
+    metrics["energy_ratio_current_to_voltage"] = float(np.mean(en["mac_current"]) / np.mean(en["mac_voltage"]))
+    report["relaxation_samples"] = int(rel["samples"])
+    model = Model("rram_cim", params, tables, metrics, _provenance(source, report))
+    return save_model(model, out)

@@ -1,0 +1,43 @@
+"""The shipped rram_cim model file: schema, agreement with NeuRRAM, energies; exporter errors."""
+import numpy as np
+import pytest
+
+from circuitlab.circuits.rram_relaxation import neurram_sigma
+from circuitlab.errors import CircuitlabError
+from circuitlab.export import load_model
+from circuitlab.export.rram import export_rram_cim
+
+
+@pytest.fixture(scope="module")
+def model():
+    return load_model("rram_cim", kind="rram_cim")
+
+
+def test_sigma_g_agrees_with_neurram_within_the_crosssim_aihwkit_spread(model):
+    t = model.tables["sigma_g"]
+    times, g = t.axes[0].values, t.axes[1].values
+    assert t.unit == "S" and t.axes[0].unit == "s" and t.axes[1].unit == "S"
+    for k, time in enumerate(times):
+        # 24 samples per point: the sd's own 1-sigma error is 15 %; 0.6 uS is the upper end of the spread
+        assert np.max(np.abs(t.values[k] - neurram_sigma(g, time))) < 0.6e-6
+
+
+def test_parameters_and_tables(model):
+    assert model.parameters["read_noise_rel"].value == pytest.approx(0.01)
+    ev, ec = model.parameters["energy_per_mac_voltage"].value, model.parameters["energy_per_mac_current"].value
+    assert 0 < ev < ec  # current mode holds the array on 4x longer
+    assert {"ir_drop_rms", "adc_rms", "adc_clipped"} <= set(model.tables)
+    ir = model.tables["ir_drop_rms"].values
+    # grows with wire resistance; the wire part (above the 1 kOhm driver's share) grows with size (about N^2)
+    wire = ir[:, -1] - ir[:, 0]
+    assert np.all(np.diff(ir, axis=1) > 0) and wire[-1] > 3 * wire[0]
+
+
+def test_exporter_errors(tmp_path):
+    with pytest.raises(CircuitlabError, match="no such file; run 'circuitlab rram characterise"):
+        export_rram_cim(tmp_path / "nothing.h5", tmp_path / "m.h5")
+    import h5py
+    with h5py.File(tmp_path / "bad.h5", "w") as f:
+        f.create_group("relaxation")
+    with pytest.raises(CircuitlabError, match="not an rram_summary file"):
+        export_rram_cim(tmp_path / "bad.h5", tmp_path / "m.h5")
