@@ -95,7 +95,7 @@ def test_energy_equals_v2_g_t_for_a_resistive_array(mode):
 
 
 def test_sweep_specs_parse_and_are_strict(tmp_path):
-    from circuitlab.circuits.rram_analysis import SPEC_DIR
+    from circuitlab.characterisation.rram_analysis import SPEC_DIR
     for kind in ("ir_drop", "settling", "adc", "energy"):
         assert rc.load_sweep(SPEC_DIR / f"rram_{kind}.toml")["kind"] == kind
     bad = tmp_path / "x.toml"

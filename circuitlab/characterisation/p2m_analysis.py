@@ -20,6 +20,7 @@ import numpy as np
 
 from ..circuits.p2m_campaigns import N_MAX, n_events, weight_value
 from ..fit import ConditionalNoise, select_polynomial, worst_case_variation
+from ..plotting import axes, save
 
 SEED = {"fig6a_cmos": 0.1094, "fig6b_dwmtj": 0.3939, "fig6c_hybrid": 0.0803, "fig6d_read": 0.1138,
         "prog_range": (0.30, 0.40)}
@@ -40,31 +41,12 @@ def load(path) -> Dict[str, np.ndarray]:
     return out
 
 
-def _axes(title: str, xlabel: str, ylabel: str):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(5.0, 3.8))
-    ax.set_title(title, fontsize=10)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    return fig, ax
-
-
-def _save(fig, path: Path) -> str:
-    import matplotlib.pyplot as plt
-    fig.tight_layout()
-    fig.savefig(path, dpi=130)
-    plt.close(fig)
-    return str(path)
-
-
 def _mean_fit(x, y, degrees=range(1, 6)):
     return select_polynomial(x, y, degrees=degrees, folds=5, seed=0)
 
 
 def _spread_plot(x, y, mean, noise, title, xlabel, ylabel, path, seed_value, ours):
-    fig, ax = _axes(title, xlabel, ylabel)
+    fig, ax = axes(title, xlabel, ylabel)
     ax.plot(x, y, ".", ms=2, alpha=0.5, label="Monte Carlo")
     grid = np.linspace(x.min(), x.max(), 200)
     lo, hi = noise.bounds(grid, mean, coverage="quantile")
@@ -74,7 +56,7 @@ def _spread_plot(x, y, mean, noise, title, xlabel, ylabel, path, seed_value, our
     ax.text(0.03, 0.92, f"worst case: {100 * ours:.2f} % (seed {100 * seed_value:.2f} %)", transform=ax.transAxes,
             fontsize=8)
     ax.legend(fontsize=7, loc="lower right")
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def weight_curve(path, config: str):
@@ -160,11 +142,11 @@ def _stats(v) -> Dict[str, float]:
 def analyse_conv(path, out_dir) -> Dict[str, object]:
     """Fig. 4: sense margin histogram, output spikes, reset, energies."""
     d = load(path)
-    fig, ax = _axes("Fig. 4c: pre-activation vs threshold", "voltage (mV)", "samples")
+    fig, ax = axes("Fig. 4c: pre-activation vs threshold", "voltage (mV)", "samples")
     ax.hist(1e3 * d["vpre"], bins=30, alpha=0.6, label="V_ACT,PRE")
     ax.hist(1e3 * d["vth"], bins=30, alpha=0.6, label="V_TH")
     ax.legend(fontsize=8)
-    png = _save(fig, Path(out_dir) / "p2m_fig4_conv.png")
+    png = save(fig, Path(out_dir) / "p2m_fig4_conv.png")
     spikes = d["out"] > 0.4
     return {"fig4_conv": {
         "samples": int(spikes.size), "spike_fraction": float(spikes.mean()), "margin_V": _stats(d["margin"]),
@@ -177,12 +159,12 @@ def analyse_conv(path, out_dir) -> Dict[str, object]:
 def analyse_reprogram(path, out_dir) -> Dict[str, object]:
     """Fig. 5: the output is 0 with the first weights/threshold and 1 after reprogramming."""
     d = load(path)
-    fig, ax = _axes("Fig. 5: margin before / after reprogramming", "V_PRE - V_TH (mV)", "samples")
+    fig, ax = axes("Fig. 5: margin before / after reprogramming", "V_PRE - V_TH (mV)", "samples")
     ax.hist(1e3 * d["margin1"], bins=30, alpha=0.6, label="application 1 (expect < 0)")
     ax.hist(1e3 * d["margin2"], bins=30, alpha=0.6, label="application 2 (expect > 0)")
     ax.axvline(0.0, color="k", lw=0.8)
     ax.legend(fontsize=7)
-    png = _save(fig, Path(out_dir) / "p2m_fig5_reprogram.png")
+    png = save(fig, Path(out_dir) / "p2m_fig5_reprogram.png")
     return {"fig5_reprogram": {"samples": int(d["margin1"].size), "flipped_fraction": float(d["flipped"].mean()),
                                "margin1_V": _stats(d["margin1"]), "margin2_V": _stats(d["margin2"]),
                                "q_w0_m": [float(np.median(d["qw0_1"])) * 1e-9, float(np.median(d["qw0_2"])) * 1e-9],

@@ -29,7 +29,7 @@ def characterise(args) -> int:
         raise ConfigError(f"--quick {args.quick!r} must lie in (0, 1]")
     if args.workers < 1:
         raise ConfigError(f"--workers {args.workers!r} must be >= 1")
-    from ..circuits.rram_analysis import characterise as run
+    from ..characterisation.rram_analysis import characterise as run
     report = run(args.out_dir, quick=args.quick, workers=args.workers)
     if args.json:
         print(json.dumps(report, default=float))

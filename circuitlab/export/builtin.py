@@ -72,7 +72,7 @@ def make_p2m_f2(work: Path, out: Path) -> Path:
 
 def make_rram_cim(work: Path, out: Path) -> Path:
     """RRAM CIM model from a reduced characterisation (fixed seeds; see rram_analysis.characterise_builtin)."""
-    from ..circuits.rram_analysis import characterise_builtin
+    from ..characterisation.rram_analysis import characterise_builtin
     from .rram import export_rram_cim
     return export_rram_cim(characterise_builtin(work / "rram"), out)
 

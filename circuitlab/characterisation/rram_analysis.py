@@ -15,30 +15,12 @@ from typing import Dict
 
 import numpy as np
 
-from . import rram_campaigns as rc
-from . import rram_relaxation as rr
+from ..circuits import rram_campaigns as rc
+from ..circuits import rram_relaxation as rr
+from ..plotting import axes, save
 
 SPEC_DIR = Path(__file__).resolve().parents[2] / "characterisation"
 MIN_SAMPLES = 2
-
-
-def _axes(title, xlabel, ylabel):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(5.2, 3.8))
-    ax.set_title(title, fontsize=10)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    return fig, ax
-
-
-def _save(fig, path: Path) -> str:
-    import matplotlib.pyplot as plt
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return str(path)
 
 
 def _write(path: Path, data: Dict[str, np.ndarray], spec_text: str) -> None:
@@ -75,7 +57,7 @@ def relaxation_table(path) -> Dict[str, np.ndarray]:
 
 def analyse_relaxation(path, out_dir: Path) -> Dict[str, object]:
     tab = relaxation_table(path)
-    fig, ax = _axes("RRAM spread vs target G (rram_cim cell, ngspice)", "target G (uS)", "sigma_G (uS)")
+    fig, ax = axes("RRAM spread vs target G (rram_cim cell, ngspice)", "target G (uS)", "sigma_G (uS)")
     grid = np.linspace(1e-6, 40e-6, 100)
     out = {}
     for a, t in enumerate(tab["time"]):
@@ -88,24 +70,24 @@ def analyse_relaxation(path, out_dir: Path) -> Dict[str, object]:
             out[f"rms_dev_{key}_S"] = float(np.sqrt(np.mean((tab["sigma_g"][a] - ref) ** 2)))
             out[f"peak_{key}_S"] = float(np.max(tab["sigma_g"][a]))
     ax.legend(fontsize=7, title="dashed: NeuRRAM polynomial", title_fontsize=7)
-    out["plot"] = _save(fig, Path(out_dir) / "rram_relaxation.png")
+    out["plot"] = save(fig, Path(out_dir) / "rram_relaxation.png")
     return out
 
 
 # --- array sweeps -------------------------------------------------------------------------------------
 def analyse_ir_drop(d, out_dir: Path) -> Dict[str, object]:
-    fig, ax = _axes("IR-drop error of the MVM (direct solver)", "array size N (N x N)", "RMS error / V_read (%)")
+    fig, ax = axes("IR-drop error of the MVM (direct solver)", "array size N (N x N)", "RMS error / V_read (%)")
     for b, r in enumerate(d["r_wire"]):
         ax.loglog(d["sizes"], 100 * d["rms"][:, b].mean(axis=1), "o-", ms=3, label=f"{r:g} ohm/segment")
     ax.legend(fontsize=7)
-    plot = _save(fig, Path(out_dir) / "rram_ir_drop.png")
+    plot = save(fig, Path(out_dir) / "rram_ir_drop.png")
     i1 = int(np.argmin(np.abs(d["r_wire"] - 1.0)))
     return {"plot": plot, "rms_256_1ohm": float(d["rms"][-1, i1].mean()), "worst_256_1ohm": float(d["worst"][-1, i1].max()),
             "solve_s_max": float(d["solve_s"][-1]), "ngspice_max_diff_V": float(np.max(d["ngspice_diff"]))}
 
 
 def analyse_settling(d, out_dir: Path) -> Dict[str, object]:
-    fig, ax = _axes("SL settling time (voltage mode, ngspice)", "array size N (N x N)", "settling time (ns)")
+    fig, ax = axes("SL settling time (voltage mode, ngspice)", "array size N (N x N)", "settling time (ns)")
     for a, n in enumerate(d["sizes"]):
         cols = d[f"columns_{n}"]
         ax.plot(np.full(cols.shape, n) * np.exp(np.random.default_rng(0).normal(0, 0.05, cols.shape)), cols * 1e9,
@@ -114,29 +96,29 @@ def analyse_settling(d, out_dir: Path) -> Dict[str, object]:
     ax.semilogx(d["sizes"], 1e9 * np.max(d["worst"], axis=1), "rs-", ms=3, label="worst column")
     ax.axhline(rc.SEED_SETTLE * 1e9, color="g", ls="--", lw=1, label="seed 2.32 ns")
     ax.legend(fontsize=7)
-    plot = _save(fig, Path(out_dir) / "rram_settling.png")
+    plot = save(fig, Path(out_dir) / "rram_settling.png")
     return {"plot": plot, "sizes": d["sizes"].tolist(), "median_s": np.median(d["median"], axis=1).tolist(),
             "worst_s": np.max(d["worst"], axis=1).tolist()}
 
 
 def analyse_adc(d, out_dir: Path) -> Dict[str, object]:
-    fig, ax = _axes("ADC error with clipping (ideal array)", "ADC bits", "RMS MVM error / V_read (%)")
+    fig, ax = axes("ADC error with clipping (ideal array)", "ADC bits", "RMS MVM error / V_read (%)")
     for c, fc in enumerate(d["clip"]):
         ax.semilogy(d["bits"], 100 * d["rms"][:, c], "o-", ms=3,
                     label=f"range +-{fc:g} V_read (clipped {100 * d['clipped'][c]:.1f} %)")
     ax.legend(fontsize=7)
-    plot = _save(fig, Path(out_dir) / "rram_adc.png")
+    plot = save(fig, Path(out_dir) / "rram_adc.png")
     best = int(np.argmin(d["rms"][-1]))
     return {"plot": plot, "best_clip_8bit": float(d["clip"][best]), "rms_8bit_best": float(d["rms"][-1, best])}
 
 
 def analyse_energy(d, out_dir: Path) -> Dict[str, object]:
-    fig, ax = _axes(f"Array energy per MAC ({int(d['size'])}x{int(d['size'])}, ngspice)", "energy per MAC (fJ)",
+    fig, ax = axes(f"Array energy per MAC ({int(d['size'])}x{int(d['size'])}, ngspice)", "energy per MAC (fJ)",
                     "samples")
     ax.hist(d["mac_voltage"] * 1e15, bins=15, alpha=0.6, label="voltage mode (2.32 ns)")
     ax.hist(d["mac_current"] * 1e15, bins=15, alpha=0.6, label="current mode (10 ns)")
     ax.legend(fontsize=7)
-    plot = _save(fig, Path(out_dir) / "rram_energy.png")
+    plot = save(fig, Path(out_dir) / "rram_energy.png")
     return {"plot": plot, "mac_voltage_J": float(np.mean(d["mac_voltage"])), "mac_current_J": float(np.mean(d["mac_current"])),
             "mvm_voltage_J": float(np.mean(d["e_voltage"])), "mvm_current_J": float(np.mean(d["e_current"])),
             "ratio": float(np.mean(d["mac_current"]) / np.mean(d["mac_voltage"]))}
