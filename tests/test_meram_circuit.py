@@ -21,10 +21,9 @@ ALPHA = 0.01
 @pytest.mark.ngspice
 def test_vcmtj_psw_agrees_with_the_llg_engine():
     from circuitlab.meram.spice_psw import compare_with_llg
-    # 20 + 20 instances per point (about 45 s on 2 cores); LLG: 1000 + 1000 trials, same protocol
+    # 20 + 20 instances per point (45-75 s on 2 shared cores); LLG: 1000 + 1000 trials, same protocol
     for row in compare_with_llg(trials=20, llg_trials=1000, seed=2):
         assert row["p_value"] > ALPHA, row
-    # the seed's qualitative levels: low at 2.1 V, clearly above the 2.1 V level at 2.4 and 2.7 V
 
 
 @pytest.mark.ngspice
