@@ -42,3 +42,15 @@ def test_meram_eps_builtin_matches_the_seed_settings():
     w = m.tables["weights"].values
     p = (m.tables["p_p_to_ap"].values + m.tables["p_ap_to_p"].values) / 2
     assert m.parameters["variance"].value == pytest.approx(np.sum(w ** 2 * p), rel=0.02)
+
+
+def test_meram_eps_carries_the_write_energy():
+    m = load_model("meram_eps")
+    # closed form (devices.md section 1): R_P = RA / area, R_AP(V) = R_P (1 + V^2/Vh^2 + TMR0) / (1 + V^2/Vh^2)
+    r_p = 650e-12 / (np.pi / 4 * (100e-9) ** 2)
+    bias = 1 + (2.4 / 0.5) ** 2
+    r_ap = r_p * (bias + 1.2) / bias
+    e = m.parameters["energy_per_write_pulse"].value
+    assert 2.4 ** 2 / r_ap * 2e-9 <= e <= 2.4 ** 2 / r_p * 2e-9
+    total = m.parameters["energy_per_noise_sample"].value
+    assert total == pytest.approx(7 * e + m.parameters["energy_per_msb_pulse"].value, rel=1e-12)

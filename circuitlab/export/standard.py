@@ -68,6 +68,27 @@ def _plot_psw(t, lo, hi, path: Path) -> Path:
     return path
 
 
+def _pulse_energies(attrs, p_pa, p_ap) -> dict:
+    """Write energy per pulse (J) from the vcmtj device model: V^2 / R(mz, V) * t, averaged over the bit's
+    stationary state (P with probability p_AP->P / (p_P->AP + p_AP->P)); the circuit-level unit
+    (circuitlab.circuits.meram_unit, tests/test_meram_circuit.py) integrates the driver power to the same."""
+    if "pulse_voltage" not in attrs:
+        return {}
+    from ..devices import get
+    from ..devices.numeric import Evaluator
+    v = float(attrs["pulse_voltage"])
+    ev = Evaluator(get("vcmtj"))
+    zero = {"h_thx": 0.0, "h_thy": 0.0, "h_thz": 0.0, "mx": 0.0, "my": 0.0}
+    r_p, r_ap = (float(ev(None, V_pn=v, mz=mz, **zero)["Rmtj"]) for mz in (1.0, -1.0))
+    widths = np.full(len(p_pa), float(attrs["pulse_other_width"]))
+    widths[0] = float(attrs["pulse_msb_width"])
+    in_p = p_ap / np.clip(p_pa + p_ap, 1e-12, None)
+    per_pulse = v * v * widths * (in_p / r_p + (1 - in_p) / r_ap)
+    return {"energy_per_msb_pulse": Parameter(float(per_pulse[0]), "J"),
+            "energy_per_write_pulse": Parameter(float(per_pulse[1:].mean()), "J"),
+            "energy_per_noise_sample": Parameter(float(per_pulse.sum()), "J")}
+
+
 def export_meram_eps(source, out) -> Path:
     """Model file (kind meram_eps) from a noise table written by ``circuitlab meram noise``."""
     import h5py
@@ -87,7 +108,8 @@ def export_meram_eps(source, out) -> Path:
               "samples": Table(samples, "1", (Axis("index", np.arange(len(samples)), ""),)),
               "weights": Table(weights, "1", (bit,)), "p_p_to_ap": Table(p_pa, "1", (bit,)),
               "p_ap_to_p": Table(p_ap, "1", (bit,))}
-    params = {"variance": Parameter(float(attrs["exact_std"]) ** 2, "1"),
+    params = {**_pulse_energies(attrs, p_pa, p_ap),
+              "variance": Parameter(float(attrs["exact_std"]) ** 2, "1"),
               "lag1_autocorr": Parameter(float(attrs["exact_lag1_autocorr"]), "1"),
               "kurtosis_excess": Parameter(float(attrs["exact_kurtosis"]), "1")}
     metrics = {f"sample_{k}": float(attrs[f"sample_{k}"]) for k in ("mean", "std", "lag1_autocorr", "kurtosis")}
