@@ -75,15 +75,8 @@ def test_ngspice_operating_points_match_numpy(model, points, reference):
         assert _err(ng[q], reference[q]) < RTOL, q
 
 
-# The behavioural Markov cell's gated latch (ps time constants over a 24 ns train) is too stiff for
-# solve_ivp within the test budget; its transient comparison is opt-in (--runslow).
-SLOW_IVP = {"vcmtj_markov"}
-
-
 @pytest.mark.ngspice
-def test_ngspice_transient_matches_solve_ivp(model, request):
-    if model.name in SLOW_IVP and not request.config.getoption("--runslow"):
-        pytest.skip("slow test: run with --runslow")
+def test_ngspice_transient_matches_solve_ivp(model):
     if not model.states:
         pytest.skip(f"{model.name} has no state equation")
     t, ng = tb.transient_ngspice(model)

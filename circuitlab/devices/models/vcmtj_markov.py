@@ -115,6 +115,8 @@ def build(voltages: Sequence[float] = VOLTAGES, widths: Sequence[float] = WIDTHS
                       test_range=(0.0, 1.0)),),
         voltage_ranges={"pn": (0.0, 3.0)},
         # four 2.4 V / 2 ns pulses (P_sw = 0.48) with u = 0.8, 0.2, 0.8, 0.2: stay, flip, stay, flip
-        test_pulses={"p": (0.0, 2.4, 1e-9, 20e-12, 20e-12, 2e-9, 6e-9),
-                     "in_u": (0.2, 0.8, 0.0, 1e-12, 1e-12, 6e-9, 12e-9)}, test_stop=24e-9,
+        # two 2.4 V / 2 ns pulses (1 ns and 6 ns): u = 0.8 > P_sw keeps the state, u = 0.2 flips it;
+        # 50 ps edges on u keep the reference solve_ivp fast (1 ps edges made it take > 10 min)
+        test_pulses={"p": (0.0, 2.4, 1e-9, 20e-12, 20e-12, 2e-9, 5e-9),
+                     "in_u": (0.2, 0.8, 0.0, 50e-12, 50e-12, 5e-9, 10e-9)}, test_stop=10e-9,
         test_card={"tau_x": 20e-12, "tau_pk": 10e-12, "dV_on": 0.1})
