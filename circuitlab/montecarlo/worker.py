@@ -22,7 +22,7 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 
 from ..errors import CircuitlabError, ConvergenceError
-from ..sim.backend_subprocess import plots_from_raw, run_subprocess
+from ..sim.backend_subprocess import finish_subprocess, plots_from_raw, run_subprocess, start_subprocess
 from ..sim.diagnostics import classify_failure
 from . import netlists
 from .expr import check_expression, evaluate
@@ -121,18 +121,28 @@ def _extract(spec: CampaignSpec, plots, values: Dict[str, float], meas: Sequence
     return run
 
 
-def _run_text(text: str, timeout: float, workdir: Path):
-    """Run netlist text once in a fresh directory; return (RunOutput, error or None)."""
-    run_dir = Path(tempfile.mkdtemp(dir=workdir))
-    out = run_subprocess(text, run_dir, timeout, threads=1)
+def _start_text(text: str, workdir: Path):
+    """Start one ngspice run of ``text`` in a fresh directory (see :func:`_finish_text`)."""
+    return start_subprocess(text, Path(tempfile.mkdtemp(dir=workdir)), threads=1), text
+
+
+def _finish_text(started, timeout: float):
+    """Collect a started run; return (RunOutput, error or None) and remove its directory."""
+    handle, text = started
+    out = finish_subprocess(handle, timeout)
     error = None
     if out.timed_out:
         error = CircuitlabError(f"ngspice did not finish within {timeout:g} s and was killed")
     else:
         error = classify_failure(out.returncode, out.stdout, out.stderr, text,
                                  had_data=bool(out.plots) or not out.wrapped)
-    shutil.rmtree(run_dir, ignore_errors=True)
+    shutil.rmtree(handle.run_dir, ignore_errors=True)
     return out, error
+
+
+def _run_text(text: str, timeout: float, workdir: Path):
+    """Run netlist text once in a fresh directory; return (RunOutput, error or None)."""
+    return _finish_text(_start_text(text, workdir), timeout)
 
 
 def _single(spec: CampaignSpec, texts: Sequence[str], workdir: Path, units) -> List[_Run]:
@@ -147,9 +157,8 @@ def _single(spec: CampaignSpec, texts: Sequence[str], workdir: Path, units) -> L
     return runs
 
 
-def _stacked(spec: CampaignSpec, draws: Sequence[SampleDraw], built: Dict[int, list], workdir: Path,
-             units) -> Optional[List[_Run]]:
-    """All runs of one stack group in one netlist; None if it failed as a whole (caller retries)."""
+def _stack_text(spec: CampaignSpec, draws: Sequence[SampleDraw], built: Dict[int, list]):
+    """(netlist text, tags, number of runs) of one stack group, or None if its circuits cannot be stacked."""
     circuits, tags = [], []
     for d in draws:
         for p in range(len(d.points)):
@@ -159,16 +168,41 @@ def _stacked(spec: CampaignSpec, draws: Sequence[SampleDraw], built: Dict[int, l
         return None
     save = list(dict.fromkeys([*(v.lower() for v in spec.record.vectors),
                                *netlists.probes_in([m.spec for m in circuits[0].measures])]))
-    text = netlists.stack(circuits, tags, save)
-    out, error = _run_text(text, spec.timeout * len(circuits), workdir)
-    if error is not None:
-        return None
-    runs = []
+    return netlists.stack(circuits, tags, save), tags
+
+
+def _stacked_runs(spec: CampaignSpec, out, tags, units) -> List[_Run]:
     values = measure_values(out.stdout)
+    runs = []
     for tag in tags:
         vecs = [netlists.rename_probes(v.lower(), tag) for v in spec.record.vectors]
         meas = [f"{m}_{tag}" for m in spec.record.measures]
         runs.append(_extract(spec, out.plots, values, meas, vecs, units))
+    return runs
+
+
+def _stacked_pipeline(spec: CampaignSpec, draws: Sequence[SampleDraw], built: Dict[int, list], workdir: Path,
+                      units) -> Dict[int, List[_Run]]:
+    """Every stack group of a task, one ngspice process at a time, pipelined: the next group's netlist
+    is built while ngspice runs, and a finished group is read while the next one runs. A group that
+    fails as a whole is left out of the result (the caller retries its samples one by one)."""
+    groups = [draws[g:g + spec.stack_size] for g in range(0, len(draws), spec.stack_size)]
+    runs: Dict[int, List[_Run]] = {}
+    running = None  # (group, tags, started)
+    for group in [*groups, None]:
+        prepared = _stack_text(spec, group, built) if group is not None else None
+        finished = None
+        if running is not None:
+            g, tags, started = running
+            finished = (g, tags, _finish_text(started, spec.timeout * len(tags)))
+        running = (group, prepared[1], _start_text(prepared[0], workdir)) if prepared is not None else None
+        if finished is not None:
+            g, tags, (out, error) = finished
+            if error is None:
+                got = _stacked_runs(spec, out, tags, units)
+                npts = len(g[0].points)
+                for i, d in enumerate(g):
+                    runs[d.index] = got[i * npts:(i + 1) * npts]
     return runs
 
 
@@ -234,13 +268,7 @@ def run_task(task: Task) -> TaskResult:
     runs: Dict[int, List[_Run]] = {}
     try:
         if task.mode == "stacked":
-            for g in range(0, len(draws), spec.stack_size):
-                group = draws[g:g + spec.stack_size]
-                got = _stacked(spec, group, built, workdir, units)
-                if got is not None:
-                    npts = len(group[0].points)
-                    for i, d in enumerate(group):
-                        runs[d.index] = got[i * npts:(i + 1) * npts]
+            runs.update(_stacked_pipeline(spec, draws, built, workdir, units))
         elif task.mode == "batch":
             keep = draws[:task.stop - task.start]
             got = _batch(spec, [t for d in keep for t in texts[d.index]], workdir, units)

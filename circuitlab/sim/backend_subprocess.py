@@ -45,8 +45,17 @@ def plots_from_raw(path: Path) -> List[Plot]:
             if p.plotname.lower() != "constants"]
 
 
-def run_subprocess(text: str, run_dir: Path, timeout: float, threads: int = 1) -> RunOutput:
-    """Run ``text`` (ending in ``.end``) with ngspice in batch mode inside ``run_dir``."""
+@dataclass
+class StartedRun:
+    """An ngspice process started by :func:`start_subprocess`, to be collected by :func:`finish_subprocess`."""
+    proc: subprocess.Popen
+    run_dir: Path
+    wrapped: bool
+
+
+def start_subprocess(text: str, run_dir: Path, threads: int = 1) -> StartedRun:
+    """Start ``ngspice -b`` on ``text`` (ending in ``.end``) inside ``run_dir`` and return at once, so the
+    caller can prepare the next netlist while this one runs."""
     exe = ngspice_executable()
     wrapped = not has_control_block(text)
     if wrapped:
@@ -56,15 +65,26 @@ def run_subprocess(text: str, run_dir: Path, timeout: float, threads: int = 1) -
     path.write_text(text)
     proc = subprocess.Popen([exe, "-b", path.name], cwd=run_dir, stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    return StartedRun(proc, run_dir, wrapped)
+
+
+def finish_subprocess(started: StartedRun, timeout: float) -> RunOutput:
+    """Wait for a started run (killing its process group after ``timeout`` s) and read its results."""
+    proc = started.proc
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         _kill_group(proc)
         out, err = proc.communicate()
         return RunOutput(-9, out.decode(errors="replace"), err.decode(errors="replace"), [], timed_out=True,
-                         wrapped=wrapped)
+                         wrapped=started.wrapped)
     return RunOutput(proc.returncode, out.decode(errors="replace"), err.decode(errors="replace"),
-                     plots_from_raw(run_dir / RAW_NAME), wrapped=wrapped)
+                     plots_from_raw(started.run_dir / RAW_NAME), wrapped=started.wrapped)
+
+
+def run_subprocess(text: str, run_dir: Path, timeout: float, threads: int = 1) -> RunOutput:
+    """Run ``text`` (ending in ``.end``) with ngspice in batch mode inside ``run_dir``."""
+    return finish_subprocess(start_subprocess(text, run_dir, threads), timeout)
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
