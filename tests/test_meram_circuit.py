@@ -28,12 +28,50 @@ def test_vcmtj_psw_agrees_with_the_llg_engine():
 
 @pytest.mark.ngspice
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason="measured: seed 1, 60 + 60 instances, 2.4 V / 0.4 ns gave ngspice "
-                   "0.18 vs LLG 0.31 (p = 0.0027); an integrator difference near threshold is not ruled out")
 def test_vcmtj_psw_agrees_with_the_llg_engine_more_trials():
+    # 60 + 60 instances per point in netlists of 20 + 20. The earlier 0.18 vs 0.31 (p = 0.0027) at
+    # 2.4 V / 0.4 ns was a tail draw, not an integrator difference: T = 0 trajectories agree within 1e-5,
+    # and the engine replaying ngspice's own thermal-field draws ends in the same state for 240 of 240
+    # instances (see the spice_psw module docstring and test_replayed_noise_gives_the_same_outcomes).
     from circuitlab.meram.spice_psw import compare_with_llg
     for row in compare_with_llg(trials=60, llg_trials=2000, seed=1):
         assert row["p_value"] > ALPHA, row
+
+
+@pytest.mark.ngspice
+def test_replayed_noise_gives_the_same_outcomes():
+    # the Heun engine fed the thermal-field draws read back from an ngspice run (piecewise constant
+    # over dt_th) must follow ngspice: same final state for every instance, and pathwise within 1e-2
+    # at the end of the 2.4 V / 0.4 ns pulse (measured 2.6e-3: ngspice reltol 1e-3 plus Heun at 5 ps)
+    from circuitlab import simulate
+    from circuitlab.meram.spice_psw import psw_circuit
+    from circuitlab.physics.llg import _NumpyOps, make_integrator
+    from circuitlab.physics.params import MacrospinParams
+    n, dt, eq, w, edge = 10, 5e-12, 0.3e-9, 0.4e-9, 1e-12
+    r = simulate(psw_circuit(2.4, w, n, dt_th=dt, equilibrate=eq, relax=1.5e-9), timeout=300, seed=4)
+    t = r["time"]
+    steps = int(round((eq + w + edge + 1.5e-9) / dt))
+    mid = (np.arange(steps) + 0.5) * dt
+    p = MacrospinParams()
+    z = np.array([[np.interp(mid, t, r[f"v(xm{k}.in_h_th{c})"]) * 1e3 / p.thermal_sigma(dt) for k in range(2 * n)]
+                  for c in "xyz"]).transpose(2, 0, 1)
+    it = make_integrator(p, 2 * n, dt, seed=0)
+    draws = iter(z)
+    it.ops = type("Replay", (_NumpyOps,), {"fill_normal": lambda self, out: out.__setitem__(..., next(draws))})(
+        np.random.default_rng(0), "float64")
+    sign = np.r_[np.ones(n), -np.ones(n)]
+    s = p.equilibrium_tilt(0.0)
+    it.set_state(s, 0.0, np.sqrt(1 - s * s) * sign)
+    for i in range(steps):
+        tm = (i + 0.5) * dt
+        it.set_voltage(2.4 * float(np.clip(min((tm - eq) / edge, (eq + w + edge - tm) / edge), 0, 1)))
+        it.step()
+        if i + 1 == int(round((eq + w + edge) / dt)):
+            end = np.searchsorted(t, (i + 1) * dt)
+            spice = np.array([r[f"v(xm{k}.s_mz)"][end] for k in range(2 * n)])
+            np.testing.assert_allclose(it.state()[2], spice, atol=1e-2)
+    spice_final = np.array([r[f"v(xm{k}.s_mz)"][-1] for k in range(2 * n)])
+    np.testing.assert_array_equal(np.sign(it.state()[2]), np.sign(spice_final))
 
 
 def _check_unit(spec: UnitSpec, burn_in: int = 3):
