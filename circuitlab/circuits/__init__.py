@@ -6,5 +6,6 @@
 from .basic import EXAMPLES, build_example
 from . import p2m_campaigns  # noqa: F401,E402  (adds the P2M cell examples to EXAMPLES)
 from . import meram_unit  # noqa: F401,E402  (adds the MeRAM unit example to EXAMPLES)
+from . import crossbar  # noqa: F401,E402  (adds the RRAM crossbar example to EXAMPLES)
 
 __all__ = ["EXAMPLES", "build_example"]

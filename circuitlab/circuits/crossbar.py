@@ -118,3 +118,20 @@ def sense_nodes(spec: CrossbarSpec) -> list:
     """Names of the SL sense nodes (one per column), in column order."""
     m, n = spec.conductances.shape
     return [_sl(m - 1, j, spec) for j in range(n)]
+
+
+def example_crossbar() -> Circuit:
+    """8 x 8 crossbar, 1-40 uS cells (seeded), inputs in {-1, -0.5, 0, 0.5, 1}, 1 ohm wire segments,
+    100 ohm drivers: the operating point of one voltage-mode MVM (netlists/rram_crossbar.cir)."""
+    rng = np.random.default_rng(8)
+    g = np.round(rng.uniform(1e-6, 40e-6, (8, 8)), 9)
+    x = rng.choice([-1.0, -0.5, 0.0, 0.5, 1.0], 8)
+    return build_crossbar(CrossbarSpec(g, x, r_driver=100.0, r_bl=1.0, r_sl=1.0))
+
+
+def _register() -> None:
+    from .basic import EXAMPLES
+    EXAMPLES.setdefault("rram_crossbar", example_crossbar)
+
+
+_register()
