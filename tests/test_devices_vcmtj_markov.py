@@ -1,7 +1,6 @@
 """Behavioural MeRAM cell: one pulse flips the state iff the external draw u < P_sw(V, t_pulse)."""
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from circuitlab import devices

@@ -19,7 +19,7 @@ written as instance parameters (see ``characterisation/meram_unit.toml``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping, Optional, Sequence, Tuple
+from typing import Mapping, Optional, Tuple
 
 import numpy as np
 
