@@ -21,7 +21,8 @@ ALPHA = 0.01
 @pytest.mark.ngspice
 def test_vcmtj_psw_agrees_with_the_llg_engine():
     from circuitlab.meram.spice_psw import compare_with_llg
-    # 20 + 20 instances per point (45-75 s on 2 shared cores); LLG: 1000 + 1000 trials, same protocol
+    # 20 + 20 instances per point, thermal field drawn in Python (PWL ports; about 40 s on 2 shared
+    # cores); LLG: 1000 + 1000 trials, same protocol
     for row in compare_with_llg(trials=20, llg_trials=1000, seed=2):
         assert row["p_value"] > ALPHA, row
 
@@ -33,9 +34,43 @@ def test_vcmtj_psw_agrees_with_the_llg_engine_more_trials():
     # 2.4 V / 0.4 ns was a tail draw, not an integrator difference: T = 0 trajectories agree within 1e-5,
     # and the engine replaying ngspice's own thermal-field draws ends in the same state for 240 of 240
     # instances (see the spice_psw module docstring and test_replayed_noise_gives_the_same_outcomes).
+    # Thermal field drawn in Python (the default; TRRANDOM remains selectable with thermal="trrandom").
     from circuitlab.meram.spice_psw import compare_with_llg
     for row in compare_with_llg(trials=60, llg_trials=2000, seed=1):
         assert row["p_value"] > ALPHA, row
+
+
+def test_python_thermal_field_is_seeded_and_held():
+    from circuitlab.meram.spice_psw import EDGE, STEP, held_pwl, psw_circuit, thermal_draws, thermal_sigma
+    from circuitlab.netlist import VoltageSource
+    from circuitlab.physics.params import MacrospinParams
+    dt = 5e-12
+    assert thermal_sigma(dt) == pytest.approx(MacrospinParams().thermal_sigma(dt), rel=1e-6)
+    a = thermal_draws(np.random.SeedSequence(5), 4, 400)
+    assert a.shape == (4, 3, 400) and np.array_equal(a, thermal_draws(np.random.SeedSequence(5), 4, 400))
+    assert not np.array_equal(a, thermal_draws(np.random.SeedSequence(6), 4, 400))
+    kw = dict(dt_th=dt, equilibrate=0.3e-9, relax=1.0e-9)
+    c = psw_circuit(2.4, 0.4e-9, 2, draws=a, **kw)
+    assert c.to_text() == psw_circuit(2.4, 0.4e-9, 2, draws=a, **kw).to_text()
+    assert "TRRANDOM" not in c.to_text() and "TRRANDOM" in psw_circuit(2.4, 0.4e-9, 2, **kw).to_text()
+    src = {e.name: e for e in c.elements if isinstance(e, VoltageSource)}
+    t, v = np.array(src["hz_3"].waveform.points).T          # instance 3, z: values in kA/m (port scale)
+    mid = (np.arange(250) + 0.5) * dt
+    np.testing.assert_allclose(np.interp(mid, t, v), a[3, 2, :250] * thermal_sigma(dt) / 1e3, rtol=1e-6)
+    # the integral over all intervals is the held one (edges centred on the boundaries)
+    x = np.array([1.0, -2.0, 0.5, 3.0])
+    tt, vv = np.array(held_pwl(x, dt).points).T
+    tt, vv = np.r_[tt, 4 * dt], np.r_[vv, x[-1]]
+    assert np.sum((vv[1:] + vv[:-1]) / 2 * np.diff(tt)) == pytest.approx(x.sum() * dt, rel=1e-9)
+    assert 0 < STEP < 1 and EDGE > 0
+    with pytest.raises(ConfigError, match="draws must have shape"):
+        psw_circuit(2.4, 0.4e-9, 2, draws=a[:, :, :10], **kw)
+
+
+def test_spice_switching_thermal_choice_is_checked():
+    from circuitlab.meram.spice_psw import spice_switching
+    with pytest.raises(ConfigError, match="thermal="):
+        spice_switching(2.4, 0.4e-9, 1, seed=0, thermal="trnoise")
 
 
 @pytest.mark.ngspice
