@@ -64,8 +64,10 @@ class LocalExecutor:
                 inflight.clear()
                 self._pool.shutdown(wait=True, cancel_futures=True)
                 if restarts > MAX_POOL_RESTARTS:
-                    raise WorkerLostError(f"worker processes died {restarts} times (killed or out of memory); "
-                                          f"the samples written so far are kept; run 'circuitlab mc resume'")
+                    raise WorkerLostError(
+                        f"worker processes died {restarts} times (killed, out of memory, or a script that starts "
+                        f"a campaign without an `if __name__ == '__main__':` guard, which the worker start "
+                        f"method re-runs); the samples written so far are kept; run 'circuitlab mc resume'")
                 self._pool = self._new_pool()
 
     def close(self) -> None:
