@@ -81,6 +81,13 @@ def _rows(path):
         return {k: f[k][()] for k in ROWS if k in f}
 
 
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:  # the process ended meanwhile
+        return b""
+
+
 def _children(pid: int):
     out = []
     for entry in os.listdir("/proc"):
@@ -105,8 +112,10 @@ def test_killed_worker_is_replaced_and_the_campaign_is_complete(tmp_path):
     killed = None
     deadline = time.monotonic() + 60
     while killed is None and proc.poll() is None and time.monotonic() < deadline:
-        workers = [p for p in _children(proc.pid)
-                   if b"multiprocessing" in Path(f"/proc/{p}/cmdline").read_bytes()]
+        # the pool uses forkserver: workers are children of the forkserver process, itself a child of
+        # the campaign (its other multiprocessing child is the resource tracker, which must not be hit)
+        servers = [p for p in _children(proc.pid) if b"forkserver" in _cmdline(p)]
+        workers = [w for s in servers for w in _children(s)]
         if workers and path.exists():
             os.kill(workers[0], signal.SIGKILL)
             killed = workers[0]
