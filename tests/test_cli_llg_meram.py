@@ -87,6 +87,16 @@ def test_llg_sweep_bad_arguments_print_one_line(tmp_path, capsys):
     assert "at least one step" in capsys.readouterr().err
 
 
+def test_output_folder_must_exist_for_both_commands(tmp_path, capsys):
+    missing = tmp_path / "nope" / "x.h5"
+    assert main(["llg", "sweep", "--seed", "1", "--out", str(missing)]) == 1
+    assert "does not exist; create it first" in capsys.readouterr().err
+    assert main(["meram", "noise", "--seed", "1", "--out", str(missing)]) == 1
+    assert "does not exist; create it first" in capsys.readouterr().err
+    assert main(["meram", "noise", "--seed", "1", "--out", str(tmp_path / "x.csv")]) == 1
+    assert "must end in .h5" in capsys.readouterr().err
+
+
 def test_reading_a_foreign_file_raises_schema_error(tmp_path):
     path = tmp_path / "other.h5"
     with h5py.File(path, "w") as f:

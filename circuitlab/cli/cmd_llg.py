@@ -31,17 +31,14 @@ def register(sub) -> None:
 def run_sweep(args) -> int:
     from ..physics import PulseProtocol, switching_probability
     from ..physics.io import plot_switching_table, write_switching_table
-    from .engnum import parse_eng, parse_grid
+    from .engnum import check_h5_out, parse_eng, parse_grid
     voltages = parse_grid(args.voltages, "voltage")
     widths = parse_grid(args.widths, "pulse width")
     if (widths <= 0).any():
         raise ConfigError(f"pulse widths must be > 0 s; got {args.widths!r}")
     if args.trials < 1:
         raise ConfigError(f"--trials {args.trials} must be >= 1")
-    if args.out.suffix.lower() not in (".h5", ".hdf5"):
-        raise ConfigError(f"--out {str(args.out)!r} must end in .h5 or .hdf5")
-    if not args.out.parent.exists():
-        raise ConfigError(f"output folder {str(args.out.parent)!r} does not exist; create it first")
+    check_h5_out(args.out)
     protocol = PulseProtocol(dt=parse_eng(args.dt, "--dt"), relax=parse_eng(args.relax, "--relax"),
                              equilibrate=parse_eng(args.equilibrate, "--equilibrate"))
     table = switching_probability(None, voltages, widths, args.trials, seed=args.seed, protocol=protocol,

@@ -33,17 +33,14 @@ def run_noise(args) -> int:
 
     from ..meram import PulseSettings, bit_probabilities, default_weights, epsilon_moments, sample, sample_statistics
     from ..meram.io import plot_noise_histogram, write_noise_table
-    from .engnum import parse_eng
+    from .engnum import check_h5_out, parse_eng
     if args.bits < 1 or args.bits > 64:
         raise ConfigError(f"--bits {args.bits} must lie between 1 and 64")
     if args.samples < 3:
         raise ConfigError(f"--samples {args.samples} must be >= 3")
     if args.llg_trials < 1:
         raise ConfigError(f"--llg-trials {args.llg_trials} must be >= 1")
-    if args.out.suffix.lower() not in (".h5", ".hdf5"):
-        raise ConfigError(f"--out {str(args.out)!r} must end in .h5 or .hdf5")
-    if not args.out.parent.exists():
-        raise ConfigError(f"output folder {str(args.out.parent)!r} does not exist; create it first")
+    check_h5_out(args.out)
     settings = PulseSettings(voltage=parse_eng(args.voltage, "--voltage"), msb_width=parse_eng(args.msb_width, "--msb-width"),
                              other_width=parse_eng(args.other_width, "--other-width"), bits=args.bits)
     seeds = np.random.SeedSequence(args.seed).spawn(2)       # one stream for the LLG, one for sampling

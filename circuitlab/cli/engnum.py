@@ -45,3 +45,11 @@ def parse_grid(text: str, what: str = "value") -> np.ndarray:
         # 12 significant digits: 0.1n:4n:40 gives 1e-10, 2e-10, ... rather than 2.0000000000000003e-10
         return np.array([float(f"{x:.12g}") for x in np.linspace(start, stop, count)])
     return np.array([parse_eng(p, what) for p in text.split(",")])
+
+
+def check_h5_out(path) -> None:
+    """An output path must name an HDF5 file (.h5/.hdf5) in an existing folder (ConfigError otherwise)."""
+    if path.suffix.lower() not in (".h5", ".hdf5"):
+        raise ConfigError(f"--out {str(path)!r} must end in .h5 or .hdf5")
+    if not path.parent.exists():
+        raise ConfigError(f"output folder {str(path.parent)!r} does not exist; create it first")
