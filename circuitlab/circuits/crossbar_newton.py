@@ -169,7 +169,7 @@ class OperatingPoint:
     seconds: float          # s, wall time of the solve (not counting the cell law's construction)
     unknowns: int
     matrix_bytes: float     # Jacobian in CSC: 12 bytes per non-zero (float64 value + int32 index)
-    lu_bytes: float         # SuperLU L + U factors, 12 bytes per non-zero (as rram_campaigns._lu_bytes)
+    lu_bytes: float         # SuperLU L + U factors as stored (supernodal), 12 bytes per entry
 
 
 class _Network:
@@ -268,7 +268,7 @@ def solve_crossbar_newton(spec: CrossbarSpec, law: Optional[CellLaw] = None, *, 
                 f"crossbar Newton iteration {it}: singular Jacobian ({exc}); a cell law with zero small-signal "
                 f"conductance leaves a node floating: give every cell a conductance > 0",
                 iterations=it, residual=float(np.max(np.abs(f))))
-        lu_nnz = lu.L.nnz + lu.U.nnz
+        lu_nnz = lu.nnz  # SuperLU's stored L + U entries (lu.L / lu.U would copy the factors)
         dx = -lu.solve(f)
         _check_finite(dx, it, names)
         ok_f = np.all(np.abs(f) <= reltol * scale + abstol)

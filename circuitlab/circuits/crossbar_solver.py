@@ -4,7 +4,8 @@ ngspice 39 has no KLU; its Sparse 1.3 Markowitz search is quadratic in the node 
 256 x 256 array with wire segments (131k nodes) takes minutes to reach its operating point (128 x 128:
 160 s measured here). For linear cells the operating point is one sparse linear solve, done here by
 nodal analysis with SuperLU (COLAMD ordering): 256 x 256 in well under a second. The test suite checks
-this solver against ngspice on arrays small enough for ngspice to be quick.
+this solver against ngspice on arrays small enough for ngspice to be quick. Nonlinear cells (the 1T1R
+``rram_cim`` cell): :mod:`.crossbar_newton`, Newton-Raphson on the same nodal equations.
 """
 from __future__ import annotations
 
