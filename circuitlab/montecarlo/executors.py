@@ -35,6 +35,9 @@ class LocalExecutor:
 
     def _new_pool(self) -> ProcessPoolExecutor:
         ctx = multiprocessing.get_context("forkserver")
+        # the fork server imports the worker code once (after __main__, the default); every worker forks
+        # from it ready to run
+        ctx.set_forkserver_preload(["__main__", "circuitlab.montecarlo.worker"])
         return ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_worker_init)
 
     def run_unordered(self, tasks: Iterable, func: Callable) -> Iterator[Tuple[object, object]]:

@@ -124,6 +124,7 @@ def stack(circuits: Sequence[Circuit], tags: Sequence[str], save: Sequence[str])
     shared, shared_keys = _shared_blocks(circuits)
     out = [f"circuitlab stacked netlist: {len(circuits)} runs"]
     out += [f'.include "{p}"' for p in first.includes]
+    out.append(".options noinit")  # do not print the initial transient solution (a line per node)
     if first.options:
         opts = [k if v is True else f"{k}={format_value(v)}"
                 for k, v in first.options.items() if v is not False]

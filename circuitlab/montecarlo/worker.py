@@ -10,6 +10,7 @@ samples), so results never depend on batch size, worker count or executor.
 """
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import tempfile
@@ -22,7 +23,9 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 
 from ..errors import CircuitlabError, ConvergenceError
-from ..sim.backend_subprocess import finish_subprocess, plots_from_raw, run_subprocess, start_subprocess
+from ..sim.backend_subprocess import (RunOutput, finish_subprocess, plots_from_raw, run_subprocess,
+                                      start_subprocess)
+from ..sim.libngspice import library
 from ..sim.diagnostics import classify_failure
 from . import netlists
 from .expr import check_expression, evaluate
@@ -69,6 +72,11 @@ class _Run:
     error: str = ""
     vectors: Optional[np.ndarray] = None
     measures: Optional[np.ndarray] = None
+
+
+def use_library() -> bool:
+    """Stacked groups run in the shared library unless ``CIRCUITLAB_MC_LIBRARY=0`` (then ``ngspice -b``)."""
+    return os.environ.get("CIRCUITLAB_MC_LIBRARY", "1") != "0"
 
 
 @lru_cache(maxsize=8)
@@ -121,23 +129,27 @@ def _extract(spec: CampaignSpec, plots, values: Dict[str, float], meas: Sequence
     return run
 
 
-def _start_text(text: str, workdir: Path):
-    """Start one ngspice run of ``text`` in a fresh directory (see :func:`_finish_text`)."""
-    return start_subprocess(text, Path(tempfile.mkdtemp(dir=workdir)), threads=1), text
+def _start_text(text: str, workdir: Path, lib=None):
+    """Start one ngspice run of ``text``: in this process's shared library (``lib``, a stacked netlist
+    without a control block) or as ``ngspice -b`` in a fresh directory (see :func:`_finish_text`)."""
+    if lib is not None:
+        return lib, lib.start(text, workdir / "stacked.cir"), text  # runs one at a time: one file
+    return start_subprocess(text, Path(tempfile.mkdtemp(dir=workdir)), threads=1), None, text
 
 
 def _finish_text(started, timeout: float):
-    """Collect a started run; return (RunOutput, error or None) and remove its directory."""
-    handle, text = started
-    out = finish_subprocess(handle, timeout)
-    error = None
-    if out.timed_out:
-        error = CircuitlabError(f"ngspice did not finish within {timeout:g} s and was killed")
+    """Collect a started run; return (RunOutput, error or None) and free what it used."""
+    handle, load_code, text = started
+    if load_code is not None:  # shared library
+        got = handle.finish(timeout, load_code)
+        out = RunOutput(load_code, got.stdout, got.stderr, got.plots, timed_out=got.timed_out)
     else:
-        error = classify_failure(out.returncode, out.stdout, out.stderr, text,
+        out = finish_subprocess(handle, timeout)
+        shutil.rmtree(handle.run_dir, ignore_errors=True)
+    if out.timed_out:
+        return out, CircuitlabError(f"ngspice did not finish within {timeout:g} s and was stopped")
+    return out, classify_failure(out.returncode, out.stdout, out.stderr, text,
                                  had_data=bool(out.plots) or not out.wrapped)
-    shutil.rmtree(handle.run_dir, ignore_errors=True)
-    return out, error
 
 
 def _run_text(text: str, timeout: float, workdir: Path):
@@ -181,21 +193,44 @@ def _stacked_runs(spec: CampaignSpec, out, tags, units) -> List[_Run]:
     return runs
 
 
-def _stacked_pipeline(spec: CampaignSpec, draws: Sequence[SampleDraw], built: Dict[int, list], workdir: Path,
-                      units) -> Dict[int, List[_Run]]:
-    """Every stack group of a task, one ngspice process at a time, pipelined: the next group's netlist
-    is built while ngspice runs, and a finished group is read while the next one runs. A group that
-    fails as a whole is left out of the result (the caller retries its samples one by one)."""
-    groups = [draws[g:g + spec.stack_size] for g in range(0, len(draws), spec.stack_size)]
+def _prepare(spec: CampaignSpec, indices: Sequence[int], draws: Dict[int, SampleDraw], built: Dict[int, list],
+             texts: Dict[int, List[str]]) -> List[SampleDraw]:
+    """Draw samples ``indices`` and write their netlists (circuits in ``built``, texts in ``texts``)."""
+    out = []
+    for k in indices:
+        if k not in draws:
+            d = draws[k] = draw_sample(spec, k)
+            if spec.builder is not None:
+                built[k] = [netlists.build_circuit(spec, v) for v in d.points]
+                texts[k] = [c.to_text() for c in built[k]]
+            else:
+                texts[k] = [netlists.run_netlist(spec, v) for v in d.points]
+        out.append(draws[k])
+    return out
+
+
+def _stacked_pipeline(spec: CampaignSpec, task: Task, draws: Dict[int, SampleDraw], built: Dict[int, list],
+                      texts: Dict[int, List[str]], workdir: Path, units) -> Dict[int, List[_Run]]:
+    """Every stack group of a task, one ngspice run at a time, pipelined: the next group is drawn and
+    its netlist built while ngspice runs, and a finished group is read while the next one runs.
+    ngspice is this process's shared library (:mod:`circuitlab.sim.libngspice`) where it loads, else
+    ``ngspice -b``. A group that fails as a whole is left out of the result (the caller retries its
+    samples one by one, in subprocesses)."""
+    size = spec.stack_size
+    groups = [range(g, min(g + size, task.pad_stop)) for g in range(task.start, task.pad_stop, size)]
     runs: Dict[int, List[_Run]] = {}
     running = None  # (group, tags, started)
-    for group in [*groups, None]:
+    lib = library() if use_library() else None
+    for indices in [*groups, None]:
+        group = _prepare(spec, indices, draws, built, texts) if indices is not None else None
         prepared = _stack_text(spec, group, built) if group is not None else None
         finished = None
         if running is not None:
             g, tags, started = running
             finished = (g, tags, _finish_text(started, spec.timeout * len(tags)))
-        running = (group, prepared[1], _start_text(prepared[0], workdir)) if prepared is not None else None
+        if lib is not None and lib.broken:
+            lib = None
+        running = (group, prepared[1], _start_text(prepared[0], workdir, lib)) if prepared is not None else None
         if finished is not None:
             g, tags, (out, error) = finished
             if error is None:
@@ -256,32 +291,29 @@ def run_task(task: Task) -> TaskResult:
     """Run one task and return its arrays (executed in a worker process)."""
     t0 = time.perf_counter()
     spec = cached_spec(task.spec_text, task.spec_base)
-    draws = [draw_sample(spec, k) for k in range(task.start, task.pad_stop)]
+    draws: Dict[int, SampleDraw] = {}
     built: Dict[int, list] = {}
-    if spec.builder is not None:
-        built = {d.index: [netlists.build_circuit(spec, v) for v in d.points] for d in draws}
-        texts = {k: [c.to_text() for c in cs] for k, cs in built.items()}
-    else:
-        texts = {d.index: [netlists.run_netlist(spec, v) for v in d.points] for d in draws}
+    texts: Dict[int, List[str]] = {}
+    keep = range(task.start, task.stop)
     units: Dict[str, str] = {}
     workdir = Path(tempfile.mkdtemp(prefix="circuitlab-mc-"))
     runs: Dict[int, List[_Run]] = {}
     try:
-        if task.mode == "stacked":
-            runs.update(_stacked_pipeline(spec, draws, built, workdir, units))
-        elif task.mode == "batch":
-            keep = draws[:task.stop - task.start]
-            got = _batch(spec, [t for d in keep for t in texts[d.index]], workdir, units)
+        if task.mode == "stacked":  # draws and netlists are made group by group, while ngspice runs
+            runs.update(_stacked_pipeline(spec, task, draws, built, texts, workdir, units))
+        kept = _prepare(spec, keep, draws, built, texts)
+        if task.mode == "batch":
+            got = _batch(spec, [t for d in kept for t in texts[d.index]], workdir, units)
             if got is not None:
-                npts = len(keep[0].points)
-                for i, d in enumerate(keep):
+                npts = len(kept[0].points)
+                for i, d in enumerate(kept):
                     runs[d.index] = got[i * npts:(i + 1) * npts]
-        for d in draws[:task.stop - task.start]:
+        for d in kept:
             if d.index not in runs:
                 runs[d.index] = _single(spec, texts[d.index], workdir, units)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    return _assemble(spec, task, draws[:task.stop - task.start], texts, runs, units, time.perf_counter() - t0)
+    return _assemble(spec, task, kept, texts, runs, units, time.perf_counter() - t0)
 
 
 def _assemble(spec, task, draws, texts, runs, units, seconds) -> TaskResult:

@@ -40,7 +40,12 @@ class Element:
         pass
 
     def card(self) -> str:
-        return f"{self.spice_name} {self._body()}"
+        """The SPICE card (computed once per element: elements are immutable)."""
+        cached = self.__dict__.get("_card")
+        if cached is None:
+            cached = f"{self.spice_name} {self._body()}"
+            object.__setattr__(self, "_card", cached)
+        return cached
 
     def _body(self) -> str:
         raise NotImplementedError

@@ -1,0 +1,101 @@
+"""ngspice's shared library driven through ctypes (circuitlab.sim.libngspice), as the Monte Carlo
+workers use it: same numbers as ``ngspice -b``, halting on timeout, errors typed, memory flat."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from circuitlab.errors import NetlistError
+from circuitlab.montecarlo import netlists
+from circuitlab.montecarlo.sampling import draw_sample
+from circuitlab.montecarlo.worker import _finish_text, _start_text, measure_values
+from circuitlab.sim.libngspice import library
+
+from tests.test_mc_engine import ROWS, make_spec, rows
+
+pytestmark = pytest.mark.ngspice
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def stacked_text(n=12):
+    spec = make_spec()
+    circuits, tags = [], []
+    for k in range(n):
+        for p, values in enumerate(draw_sample(spec, k).points):
+            circuits.append(netlists.build_circuit(spec, values))
+            tags.append(f"{k}p{p}")
+    return netlists.stack(circuits, tags, ["v(out)", "v(in)"]), tags
+
+
+@pytest.fixture(scope="module")
+def lib():
+    got = library()
+    assert got is not None, "libngspice did not load; install libngspice0-dev"
+    return got
+
+
+def test_library_and_subprocess_give_identical_vectors_and_measures(lib, tmp_path):
+    text, tags = stacked_text()
+    via_lib, err_lib = _finish_text(_start_text(text, tmp_path, lib), 30)
+    via_sub, err_sub = _finish_text(_start_text(text, tmp_path, None), 30)
+    assert err_lib is None and err_sub is None
+    a, b = via_lib.plots[0], via_sub.plots[0]
+    assert a.kind == b.kind == "tran" and a.scale == b.scale == "time"
+    assert set(a.vectors) == set(b.vectors) and len(a.vectors) == 2 * len(tags) + 1
+    for name in a.vectors:  # bit for bit: the same ngspice 39 numerics, no text round trip
+        assert np.array_equal(a.vectors[name], b.vectors[name]), name
+    ma, mb = measure_values(via_lib.stdout), measure_values(via_sub.stdout)
+    assert len(ma) == 2 * len(tags) and ma == mb
+
+
+def test_timeout_halts_the_run_and_the_library_stays_usable(lib, tmp_path):
+    slow = ("slow rc\nV1 in 0 PULSE(0 1 10n 1n 1n 200n 400n)\nR1 in out 1k\nC1 out 0 100p\n"
+            ".tran 1p 10m\n.end\n")
+    out, error = _finish_text(_start_text(slow, tmp_path, lib), 0.3)
+    assert out.timed_out and "0.3 s" in str(error) and lib.broken is None
+    text, tags = stacked_text(3)
+    out, error = _finish_text(_start_text(text, tmp_path, lib), 30)
+    assert error is None and len(out.plots[0].vectors) == 2 * len(tags) + 1
+
+
+def test_a_netlist_error_is_typed_and_the_next_run_works(lib, tmp_path):
+    bad = "bad\nR1 in out 1k\nC1 out 0 100p\nQ9 a b\n.tran 1n 1u\n.end\n"
+    out, error = _finish_text(_start_text(bad, tmp_path, lib), 10)
+    assert isinstance(error, NetlistError) and out.plots == []
+    assert "q9" in str(error).lower()
+    text, _ = stacked_text(2)
+    assert _finish_text(_start_text(text, tmp_path, lib), 30)[1] is None
+
+
+def test_memory_stays_flat_over_many_runs(lib, tmp_path):
+    text, _ = stacked_text(10)
+
+    def rss_mib():
+        return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2 ** 20
+    for _ in range(20):  # warm-up: allocator pools, first plots
+        _finish_text(_start_text(text, tmp_path, lib), 30)
+    before = rss_mib()
+    for _ in range(150):
+        _finish_text(_start_text(text, tmp_path, lib), 30)
+    # 150 runs of 20 instances: a leak of one vector copy per run would add > 2.5 MiB
+    assert rss_mib() - before < 2.0
+
+
+def test_campaign_files_equal_with_and_without_the_library(tmp_path):
+    """The same campaign through the library (default) and through ``ngspice -b`` (CIRCUITLAB_MC_LIBRARY=0),
+    each in its own process so that the worker processes see the setting."""
+    code = ("import sys; from circuitlab.montecarlo.engine import run_campaign; "
+            "from tests.test_mc_engine import make_spec; "
+            "run_campaign(make_spec(batch=20), sys.argv[1], workers=1, progress=False)")
+    for flag in ("1", "0"):
+        env = dict(os.environ, CIRCUITLAB_MC_LIBRARY=flag)
+        subprocess.run([sys.executable, "-c", code, str(tmp_path / f"lib{flag}.h5")], cwd=ROOT, env=env,
+                       check=True, timeout=300)
+    a, b = rows(tmp_path / "lib1.h5"), rows(tmp_path / "lib0.h5")
+    for k in ROWS:
+        assert np.array_equal(a[k], b[k], equal_nan=a[k].dtype.kind == "f"), k
