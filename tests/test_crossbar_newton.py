@@ -53,6 +53,19 @@ def test_1t1r_array_matches_ngspice(n, kw):
     assert np.max(np.abs(lin.v_sense - v_ng)) > 1e-4
 
 
+@pytest.mark.ngspice
+def test_strongly_nonlinear_cells_match_ngspice():
+    # word line at 1.55 V: overdrive about 0.05 V at the SL, so with V_read 0.3 V the access transistors
+    # leave the linear region and some cut off; Newton needs several damped iterations
+    rng = np.random.default_rng(11)
+    g, x = rng.uniform(1e-6, 40e-6, (12, 12)), rng.uniform(-1.0, 1.0, 12)
+    spec = CrossbarSpec(g, x, v_read=0.3, r_driver=1e3, r_bl=1.0, r_sl=1.0, cell=cim_cell_subcircuit(v_wl=1.55))
+    res = simulate(build_crossbar(spec))
+    op = solve_crossbar_newton(spec, RramCimCell(g, v_wl=1.55))
+    np.testing.assert_allclose(op.v_sense, [res[f"v({node})"][0] for node in sense_nodes(spec)], rtol=0, atol=1e-9)
+    assert op.iterations > 4
+
+
 @pytest.mark.parametrize("kw, rtol", [({}, 1e-12), ({"r_driver": 1e3}, 1e-12),
                                       ({"r_driver": 1e3, "r_bl": 1.0, "r_sl": 1.0}, 3e-11),
                                       ({"r_bl": 2.0, "r_sl": 3.0}, 3e-11), ({"r_sl": 3.0}, 3e-11)])
