@@ -91,10 +91,15 @@ def _status_of(error: Exception, timed_out: bool) -> int:
 
 
 def _grid(spec: CampaignSpec) -> Optional[np.ndarray]:
-    if spec.record.time is None:
-        return None
-    start, stop, n = spec.record.time
-    return np.linspace(start, stop, n)
+    """The common time grid (s) of recorded vectors (read-only, shared), or None."""
+    return None if spec.record.time is None else _linspace(*spec.record.time)
+
+
+@lru_cache(maxsize=8)
+def _linspace(start: float, stop: float, n: int) -> np.ndarray:
+    grid = np.linspace(start, stop, n)
+    grid.flags.writeable = False
+    return grid
 
 
 def measure_values(stdout: str) -> Dict[str, float]:

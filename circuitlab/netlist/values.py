@@ -57,17 +57,34 @@ def check_number(owner: str, what: str, v: Value, *, positive: bool = False, non
         raise InvalidValueError(f"{owner}: {what}={v!r} must be >= 0")
 
 
+_SEEN_NODES: set = set()   # strings already accepted (Monte Carlo builds the same names many times)
+_SEEN_NAMES: set = set()
+_SEEN_LIMIT = 100_000
+
+
+def _remember(seen: set, text: str) -> None:
+    if len(seen) >= _SEEN_LIMIT:
+        seen.clear()
+    seen.add(text)
+
+
 def check_node(owner: str, node: str) -> None:
     """Node names are non-empty and contain no whitespace, parentheses, commas, '=' or braces."""
+    if node.__class__ is str and node in _SEEN_NODES:
+        return
     if not isinstance(node, str) or not node or _NODE_FORBIDDEN.search(node):
         raise InvalidValueError(
             f"{owner}: node name {node!r} is not valid; use letters, digits and '_' (ground is '0')")
+    _remember(_SEEN_NODES, node)
 
 
 def check_name(owner: str, name: str) -> None:
     """Element, model, subcircuit and parameter names are single SPICE tokens."""
+    if name.__class__ is str and name in _SEEN_NAMES:
+        return
     if not isinstance(name, str) or not _NAME.match(name):
         raise InvalidValueError(f"{owner}: name {name!r} is not a valid SPICE name; use letters, digits and '_'")
+    _remember(_SEEN_NAMES, name)
 
 
 def format_params(params) -> str:
