@@ -21,6 +21,8 @@ _NAME = re.compile(r"^[A-Za-z0-9_.#+\-\[\]<>:!$]+$")
 
 def format_number(x: float | int) -> str:
     """Write a finite number without loss: ints as ints, floats by shortest round-trip repr."""
+    if x.__class__ is float:  # the common case, without the numbers-ABC checks below
+        return repr(x)
     if isinstance(x, bool):
         raise InvalidValueError(f"boolean {x!r} is not a circuit value; pass a number")
     if isinstance(x, numbers.Integral):
@@ -43,6 +45,8 @@ def check_number(owner: str, what: str, v: Value, *, positive: bool = False, non
 
     Expressions (strings) are checked by ngspice at run time, not here.
     """
+    if v.__class__ is float and math.isfinite(v) and not (positive and v <= 0) and not (nonnegative and v < 0):
+        return  # the common case, without the numbers-ABC checks below
     if isinstance(v, str):
         if not v.strip():
             raise InvalidValueError(f"{owner}: {what} is an empty expression; give a number or an expression")
