@@ -24,7 +24,7 @@ def register(sub) -> None:
     p.add_argument("spec", type=Path, help="campaign spec (TOML)")
     p.add_argument("--out", type=Path, required=True, help="results file to create (HDF5)")
     p.add_argument("--samples", type=int, default=None, help="number of samples (the first N of the full campaign)")
-    p.add_argument("--mode", choices=("auto", "stacked", "batch", "single"), default=None,
+    p.add_argument("--mode", choices=("auto", "stacked", "batch", "single", "python"), default=None,
                    help="execution mode (default: the spec's, usually auto)")
     _executor_args(p)
     p.set_defaults(func=_run)
@@ -117,7 +117,7 @@ def _rerun(args) -> int:
     r = report.rerun(args.results, args.sample, out_dir)
     print(f"sample {r['sample']}: status {r['status']}{' (' + r['error'] + ')' if r['error'] else ''}")
     for path in r["netlists"]:
-        print(f"netlist: {path}")
+        print(f"{'values' if path.endswith('.toml') else 'netlist'}: {path}")
     print(f"result: {out_dir / ('sample_%d.json' % args.sample)}")
     print(f"matches the stored result bit for bit: {'yes' if r['matches_stored'] else 'no'}")
     return 0

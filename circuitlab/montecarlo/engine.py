@@ -25,10 +25,17 @@ from .netlists import netlist_hash
 
 
 def resolve_mode(spec: CampaignSpec, override: Optional[str] = None) -> str:
-    """stacked for builders (batch when jittered stacks are large), batch for templates; or the override."""
+    """stacked for builders (batch when jittered stacks are large), batch for templates, python for
+    evaluators; or the override."""
     mode = override or spec.mode
     if mode not in MODES:
         raise ConfigError(f"mode={mode!r} must be one of {', '.join(MODES)}")
+    if spec.evaluator is not None:
+        if mode not in ("auto", "python"):
+            raise ConfigError(f"mode {mode!r} runs netlists; an evaluator spec runs in mode 'python' (or 'auto')")
+        return "python"
+    if mode == "python":
+        raise ConfigError("mode 'python' needs an evaluator = 'module:function' spec; use 'auto'")
     if mode == "stacked" and spec.builder is None:
         raise ConfigError("mode 'stacked' needs a builder (a template cannot be stacked); use 'batch'")
     if mode != "auto":
@@ -64,7 +71,14 @@ def plan(spec: CampaignSpec, mode: str, samples: int, full: int, pending: np.nda
 
 
 def _layout(spec: CampaignSpec, mode: str, full: int, base: Optional[str]) -> store.Layout:
+    from ..errors import SimulatorNotFoundError
     from ..sim import ngspice_version
+    try:
+        ngspice = ngspice_version()
+    except SimulatorNotFoundError:
+        if spec.evaluator is None:
+            raise
+        ngspice = ""  # an evaluator that needs no simulator runs without one
     npts = len(sweep_points(spec))
     time = np.linspace(*spec.record.time[:2], spec.record.time[2]) if spec.record.time else np.zeros(0)
     sweep = np.array([[p[a] for a, _ in spec.sweep] for p in sweep_points(spec)], dtype=float).reshape(npts, -1)
@@ -72,7 +86,7 @@ def _layout(spec: CampaignSpec, mode: str, full: int, base: Optional[str]) -> st
         "format": store.FORMAT, "schema_version": store.SCHEMA_VERSION, "spec": spec.text,
         "spec_base": base or "", "spec_name": spec.name, "seed": spec.seed, "samples": spec.samples,
         "full_samples": full, "mode": mode, "circuitlab_version": __version__,
-        "ngspice_version": ngspice_version(),
+        "ngspice_version": ngspice,
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "nominal_netlist_sha256": netlist_hash(single_netlists(spec, 0)),
         "columns": json.dumps(columns(spec)), "vector_names": json.dumps(spec.record.vectors),

@@ -62,7 +62,11 @@ def fill_template(template: str, values: Mapping[str, object]) -> str:
 
 
 def run_netlist(spec: CampaignSpec, values: Mapping[str, object]) -> str:
-    """The netlist text of one run (the exact text ``mc rerun`` writes and single mode runs)."""
+    """The netlist text of one run (the exact text ``mc rerun`` writes and single mode runs); for an
+    evaluator, the text of its call (:func:`.evaluate.run_text`)."""
+    if spec.evaluator is not None:
+        from .evaluate import run_text
+        return run_text(spec, values)
     if spec.builder is not None:
         return build_circuit(spec, values).to_text()
     return fill_template(spec.template, values)

@@ -74,7 +74,8 @@ def histograms(path) -> List[Path]:
 
 
 def rerun(path, k: int, out_dir) -> Dict[str, object]:
-    """Write sample ``k``'s netlists and re-run it as the campaign did; compare with the stored rows."""
+    """Write sample ``k``'s netlists (evaluator: its run texts, with every value) and re-run it as the
+    campaign did; compare with the stored rows."""
     path, out_dir = Path(path), Path(out_dir)
     with store.open_read(path) as f:
         attrs = {key: f.attrs[key] for key in f.attrs}
@@ -87,8 +88,9 @@ def rerun(path, k: int, out_dir) -> Dict[str, object]:
     mode = store.maybe_str(attrs["mode"])
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
+    suffix = ".toml" if spec.evaluator is not None else ".cir"  # an evaluator's run text (see .evaluate)
     for p, text in enumerate(single_netlists(spec, k)):
-        target = out_dir / f"sample_{k}_point_{p}.cir"
+        target = out_dir / f"sample_{k}_point_{p}{suffix}"
         target.write_text(text)
         paths.append(str(target))
     unit = spec.stack_size if mode == "stacked" else 1

@@ -4,6 +4,14 @@ Sample ``k`` draws only from ``numpy.random.SeedSequence(seed).spawn(k + 1)[k]``
 and variation or jitter ``j`` of that sample from its child ``j`` (spawn key ``(k, j)``). A sample's
 numbers therefore depend on the seed, the spec and ``k`` alone, never on batch size, worker count,
 executor, the number of samples or the order in which samples run. Sample 0 is the nominal run.
+
+Every run's values also carry ``mc_sample`` = k and ``mc_seed`` (:func:`sample_seed`), an integer in
+[0, 2**63) drawn from the child ``(k, SAMPLE_SEED_STREAM)``, a stream no variation or jitter index
+reaches; builders and evaluators seed their own draws with it (``numpy.random.default_rng(mc_seed)``,
+or ``default_rng([mc_seed, n])`` for one independent stream per size n). ``mc_seed`` is not a column
+of the parameter table (it follows from the seed and k). Sample 0 is nominal only in the parameter
+table (no variation or jitter is applied); its ``mc_seed`` is an ordinary draw like every sample's, so
+a builder that draws an array from it gets a random array for sample 0 as well.
 """
 from __future__ import annotations
 
@@ -17,6 +25,7 @@ from ..netlist import PWL, Pulse
 from .spec import CampaignSpec, Jitter, Variation
 
 JITTER_CLIP = 4.0  # edge offsets are truncated at +-4 sigma so that edges never cross
+SAMPLE_SEED_STREAM = 2 ** 32 - 1  # spawn-key stream of mc_seed; variation/jitter streams are 0, 1, 2, ...
 
 
 @dataclass(frozen=True)
@@ -30,6 +39,12 @@ class SampleDraw:
 def rng_for(seed: int, sample: int, stream: int) -> np.random.Generator:
     """The generator of stream ``stream`` (variation/jitter index) of sample ``sample``."""
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(sample, stream)))
+
+
+def sample_seed(seed: int, sample: int) -> int:
+    """``mc_seed`` of sample ``sample``: 63 bits of ``SeedSequence(seed, spawn_key=(sample, SAMPLE_SEED_STREAM))``."""
+    state = np.random.SeedSequence(seed, spawn_key=(sample, SAMPLE_SEED_STREAM)).generate_state(1, np.uint64)
+    return int(state[0] >> np.uint64(1))
 
 
 def columns(spec: CampaignSpec) -> Tuple[str, ...]:
@@ -126,5 +141,6 @@ def draw_sample(spec: CampaignSpec, k: int) -> SampleDraw:
             offsets = np.zeros(n)
         row += [float(o) for o in offsets]
         waves[jit.param] = jitter_waveform(jit, offsets)
-    points = tuple({**values, **point, **waves} for point in sweep_points(spec))
+    extra = {"mc_sample": int(k), "mc_seed": sample_seed(spec.seed, k)}
+    points = tuple({**values, **point, **waves, **extra} for point in sweep_points(spec))
     return SampleDraw(k, np.asarray(row, dtype=np.float64), points)

@@ -4,12 +4,21 @@ Every table accepts only its documented keys; an unknown key, a wrong type or an
 raises :class:`~circuitlab.errors.ConfigError` naming the key, the table and what is allowed. The
 layout (see ``characterisation/rc_bsource.toml`` for a complete example)::
 
-    name, seed, samples, builder | template | template_file, timeout [s], batch_size, mode, stack_size
-    [parameters]   nominal values (SI units) handed to the builder / template
+    name, seed, samples, builder | template | template_file | evaluator, timeout [s], batch_size, mode,
+    stack_size
+    [parameters]   nominal values (SI units) handed to the builder / template / evaluator
     [sweep]        axis = [values ...]: every sample runs at every point of the grid of all axes
     [[variation]]  params, distribution, sigma | half_width, type, scope, clip, pelgrom
     [[jitter]]     param, form, v1, v2, delay, rise, fall, width, period, count, sigma [s]
     [record]       vectors, time = {start, stop, points}, measures, derived = {name = "expr"}
+
+Names starting with ``mc_`` are reserved: every run's values also carry ``mc_sample`` (the sample
+index k) and ``mc_seed`` (an integer seed of sample k, see :func:`.sampling.sample_seed`), for builders
+that draw more than the parameter table holds (a whole conductance array).
+
+``evaluator = "package.module:function"`` runs a Python function per run instead of a netlist (see
+:mod:`.evaluate`): it returns ``{measure: float}`` for exactly ``[record] measures``; such a spec has no
+``[[jitter]]``, no recorded vectors and no ``stack_size``, and runs in mode 'python'.
 """
 from __future__ import annotations
 
@@ -23,12 +32,14 @@ from typing import Any, Dict, Mapping, Optional, Tuple
 
 from ..errors import ConfigError
 
-MODES = ("auto", "stacked", "batch", "single")
+MODES = ("auto", "stacked", "batch", "single", "python")
 DISTRIBUTIONS = ("normal", "lognormal", "uniform", "truncnormal")
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
-_TOP = ("name", "seed", "samples", "builder", "template", "template_file", "timeout", "batch_size", "mode",
-        "stack_size", "parameters", "sweep", "variation", "jitter", "record")
+_TOP = ("name", "seed", "samples", "builder", "template", "template_file", "evaluator", "timeout", "batch_size",
+        "mode", "stack_size", "parameters", "sweep", "variation", "jitter", "record")
+_FUNCTION = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+RESERVED_PREFIX = "mc_"
 _VARIATION = ("params", "distribution", "sigma", "half_width", "type", "scope", "clip", "pelgrom")
 _PELGROM = ("avt", "width", "length")
 _JITTER = ("param", "form", "v1", "v2", "delay", "rise", "fall", "width", "period", "count", "sigma")
@@ -92,7 +103,9 @@ class Record:
 
 @dataclass(frozen=True)
 class CampaignSpec:
-    """A parsed campaign; ``text`` is the TOML it came from (stored in every results file)."""
+    """A parsed campaign; ``text`` is the TOML it came from (stored in every results file).
+
+    Exactly one of ``builder``, ``template`` and ``evaluator`` is set."""
     name: str
     seed: int
     samples: int
@@ -107,6 +120,7 @@ class CampaignSpec:
     variations: Tuple[Variation, ...]
     jitters: Tuple[Jitter, ...]
     record: Record
+    evaluator: Optional[str] = None
     text: str = field(default="", repr=False)
 
     def with_samples(self, samples: int) -> "CampaignSpec":
@@ -293,14 +307,15 @@ def parse_spec(text: str, *, base: Optional[Path] = None) -> CampaignSpec:
     for k in ("name", "seed", "samples"):
         if k not in data:
             raise ConfigError(f"{where}: {k!r} is required")
-    sources = [k for k in ("builder", "template", "template_file") if k in data]
+    sources = [k for k in ("builder", "template", "template_file", "evaluator") if k in data]
     if len(sources) != 1:
-        raise ConfigError(f"{where}: give exactly one of builder = 'module:function', template or template_file")
-    builder = template = None
+        raise ConfigError(f"{where}: give exactly one of builder = 'module:function', template, template_file or "
+                          f"evaluator = 'module:function' (got {', '.join(sources) or 'none'})")
+    builder = template = evaluator = None
     if "builder" in data:
-        builder = _str(data["builder"], "builder", where)
-        if not re.match(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$", builder):
-            raise ConfigError(f"{where}: builder={builder!r} must look like 'package.module:function'")
+        builder = _function(data["builder"], "builder", where)
+    elif "evaluator" in data:
+        evaluator = _function(data["evaluator"], "evaluator", where)
     elif "template" in data:
         template = _str(data["template"], "template", where)
     else:
@@ -336,16 +351,52 @@ def parse_spec(text: str, *, base: Optional[Path] = None) -> CampaignSpec:
         parameters=params, sweep=tuple(axes),
         variations=tuple(_variation(v, i, params) for i, v in enumerate(variations)),
         jitters=tuple(_jitter(j, i) for i, j in enumerate(jitters)),
-        record=_record(data.get("record", {})), text=text)
+        record=_record(data.get("record", {})), evaluator=evaluator, text=text)
     _check_names(spec)
+    if evaluator is not None:
+        _check_evaluator(spec, data)
     return spec
 
 
+def _function(v, key: str, where: str) -> str:
+    path = _str(v, key, where)
+    if not _FUNCTION.match(path):
+        raise ConfigError(f"{where}: {key}={path!r} must look like 'package.module:function'")
+    return path
+
+
+def _check_evaluator(spec: CampaignSpec, data: Mapping) -> None:
+    """What an evaluator spec cannot have: netlist waveforms, recorded vectors, stacking."""
+    where = f"campaign spec (evaluator {spec.evaluator!r})"
+    if spec.jitters:
+        raise ConfigError(f"{where}: [[jitter]] makes netlist waveforms, which an evaluator has no use for; draw "
+                          f"the edges in the evaluator from mc_seed or use a builder")
+    if spec.record.vectors or spec.record.time is not None:
+        raise ConfigError(f"{where}: an evaluator records scalars only; remove [record] vectors and time and "
+                          f"return the scalars you need as measures")
+    if not spec.record.measures:
+        raise ConfigError(f"{where}: [record] measures must name what the evaluator returns")
+    if "stack_size" in data:
+        raise ConfigError(f"{where}: stack_size applies to stacked netlists; remove it (tasks hold batch_size "
+                          f"samples)")
+    if spec.mode not in ("auto", "python"):
+        raise ConfigError(f"{where}: mode={spec.mode!r}; an evaluator runs in mode 'python' (or 'auto')")
+
+
 def _check_names(spec: CampaignSpec) -> None:
+    for table, names in (("[parameters]", spec.parameters), ("[sweep]", [a for a, _ in spec.sweep]),
+                         ("[[jitter]] param", [j.param for j in spec.jitters])):
+        for name in names:
+            if name.lower().startswith(RESERVED_PREFIX):
+                raise ConfigError(f"{table}: {name!r} starts with {RESERVED_PREFIX!r}, which is reserved for the "
+                                  f"values the engine adds (mc_sample, mc_seed, mc_timeout); rename it")
     jit = [j.param for j in spec.jitters]
     for name in jit:
         if name in spec.parameters or jit.count(name) > 1:
             raise ConfigError(f"[[jitter]] param {name!r} is also a parameter or another jitter; use a new name")
+    if spec.evaluator is None and spec.mode == "python":
+        raise ConfigError("mode = 'python' runs an evaluator = 'module:function'; a builder or template runs in "
+                          "'auto', 'stacked', 'batch' or 'single'")
     if spec.template is not None and spec.mode == "stacked":
         raise ConfigError("mode = 'stacked' needs a builder (a template cannot be stacked); use 'batch' or 'auto'")
     if not (spec.record.vectors or spec.record.measures or spec.record.derived):

@@ -296,6 +296,11 @@ def run_task(task: Task) -> TaskResult:
     """Run one task and return its arrays (executed in a worker process)."""
     t0 = time.perf_counter()
     spec = cached_spec(task.spec_text, task.spec_base)
+    if spec.evaluator is not None:  # mode 'python': a function per run, no netlist (see .evaluate)
+        from .evaluate import run_draws
+        kept = [draw_sample(spec, k) for k in range(task.start, task.stop)]
+        texts, runs = run_draws(spec, kept)
+        return _assemble(spec, task, kept, texts, runs, {}, time.perf_counter() - t0)
     draws: Dict[int, SampleDraw] = {}
     built: Dict[int, list] = {}
     texts: Dict[int, List[str]] = {}
