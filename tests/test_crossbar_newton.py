@@ -96,6 +96,10 @@ def test_cell_law_matches_series_closed_form():
     d_s = (np.vectorize(series_current)(gs[:, None], b, s + h) - np.vectorize(series_current)(gs[:, None], b, s - h))
     np.testing.assert_allclose(cc.dbl_dvb, d_b / (2 * h), rtol=1e-7)
     np.testing.assert_allclose(cc.dbl_dvs, d_s / (2 * h), rtol=1e-7)
+    # drift and read-noise inputs act on the RRAM element: G_cell = (g + dG)(1 + 0.01 z)
+    drifted = RramCimCell(np.repeat(gs[:, None], 5, 1), card={"g_leak": 0.0}, dg=2e-6, z=1.5)(b, s)
+    ref = np.vectorize(series_current)((gs[:, None] + 2e-6) * 1.015, b, s)
+    np.testing.assert_allclose(drifted.i_bl, ref, rtol=1e-12, atol=1e-22)
     # at zero bias (V_sl = 1.0 V: Vov = 1.7 V) the cell is g in series with the on-resistance 1/(k Vov)
     np.testing.assert_allclose(cc.dbl_dvb[:, 4], gs * K * 1.7 / (gs + K * 1.7), rtol=1e-9)
 
