@@ -36,15 +36,45 @@ def test_cell_inverse_roundtrip():
     np.testing.assert_allclose(rr.cell_conductance(rr.element_for_cell(G)), G, rtol=1e-12)
 
 
+def values(seed=1, **kw):
+    """One run's values as the engine hands them to an evaluator."""
+    from circuitlab.montecarlo.sampling import sample_seed
+    return {"mc_sample": seed, "mc_seed": sample_seed(99, seed), "mc_timeout": 120.0, "r_driver": 1000.0,
+            "sparse": 1.0, **kw}
+
+
+@pytest.mark.ngspice
 def test_ir_drop_solver_matches_ngspice_and_is_quadratic_in_size():
-    spec = dict(name="t", kind="ir_drop", seed=1, samples=4, sizes=[8, 16, 32], r_wire=[1.0], r_driver=0.0,
-                g_distribution="uniform", ngspice_max_size=16)
-    d = rc.run_ir_drop(spec)
-    # the same linear network solved twice: ngspice's reltol (1e-6 of 1 V) bounds the difference
-    assert np.max(d["ngspice_diff"]) < 2e-6
+    rms = {}
+    for n in (8, 16, 32):
+        rms[n] = []
+        for k in range(4):
+            g, x = rc.sample_array(values(k, size=float(n), sparse=0.0))
+            cs = CrossbarSpec(g, x, r_driver=0.0, r_bl=1.0, r_sl=1.0)
+            v = solve_operating_point(cs)
+            if k == 0 and n <= 16:
+                # the same linear network solved twice: ngspice's reltol (1e-6 of 1 V) bounds the difference
+                res = simulate(build_crossbar(cs))
+                vng = np.array([res[f"v({node})"][0] for node in sense_nodes(cs)])
+                assert np.max(np.abs(vng - v)) < 2e-6
+            rms[n].append(np.sqrt(np.mean(((v - ideal_sl_voltages(g, x)) / 0.1) ** 2)))
     # IR drop of an N x N array with per-segment R grows about as N^2 (current N G V over N segments)
-    ratio = d["rms"][2, 0].mean() / d["rms"][1, 0].mean()
-    assert 3.0 < ratio < 6.5  # 4 for pure N^2; sample-to-sample spread of 4 random arrays
+    assert 3.0 < np.mean(rms[32]) / np.mean(rms[16]) < 6.5  # 4 for pure N^2; spread of 4 random arrays
+
+
+def test_ir_drop_evaluator_is_the_direct_solve():
+    v = values(3, size=24.0, r_wire=2.0, sparse=0.0)
+    got = rc.ir_drop(v)
+    g, x = rc.draw_array(np.random.default_rng([v["mc_seed"], 24]), 24, 24, "uniform")
+    err = (solve_operating_point(CrossbarSpec(g, x, r_driver=1000.0, r_bl=2.0, r_sl=2.0))
+           - ideal_sl_voltages(g, x)) / 0.1
+    assert got == {"rms": np.sqrt(np.mean(err ** 2)), "worst": np.max(np.abs(err))}  # exact: same arithmetic
+    # the array depends on mc_seed and size only: another r_wire sees the same array
+    assert rc.sample_array(v)[0].tobytes() == rc.sample_array(dict(v, r_wire=0.1))[0].tobytes()
+    with pytest.raises(ConfigError, match="sparse=0.5 0 .uniform G. or 1"):
+        rc.ir_drop(dict(v, sparse=0.5))
+    with pytest.raises(ConfigError, match="value 'r_wire' is missing"):
+        rc.ir_drop({k: a for k, a in v.items() if k != "r_wire"})
 
 
 @pytest.mark.ngspice
@@ -65,6 +95,22 @@ def test_settling_matches_the_rc_closed_form():
     np.testing.assert_allclose(ts[big], expect[big], rtol=0.05)
 
 
+@pytest.mark.ngspice
+def test_settling_evaluator_is_settle_time_of_the_ngspice_transient():
+    v = values(2, size=16.0, stop=4e-9, step=5e-12, tolerance=0.39e-3)
+    got = rc.settling(v)
+    g, x = rc.sample_array(v)
+    cs = rc.settling_spec(g, x, 1000.0)
+    res = simulate(build_crossbar(cs, transient=4e-9, step=5e-12))
+    wave = np.stack([np.asarray(res[f"v({n})"]) for n in sense_nodes(cs)], axis=1)
+    ts = rc.settle_time(np.asarray(res.time), wave, solve_operating_point(cs), 0.39e-3)
+    # the same deterministic ngspice run: equal to the last bit (1e-12 relative allows a libm difference)
+    assert got["settle_worst"] == pytest.approx(np.max(ts), rel=1e-12)
+    assert got["settle_median"] == pytest.approx(np.median(ts), rel=1e-12)
+    assert got["tau_rc"] == pytest.approx(np.median((16 * rc.C_SL + rc.C_SAMPLE) / g.sum(axis=0)), rel=1e-12)
+    assert 0.2e-9 < got["settle_worst"] < 4e-9
+
+
 def test_adc_transfer_closed_form():
     v = np.linspace(-0.05, 0.05, 100001)[:-1]
     for bits in (1, 4, 8):
@@ -76,6 +122,19 @@ def test_adc_transfer_closed_form():
     assert rc.adc_transfer(1.0, 3, 0.05) == pytest.approx(0.05 - 0.1 / 16)  # clipped to the top level
     with pytest.raises(ConfigError, match="bits=0"):
         rc.adc_transfer(v, 0, 0.05)
+
+
+def test_adc_evaluator_on_the_ideal_array():
+    v = values(4, size=64.0, bits=6.0, clip=0.25)
+    got = rc.adc(v)
+    g, x = rc.sample_array(v)
+    sl = ideal_sl_voltages(g, x) - 0.9
+    assert got["clipped"] == np.mean(np.abs(sl) > 0.025)
+    inside = np.abs(sl) < 0.025
+    # unclipped columns are off by at most half an LSB (0.05 / 64 / 2 V)
+    q = rc.adc_transfer(sl, 6, 0.025) - sl
+    assert np.all(np.abs(q[inside]) <= 0.05 / 128 + 1e-15)
+    assert got["rms"] == pytest.approx(np.sqrt(np.mean(q ** 2)) / 0.1, rel=1e-12)
 
 
 @pytest.mark.ngspice
@@ -94,17 +153,71 @@ def test_energy_equals_v2_g_t_for_a_resistive_array(mode):
     assert e == pytest.approx(closed, rel=1e-2)
 
 
-def test_sweep_specs_parse_and_are_strict(tmp_path):
+@pytest.mark.ngspice
+def test_energy_evaluator_runs_both_modes_on_one_array():
+    v = values(5, size=8.0, t_voltage=2.32e-9, t_current=10e-9, step=10e-12)
+    got = rc.energy(v)
+    cs = rc.settling_spec(*rc.sample_array(v), 1000.0)
+    assert got["e_voltage"] == pytest.approx(rc.mvm_energy(cs, "voltage", 2.32e-9, 10e-12), rel=1e-12)
+    assert got["e_current"] == pytest.approx(rc.mvm_energy(cs, "current", 10e-9, 10e-12), rel=1e-12)
+    # current mode holds every cell at |V_bl - V_ref| for 10 ns: at least sum G (0.1 x)^2 10 ns of the
+    # closed form (the drivers' 1 kOhm take their share on top)
+    g, x = rc.sample_array(v)
+    assert got["e_current"] > 0.5 * np.sum(g * (0.1 * x[:, None]) ** 2) * 10e-9
+
+
+SPEC_NAMES = ("ir_drop", "settling", "adc", "energy")
+
+
+@pytest.mark.parametrize("name", SPEC_NAMES)
+def test_specs_are_evaluator_campaigns(name):
     from circuitlab.characterisation.rram_analysis import SPEC_DIR
-    for kind in ("ir_drop", "settling", "adc", "energy"):
-        assert rc.load_sweep(SPEC_DIR / f"rram_{kind}.toml")["kind"] == kind
-    bad = tmp_path / "x.toml"
-    bad.write_text((SPEC_DIR / "rram_adc.toml").read_text() + "\nextra = 1\n")
-    with pytest.raises(ConfigError, match=r"unknown keys \['extra'\]"):
-        rc.load_sweep(bad)
-    bad.write_text((SPEC_DIR / "rram_adc.toml").read_text().replace('"sparse"', '"gaussian"'))
-    with pytest.raises(ConfigError, match="g_distribution='gaussian'"):
-        rc.load_sweep(bad)
+    from circuitlab.montecarlo import load_spec
+    from circuitlab.montecarlo.engine import resolve_mode
+    spec = load_spec(SPEC_DIR / f"rram_{name}.toml")
+    assert spec.evaluator == f"circuitlab.circuits.rram_campaigns:{name}" and resolve_mode(spec) == "python"
+
+
+@pytest.mark.ngspice
+def test_every_spec_runs_with_mc_run_and_the_analysis_reads_it(tmp_path, capsys):
+    """`circuitlab mc run` on each spec (settling and IR drop at small sizes), then the summary tables."""
+    from circuitlab.characterisation import rram_analysis as ra
+    from circuitlab.cli.main import main
+    small = {"ir_drop": [("size", [8, 16], "sweep")], "settling": [("size", [8, 16], "sweep")],
+             "adc": [("size", 32.0, "parameters")], "energy": [("size", 8.0, "parameters")]}
+    tables = {}
+    for name in SPEC_NAMES:
+        text = (ra.SPEC_DIR / f"rram_{name}.toml").read_text()
+        for key, value, table in small[name]:
+            text = ra.with_value(text, key, value, table)
+        spec = tmp_path / f"{name}.toml"
+        spec.write_text(text)
+        out = tmp_path / f"{name}.h5"
+        assert main(["mc", "run", str(spec), "--out", str(out), "--samples", "3", "--workers", "2",
+                     "--no-progress"]) == 0
+        assert "3 ok, 0 failed" in capsys.readouterr().out
+        tables[name] = ra.TABLES[name][0](out)
+    ir, st, adc, en = (tables[k] for k in SPEC_NAMES)
+    assert ir["rms"].shape == (2, 5, 3) and list(ir["sizes"]) == [8, 16]
+    from circuitlab.montecarlo.sampling import sample_seed
+    check = rc.ir_drop({"size": 16.0, "r_wire": 5.0, "r_driver": 1000.0, "sparse": 0.0,
+                        "mc_seed": sample_seed(20250611, 2)})
+    assert (ir["rms"][1, 4, 2], ir["worst"][1, 4, 2]) == (check["rms"], check["worst"])  # table order
+    assert st["worst"].shape == (2, 3) and np.all(st["worst"] >= st["median"])
+    assert adc["rms"].shape == (8, 4) and np.all(np.diff(adc["clipped"]) <= 0)
+    assert np.all(np.diff(adc["rms"][:, -1]) < 0)  # the widest range never clips: error halves per bit
+    np.testing.assert_allclose(en["mac_voltage"], en["e_voltage"] / 64, rtol=1e-12)
+    assert np.all(en["e_current"] > en["e_voltage"])
+
+
+def test_with_value_edits_one_line():
+    from circuitlab.characterisation.rram_analysis import SPEC_DIR, with_value
+    from circuitlab.errors import CircuitlabError
+    text = (SPEC_DIR / "rram_relaxation.toml").read_text()
+    with pytest.raises(CircuitlabError, match="2 lines 't_read = ...', expected one"):
+        with_value(text, "t_read", [1.0])
+    assert "t_read = [1.0]\n" in with_value(text, "t_read", [1.0], "sweep")
+    assert "t_read = 1.0        # s" in with_value(text, "t_read", [1.0], "sweep")
 
 
 def test_crossbar_sensing_mode_is_checked():

@@ -1,34 +1,68 @@
 """Figures and numbers of the RRAM characterisation (seed: neurram_cim_slides.txt).
 
-:func:`characterise` runs every ``characterisation/rram_*.toml`` (the relaxation campaign through the
-Monte Carlo engine, the array sweeps of :mod:`.rram_campaigns`), writes ``DIR/<name>.h5`` and a plot
-``DIR/<name>.png`` next to it, and a summary ``DIR/rram_summary.h5`` that the ``rram_cim`` exporter
-reads. All numbers are SI (S, s, J, V); error figures are fractions of V_read.
+:func:`characterise` runs the five RRAM campaigns ``characterisation/rram_{relaxation,ir_drop,settling,
+adc,energy}.toml`` through the Monte Carlo engine (the relaxation through the ngspice rram_cim cell,
+the array sweeps as evaluators of :mod:`circuitlab.circuits.rram_campaigns`), each into
+``DIR/<name>.h5``, then analyses those files: a plot ``DIR/<name>.png`` per campaign, a summary
+``DIR/rram_summary.h5`` that the ``rram_cim`` exporter reads and ``DIR/rram_report.json``. Only samples
+with status ok enter the figures. All numbers are SI (S, s, J, V); error figures are fractions of V_read.
 """
 from __future__ import annotations
 
 import json
 import math
+import re
 import time
 from pathlib import Path
-from typing import Dict
+from typing import Dict, Tuple
 
 import numpy as np
 
 from ..circuits import rram_campaigns as rc
 from ..circuits import rram_relaxation as rr
+from ..errors import CircuitlabError
 from ..plotting import axes, save
 
 SPEC_DIR = Path(__file__).resolve().parents[2] / "characterisation"
 MIN_SAMPLES = 2
+SWEEPS = ("ir_drop", "settling", "adc", "energy")   # rram_<name>.toml, evaluator campaigns
 
 
-def _write(path: Path, data: Dict[str, np.ndarray], spec_text: str) -> None:
-    import h5py
-    with h5py.File(path, "w") as f:
-        f.attrs["spec"] = spec_text
-        for k, v in data.items():
-            f[k] = np.asarray(v)
+def with_value(text: str, key: str, value, table: str = "") -> str:
+    """Spec text with the line ``key = ...`` set to ``value`` (a number or a list of numbers): the one
+    such line of the file, or of the ``[table]`` section when ``table`` is given."""
+    lo, hi = 0, len(text)
+    if table:
+        head = re.search(rf"(?m)^\[{re.escape(table)}\]\s*$", text)
+        if head is None:
+            raise CircuitlabError(f"the spec text has no [{table}] table")
+        lo = head.end()
+        nxt = re.search(r"(?m)^\[", text[lo:])
+        hi = lo + nxt.start() if nxt else hi
+    pattern = re.compile(rf"(?m)^{re.escape(key)}\s*=.*$")
+    found = pattern.findall(text[lo:hi])
+    if len(found) != 1:
+        raise CircuitlabError(f"the spec text has {len(found)} lines '{key} = ...'{' in [' + table + ']' if table else ''}"
+                              f", expected one")
+    return text[:lo] + pattern.sub(f"{key} = {json.dumps(value)}", text[lo:hi]) + text[hi:]
+
+
+def campaign_scalars(path) -> Tuple[Dict[str, np.ndarray], Dict[str, np.ndarray], int]:
+    """(sweep axes {name: values}, scalars {measure or derived name: (n_ok, *axis lengths)}, failed count)
+    of a campaign file; only samples with status ok are kept."""
+    from ..montecarlo import parse_spec, store
+    with store.open_read(path) as f:
+        base = store.maybe_str(f.attrs["spec_base"]) or None
+        spec = parse_spec(store.maybe_str(f.attrs["spec"]), base=Path(base) if base else None)
+        n = int(f.attrs["samples"])
+        ok = f["status"][()][:n] == 0
+        names = store.read_json_list(f, "measure_names") + store.read_json_list(f, "derived_names")
+        data = np.concatenate([f["measures"][()][:n], f["derived"][()][:n]], axis=2)[ok]
+    if not ok.any():
+        raise CircuitlabError(f"{path}: no sample finished with status ok; look at 'circuitlab mc inspect {path}'")
+    grid = {a: np.asarray(v) for a, v in spec.sweep}
+    shape = tuple(len(v) for v in grid.values())
+    return grid, {m: data[..., j].reshape(len(data), *shape) for j, m in enumerate(names)}, int(n - ok.sum())
 
 
 # --- relaxation ----------------------------------------------------------------------------------------
@@ -74,7 +108,39 @@ def analyse_relaxation(path, out_dir: Path) -> Dict[str, object]:
     return out
 
 
-# --- array sweeps -------------------------------------------------------------------------------------
+# --- array sweeps: summary tables (the exporter's layout) from the campaign files -----------------------
+def ir_drop_table(path) -> Dict[str, np.ndarray]:
+    """sizes, r_wire (ohm), rms and worst error / V_read over (size, r_wire, sample)."""
+    grid, s, _ = campaign_scalars(path)
+    return {"sizes": grid["size"].astype(int), "r_wire": grid["r_wire"], "rms": s["rms"].transpose(1, 2, 0),
+            "worst": s["worst"].transpose(1, 2, 0)}
+
+
+def settling_table(path) -> Dict[str, np.ndarray]:
+    """sizes; median, worst column settling time and median RC constant (s) over (size, sample)."""
+    grid, s, _ = campaign_scalars(path)
+    return {"sizes": grid["size"].astype(int), "median": s["settle_median"].T, "worst": s["settle_worst"].T,
+            "tau_rc": s["tau_rc"].T}
+
+
+def adc_table(path) -> Dict[str, np.ndarray]:
+    """bits, clip; RMS error / V_read over (bits, clip) pooled over samples (equal column counts:
+    sqrt of the mean of the per-sample mean squares), fraction of clipped columns per clip level."""
+    grid, s, _ = campaign_scalars(path)
+    return {"bits": grid["bits"].astype(int), "clip": grid["clip"], "rms": np.sqrt(np.mean(s["rms"] ** 2, axis=0)),
+            "clipped": np.mean(s["clipped"][:, 0, :], axis=0)}
+
+
+def energy_table(path) -> Dict[str, np.ndarray]:
+    """Array size; energy per MVM (e_*) and per MAC (mac_*), J, per sample, voltage and current mode."""
+    from ..montecarlo import parse_spec, store
+    _, s, _ = campaign_scalars(path)
+    with store.open_read(path) as f:
+        size = parse_spec(store.maybe_str(f.attrs["spec"])).parameters["size"]
+    return {"size": np.array(int(size)), "e_voltage": s["e_voltage"], "e_current": s["e_current"],
+            "mac_voltage": s["mac_voltage"], "mac_current": s["mac_current"]}
+
+
 def analyse_ir_drop(d, out_dir: Path) -> Dict[str, object]:
     fig, ax = axes("IR-drop error of the MVM (direct solver)", "array size N (N x N)", "RMS error / V_read (%)")
     for b, r in enumerate(d["r_wire"]):
@@ -82,20 +148,19 @@ def analyse_ir_drop(d, out_dir: Path) -> Dict[str, object]:
     ax.legend(fontsize=7)
     plot = save(fig, Path(out_dir) / "rram_ir_drop.png")
     i1 = int(np.argmin(np.abs(d["r_wire"] - 1.0)))
-    return {"plot": plot, "rms_256_1ohm": float(d["rms"][-1, i1].mean()), "worst_256_1ohm": float(d["worst"][-1, i1].max()),
-            "solve_s_max": float(d["solve_s"][-1]), "ngspice_max_diff_V": float(np.max(d["ngspice_diff"]))}
+    return {"plot": plot, "size": int(d["sizes"][-1]), "rms_largest_1ohm": float(d["rms"][-1, i1].mean()),
+            "worst_largest_1ohm": float(d["worst"][-1, i1].max())}
 
 
 def analyse_settling(d, out_dir: Path) -> Dict[str, object]:
     fig, ax = axes("SL settling time (voltage mode, ngspice)", "array size N (N x N)", "settling time (ns)")
-    for a, n in enumerate(d["sizes"]):
-        cols = d[f"columns_{n}"]
-        ax.plot(np.full(cols.shape, n) * np.exp(np.random.default_rng(0).normal(0, 0.05, cols.shape)), cols * 1e9,
-                ".", ms=1.5, alpha=0.3, color="C0")
-    ax.semilogx(d["sizes"], 1e9 * np.median(d["median"], axis=1), "ko-", ms=3, label="median")
+    jitter = np.exp(np.random.default_rng(0).normal(0, 0.04, d["median"].shape))
+    ax.plot(d["sizes"][:, None] * jitter, d["median"] * 1e9, ".", ms=3, alpha=0.4, color="k")
+    ax.plot(d["sizes"][:, None] / jitter, d["worst"] * 1e9, ".", ms=3, alpha=0.4, color="r")
+    ax.semilogx(d["sizes"], 1e9 * np.median(d["median"], axis=1), "ko-", ms=3, label="median column")
     ax.semilogx(d["sizes"], 1e9 * np.max(d["worst"], axis=1), "rs-", ms=3, label="worst column")
     ax.axhline(rc.SEED_SETTLE * 1e9, color="g", ls="--", lw=1, label="seed 2.32 ns")
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, title="dots: one sample each", title_fontsize=7)
     plot = save(fig, Path(out_dir) / "rram_settling.png")
     return {"plot": plot, "sizes": d["sizes"].tolist(), "median_s": np.median(d["median"], axis=1).tolist(),
             "worst_s": np.max(d["worst"], axis=1).tolist()}
@@ -114,7 +179,7 @@ def analyse_adc(d, out_dir: Path) -> Dict[str, object]:
 
 def analyse_energy(d, out_dir: Path) -> Dict[str, object]:
     fig, ax = axes(f"Array energy per MAC ({int(d['size'])}x{int(d['size'])}, ngspice)", "energy per MAC (fJ)",
-                    "samples")
+                   "samples")
     ax.hist(d["mac_voltage"] * 1e15, bins=15, alpha=0.6, label="voltage mode (2.32 ns)")
     ax.hist(d["mac_current"] * 1e15, bins=15, alpha=0.6, label="current mode (10 ns)")
     ax.legend(fontsize=7)
@@ -124,85 +189,92 @@ def analyse_energy(d, out_dir: Path) -> Dict[str, object]:
             "ratio": float(np.mean(d["mac_current"]) / np.mean(d["mac_voltage"]))}
 
 
-RUNNERS = {"ir_drop": (rc.run_ir_drop, analyse_ir_drop), "settling": (rc.run_settling, analyse_settling),
-           "adc": (rc.run_adc, analyse_adc), "energy": (rc.run_energy, analyse_energy)}
+TABLES = {"ir_drop": (ir_drop_table, analyse_ir_drop), "settling": (settling_table, analyse_settling),
+          "adc": (adc_table, analyse_adc), "energy": (energy_table, analyse_energy)}
+
+
+def _run(text: str, h5: Path, samples: int, workers: int, spec_dir: Path) -> None:
+    from ..montecarlo import parse_spec, run_campaign
+    if h5.exists():
+        h5.unlink()
+    run_campaign(parse_spec(text, base=spec_dir), h5, samples=samples, workers=workers, progress=False,
+                 spec_base=str(spec_dir))
 
 
 def characterise(out_dir, quick=None, spec_dir: Path = SPEC_DIR, workers: int = 2,
                  relaxation_samples=None) -> Dict[str, object]:
-    """Run every RRAM campaign into ``out_dir``; returns {name: numbers} (also written as JSON)."""
-    from ..montecarlo import load_spec, run_campaign
-    out_dir = Path(out_dir)
+    """Run the five RRAM campaigns into ``out_dir`` (one HDF5 file each) and analyse them; returns
+    {name: numbers} (also written as JSON). ``quick`` scales every sample count (at least 2, 20 for the
+    relaxation) and keeps settling sizes <= 64."""
+    from ..montecarlo import load_spec
+    out_dir, spec_dir = Path(out_dir), Path(spec_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     report: Dict[str, object] = {}
-    results: Dict[str, Dict[str, np.ndarray]] = {}
+    tables: Dict[str, Dict[str, np.ndarray]] = {}
 
     def scaled(n):
         return n if quick is None else max(MIN_SAMPLES, math.ceil(n * quick))
-    spec = load_spec(spec_dir / "rram_relaxation.toml")
+    path = spec_dir / "rram_relaxation.toml"
     h5 = out_dir / "rram_relaxation.h5"
-    if h5.exists():
-        h5.unlink()
     t0 = time.perf_counter()
-    run_campaign(spec, h5, samples=relaxation_samples or max(20, scaled(spec.samples)), workers=workers,
-                 progress=False)
+    _run(path.read_text(), h5, relaxation_samples or max(20, scaled(load_spec(path).samples)), workers, spec_dir)
     report["relaxation"] = dict(analyse_relaxation(h5, out_dir), seconds=time.perf_counter() - t0)
-    for path in sorted(spec_dir.glob("rram_*.toml")):
-        if path.stem == "rram_relaxation":
-            continue
-        sweep = rc.load_sweep(path)
-        run, analyse = RUNNERS[sweep["kind"]]
-        if quick is not None and sweep["kind"] == "settling":
-            sweep["sizes"] = [s for s in sweep["sizes"] if s <= 64]
+    for name in SWEEPS:
+        path = spec_dir / f"rram_{name}.toml"
+        spec, text = load_spec(path), path.read_text()
+        if quick is not None and name == "settling":
+            text = with_value(text, "size", [int(v) for v in dict(spec.sweep)["size"] if v <= 64])
         t0 = time.perf_counter()
-        data = run(sweep, samples=scaled(sweep["samples"]))
-        results[sweep["kind"]] = data
-        _write(out_dir / f"{sweep['name']}.h5", data, path.read_text())
-        report[sweep["kind"]] = dict(analyse(data, out_dir), seconds=time.perf_counter() - t0)
+        h5 = out_dir / f"rram_{name}.h5"
+        _run(text, h5, scaled(spec.samples), workers, spec_dir)
+        table, analyse = TABLES[name]
+        tables[name] = table(h5)
+        report[name] = dict(analyse(tables[name], out_dir), seconds=time.perf_counter() - t0,
+                            samples_failed=campaign_scalars(h5)[2])
     report["solve_256"] = rc.solve_memory(256)
-    write_summary(out_dir / "rram_summary.h5", relaxation_table(h5), results, report)
+    write_summary(out_dir / "rram_summary.h5", relaxation_table(out_dir / "rram_relaxation.h5"), tables, report)
     (out_dir / "rram_report.json").write_text(json.dumps(report, indent=1, default=float))
     return report
 
 
-def write_summary(path: Path, relax, results, report) -> None:
-    """The exporter's input: relaxation table, IR-drop and ADC tables, energies (one HDF5 file)."""
+def write_summary(path: Path, relax, tables, report) -> None:
+    """The exporter's input: relaxation table, IR-drop, settling, ADC and energy tables (one HDF5 file)."""
     import h5py
     with h5py.File(path, "w") as f:
         g = f.create_group("relaxation")
         for k, v in relax.items():
             g[k] = v
-        for kind in ("ir_drop", "adc", "energy", "settling"):
-            if kind in results:
+        for kind in SWEEPS:
+            if kind in tables:
                 grp = f.create_group(kind)
-                for k, v in results[kind].items():
+                for k, v in tables[kind].items():
                     grp[k] = np.asarray(v)
         f.attrs["report"] = json.dumps(report, default=float)
 
 
+BUILTIN = {"ir_drop": dict(size=[16, 32, 64, 128], samples=4), "settling": dict(size=[16, 32], samples=2),
+           "adc": dict(samples=8), "energy": dict(size=16.0, samples=6)}
+
+
 def characterise_builtin(out_dir) -> Path:
     """The reduced, fixed-seed characterisation behind the built-in ``rram_cim`` model (under 20 s on
-    2 cores): relaxation at 1 s / 1 day on 13 targets (24 samples), IR drop up to 128 x 128 (2 samples),
-    settling 16-32, ADC 256 x 256 (8 samples), energy 16 x 16 (6 samples). Returns the summary path."""
-    import re
-
-    from ..montecarlo import parse_spec, run_campaign
+    2 cores): relaxation at 1 s / 1 day on 13 targets (24 samples), IR drop up to 128 x 128 (4 samples),
+    settling 16-32 (2 samples), ADC 256 x 256 (8 samples), energy 16 x 16 (6 samples). Returns the
+    summary path."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    text = re.sub(r"(?m)^t_read = \[.*\]$", "t_read = [1.0, 86400.0]",
-                  (SPEC_DIR / "rram_relaxation.toml").read_text())
+    text = with_value((SPEC_DIR / "rram_relaxation.toml").read_text(), "t_read", [1.0, 86400.0], "sweep")
     h5 = out_dir / "rram_relaxation.h5"
-    run_campaign(parse_spec(text), h5, samples=24, workers=2, progress=False)
-    overrides = {"ir_drop": dict(sizes=[16, 32, 64, 128], ngspice_max_size=0, samples=2),
-                 "settling": dict(sizes=[16, 32], samples=2), "adc": dict(samples=8),
-                 "energy": dict(size=16, samples=6)}
-    results = {}
-    for path in sorted(SPEC_DIR.glob("rram_*.toml")):
-        if path.stem == "rram_relaxation":
-            continue
-        sw = rc.load_sweep(path)
-        sw.update(overrides[sw["kind"]])
-        results[sw["kind"]] = RUNNERS[sw["kind"]][0](sw)
+    _run(text, h5, 24, 2, SPEC_DIR)
+    tables = {}
+    for name in SWEEPS:
+        text = (SPEC_DIR / f"rram_{name}.toml").read_text()
+        override = dict(BUILTIN[name])
+        samples = override.pop("samples")
+        for key, value in override.items():
+            text = with_value(text, key, value)
+        _run(text, out_dir / f"rram_{name}.h5", samples, 2, SPEC_DIR)
+        tables[name] = TABLES[name][0](out_dir / f"rram_{name}.h5")
     summary = out_dir / "rram_summary.h5"
-    write_summary(summary, relaxation_table(h5), results, {})
+    write_summary(summary, relaxation_table(h5), tables, {})
     return summary

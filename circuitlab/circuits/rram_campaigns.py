@@ -1,13 +1,18 @@
-"""RRAM crossbar sweeps: IR drop, SL settling, ADC transfer and energy per MVM (seed: neurram_cim_slides.txt).
+"""RRAM crossbar campaigns: IR drop, SL settling, ADC transfer and energy per MVM (seed: neurram_cim_slides.txt).
 
-The programming/relaxation campaign runs through the Monte Carlo engine (``rram_relaxation.toml``,
-builder in :mod:`.rram_relaxation`). The array-level sweeps here are specified in small strict TOML
-files (``characterisation/rram_{ir_drop,settling,adc,energy}.toml``: ``kind``, ``seed``, ``samples`` and
-the keys of :data:`KEYS`); each Monte Carlo sample draws a fresh array and input vector from
-``SeedSequence(seed).spawn``. Arrays are NeuRRAM-like: G in [1, 40] uS, inputs X in [-1, 1]
-(V_read 0.1 V around V_ref 0.9 V); ``g_distribution`` 'uniform' draws G uniformly, 'sparse' maps
-Laplace-distributed trained weights (scale 0.15 of full range) onto G_min + |w| (G_max - G_min), so
-most cells sit near 1 uS as in a trained network.
+The functions :func:`ir_drop`, :func:`settling`, :func:`adc` and :func:`energy` are Monte Carlo
+*evaluators* (``characterisation/rram_{ir_drop,settling,adc,energy}.toml``, run with ``circuitlab mc
+run``; see :mod:`circuitlab.montecarlo.evaluate`): each takes one run's values and returns its measures.
+Each sample draws one array and input vector per array size from ``default_rng([mc_seed, size])``
+(:func:`sample_array`), so a sample uses the same array at every other sweep point (wire resistance,
+ADC bits and clip level) and independent arrays at different sizes. Sample 0 is a random array too
+(these specs vary nothing in the parameter table). The programming/relaxation campaign is a builder
+campaign (``rram_relaxation.toml``, :mod:`.rram_relaxation`).
+
+Arrays are NeuRRAM-like: G in [1, 40] uS, inputs X in [-1, 1] (V_read 0.1 V around V_ref 0.9 V). The
+value ``sparse`` picks the conductances: 1 maps Laplace-distributed trained weights (scale 0.15 of
+full range) onto G_min + |w| (G_max - G_min), so most cells sit near 1 uS as in a trained network; 0
+draws G uniformly in [G_min, G_max].
 
 Assumed wiring (130 nm, about 1.5 um cell pitch): 0.3 fF per BL segment (metal at about 0.2 fF/um),
 0.8 fF per SL segment (metal plus the access transistor's junction, about 0.5 fF for W = 1 um), C_sample
@@ -16,9 +21,7 @@ Assumed wiring (130 nm, about 1.5 um cell pitch): 0.3 fF per BL segment (metal a
 from __future__ import annotations
 
 import time
-import tomllib
-from pathlib import Path
-from typing import Dict
+from typing import Dict, Mapping
 
 import numpy as np
 
@@ -26,51 +29,13 @@ from ..errors import ConfigError
 from .crossbar import CrossbarSpec, build_crossbar, ideal_sl_voltages, sense_nodes
 
 G_MIN, G_MAX = 1e-6, 40e-6
+V_READ, V_REF = 0.1, 0.9
 C_BL, C_SL, C_SAMPLE, R_DRIVER = 0.3e-15, 0.8e-15, 17e-15, 1e3
-SEED_SETTLE, SEED_E_VOLTAGE, SEED_E_CURRENT = 2.32e-9, 2.16e-15, 7.81e-15
-T_CURRENT_MODE = 10e-9   # s, array activation time of current-mode designs (seed slide: 10 ns)
-
-KEYS = {
-    "ir_drop": {"sizes": list, "r_wire": list, "r_driver": float, "g_distribution": str,
-                "ngspice_max_size": int},
-    "settling": {"sizes": list, "r_driver": float, "g_distribution": str, "stop": float, "step": float,
-                 "tolerance": float},
-    "adc": {"bits": list, "clip": list, "size": int, "g_distribution": str},
-    "energy": {"size": int, "r_driver": float, "g_distribution": str, "t_voltage": float, "t_current": float,
-               "step": float},
-}
-
-
-def load_sweep(path) -> Dict[str, object]:
-    """Parse a sweep spec strictly: unknown or missing keys and wrong types raise ConfigError."""
-    path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}")
-    kind = data.get("kind")
-    if kind not in KEYS:
-        raise ConfigError(f"{path}: kind={kind!r} must be one of {', '.join(KEYS)}")
-    allowed = dict(KEYS[kind], name=str, kind=str, seed=int, samples=int)
-    unknown = sorted(set(data) - set(allowed))
-    missing = sorted(set(allowed) - set(data))
-    if unknown or missing:
-        raise ConfigError(f"{path}: unknown keys {unknown} / missing keys {missing}; a {kind} sweep takes "
-                          f"exactly {', '.join(sorted(allowed))}")
-    for k, typ in allowed.items():
-        v = data[k]
-        ok = isinstance(v, (int, float)) and not isinstance(v, bool) if typ is float else isinstance(v, typ)
-        if not ok or (typ is int and isinstance(v, bool)):
-            raise ConfigError(f"{path}: {k}={v!r} must be a {typ.__name__}")
-    if data["g_distribution"] not in ("uniform", "sparse"):
-        raise ConfigError(f"{path}: g_distribution={data['g_distribution']!r} must be 'uniform' or 'sparse'")
-    if data["samples"] < 1:
-        raise ConfigError(f"{path}: samples={data['samples']!r} must be >= 1")
-    return data
+SEED_SETTLE = 2.32e-9     # s, NeuRRAM SL settling (seed slide)
 
 
 def draw_array(rng: np.random.Generator, m: int, n: int, dist: str = "uniform"):
-    """Conductances (S, (m, n)) and inputs (m,) of one Monte Carlo sample."""
+    """Conductances (S, (m, n)) and inputs (m,) drawn from ``rng``; ``dist`` 'uniform' or 'sparse'."""
     if dist == "uniform":
         g = rng.uniform(G_MIN, G_MAX, (m, n))
     else:
@@ -79,40 +44,33 @@ def draw_array(rng: np.random.Generator, m: int, n: int, dist: str = "uniform"):
     return g, rng.uniform(-1.0, 1.0, m)
 
 
-def _rngs(spec, samples=None):
-    n = spec["samples"] if samples is None else samples
-    return [np.random.default_rng(s) for s in np.random.SeedSequence(spec["seed"]).spawn(n)]
+def _value(values: Mapping[str, object], name: str) -> float:
+    if name not in values:
+        raise ConfigError(f"value {name!r} is missing; add it to [parameters] or [sweep] of the campaign spec")
+    return float(values[name])
+
+
+def sample_array(values: Mapping[str, object]):
+    """The run's size x size array and inputs: ``default_rng([mc_seed, size])``, ``sparse`` 0 or 1."""
+    n, sparse = int(_value(values, "size")), _value(values, "sparse")
+    if sparse not in (0.0, 1.0) or n < 1:
+        raise ConfigError(f"size={n} must be >= 1 and sparse={sparse!r} 0 (uniform G) or 1 (trained weights)")
+    rng = np.random.default_rng([int(values["mc_seed"]), n])
+    return draw_array(rng, n, n, "sparse" if sparse else "uniform")
 
 
 # --- IR drop ----------------------------------------------------------------------------------------
-def run_ir_drop(spec, samples=None) -> Dict[str, np.ndarray]:
-    """Error of the SL voltages (normalised to V_read) vs size and wire resistance; direct solver for all,
-    ngspice for sizes <= ngspice_max_size (the largest |solver - ngspice| is kept)."""
-    from ..sim import simulate
+def ir_drop(values: Mapping[str, object]) -> Dict[str, float]:
+    """Evaluator: SL-voltage error of the voltage-mode MVM with wire segments (direct SuperLU solve).
+
+    Values: ``size``, ``r_wire`` (ohm per BL and SL segment), ``r_driver`` (ohm), ``sparse``. Returns
+    ``rms`` and ``worst`` (largest |error| over columns) of (V_SL - closed form) / V_read [1]."""
     from .crossbar_solver import solve_operating_point
-    sizes, rw = [int(s) for s in spec["sizes"]], [float(r) for r in spec["r_wire"]]
-    rngs = _rngs(spec, samples)
-    rms = np.zeros((len(sizes), len(rw), len(rngs)))
-    worst = np.zeros_like(rms)
-    solve_s = np.zeros(len(sizes))
-    ng_diff = np.zeros((len(sizes), len(rw)))
-    for a, n in enumerate(sizes):
-        for s, rng in enumerate(rngs):
-            g, x = draw_array(rng, n, n, spec["g_distribution"])
-            ideal = ideal_sl_voltages(g, x)
-            for b, r in enumerate(rw):
-                cs = CrossbarSpec(g, x, r_driver=spec["r_driver"], r_bl=r, r_sl=r)
-                t0 = time.perf_counter()
-                v = solve_operating_point(cs)
-                solve_s[a] = max(solve_s[a], time.perf_counter() - t0)
-                err = (v - ideal) / cs.v_read
-                rms[a, b, s], worst[a, b, s] = np.sqrt(np.mean(err ** 2)), np.max(np.abs(err))
-                if s == 0 and n <= spec["ngspice_max_size"]:
-                    res = simulate(build_crossbar(cs), timeout=120)
-                    vng = np.array([res[f"v({node})"][0] for node in sense_nodes(cs)])
-                    ng_diff[a, b] = np.max(np.abs(vng - v))
-    return {"sizes": np.array(sizes), "r_wire": np.array(rw), "rms": rms, "worst": worst,
-            "solve_s": solve_s, "ngspice_diff": ng_diff}
+    g, x = sample_array(values)
+    r = _value(values, "r_wire")
+    cs = CrossbarSpec(g, x, r_driver=_value(values, "r_driver"), r_bl=r, r_sl=r)
+    err = (solve_operating_point(cs) - ideal_sl_voltages(g, x)) / cs.v_read
+    return {"rms": float(np.sqrt(np.mean(err ** 2))), "worst": float(np.max(np.abs(err)))}
 
 
 def solve_memory(n: int, r: float = 1.0, seed: int = 0) -> Dict[str, float]:
@@ -159,7 +117,8 @@ def _lu_bytes(cs) -> float:
 
 # --- settling ---------------------------------------------------------------------------------------
 def settle_time(t, v, final, tol) -> np.ndarray:
-    """Per column: the last time (s) at which |v - final| exceeds ``tol`` (V), interpolated linearly."""
+    """Per column: the last time (s) at which |v - final| exceeds ``tol`` (V), interpolated linearly;
+    inf when the column is still outside the band at the end of the transient."""
     out = np.zeros(v.shape[1])
     for j in range(v.shape[1]):
         dev = np.abs(v[:, j] - final[j])
@@ -181,29 +140,28 @@ def settling_spec(g, x, r_driver=R_DRIVER) -> CrossbarSpec:
     return CrossbarSpec(g, x, r_driver=r_driver, c_bl=C_BL, c_sl=C_SL, c_sample=C_SAMPLE)
 
 
-def run_settling(spec, samples=None) -> Dict[str, np.ndarray]:
-    """ngspice transients of the SL voltages after the BL step; settling time per column and sample."""
+def column_settling(cs: CrossbarSpec, stop: float, step: float, tol: float, timeout: float) -> np.ndarray:
+    """Settling time (s) of every column: ngspice transient of the BL step against the direct solve's
+    operating point."""
     from ..sim import simulate
     from .crossbar_solver import solve_operating_point
-    sizes = [int(s) for s in spec["sizes"]]
-    rngs = _rngs(spec, samples)
-    times = np.full((len(sizes), len(rngs)), np.nan, dtype=object)
-    med = np.zeros((len(sizes), len(rngs)))
-    worst = np.zeros_like(med)
-    tau = np.zeros_like(med)
-    for a, n in enumerate(sizes):
-        for s, rng in enumerate(rngs):
-            g, x = draw_array(rng, n, n, spec["g_distribution"])
-            cs = settling_spec(g, x, spec["r_driver"])
-            res = simulate(build_crossbar(cs, transient=spec["stop"], step=spec["step"]), timeout=300)
-            v = np.stack([np.asarray(res[f"v({node})"]) for node in sense_nodes(cs)], axis=1)
-            ts = settle_time(np.asarray(res.time), v, solve_operating_point(cs), spec["tolerance"])
-            times[a, s] = ts
-            med[a, s], worst[a, s] = np.median(ts), np.max(ts)
-            tau[a, s] = np.median((n * C_SL + C_SAMPLE) / g.sum(axis=0))
-    out = {"sizes": np.array(sizes), "median": med, "worst": worst, "tau_rc": tau}
-    out.update({f"columns_{n}": np.concatenate(list(times[a])).astype(float) for a, n in enumerate(sizes)})
-    return out
+    res = simulate(build_crossbar(cs, transient=stop, step=step), timeout=timeout)
+    v = np.stack([np.asarray(res[f"v({node})"]) for node in sense_nodes(cs)], axis=1)
+    return settle_time(np.asarray(res.time), v, solve_operating_point(cs), tol)
+
+
+def settling(values: Mapping[str, object]) -> Dict[str, float]:
+    """Evaluator: SL settling after the BL step, voltage-mode sensing, one ngspice transient per run.
+
+    Values: ``size``, ``r_driver`` (ohm), ``sparse``, ``stop`` and ``step`` (s, transient),
+    ``tolerance`` (V, settled band). Returns ``settle_median`` and ``settle_worst`` over the columns (s)
+    and ``tau_rc`` (s): the median lumped RC constant (size C_SL + C_sample) / sum_i G_ij."""
+    g, x = sample_array(values)
+    cs = settling_spec(g, x, _value(values, "r_driver"))
+    ts = column_settling(cs, _value(values, "stop"), _value(values, "step"), _value(values, "tolerance"),
+                         _value(values, "mc_timeout"))
+    tau = np.median((g.shape[0] * C_SL + C_SAMPLE) / g.sum(axis=0))
+    return {"settle_median": float(np.median(ts)), "settle_worst": float(np.max(ts)), "tau_rc": float(tau)}
 
 
 # --- ADC ---------------------------------------------------------------------------------------------
@@ -218,24 +176,17 @@ def adc_transfer(v, bits: int, v_clip: float) -> np.ndarray:
     return -v_clip + (k + 0.5) * lsb
 
 
-def run_adc(spec, samples=None) -> Dict[str, np.ndarray]:
-    """MVM error of the ADC alone (ideal array) vs bits and clip level (fraction of V_read)."""
-    bits, clip = [int(b) for b in spec["bits"]], [float(c) for c in spec["clip"]]
-    rngs = _rngs(spec, samples)
-    v = []
-    for rng in rngs:
-        g, x = draw_array(rng, spec["size"], spec["size"], spec["g_distribution"])
-        v.append(ideal_sl_voltages(g, x) - 0.9)
-    v = np.concatenate(v)
-    rms = np.zeros((len(bits), len(clip)))
-    clipped = np.zeros(len(clip))
-    for b, nb in enumerate(bits):
-        for c, fc in enumerate(clip):
-            rms[b, c] = np.sqrt(np.mean((adc_transfer(v, nb, fc * 0.1) - v) ** 2)) / 0.1
-    for c, fc in enumerate(clip):
-        clipped[c] = np.mean(np.abs(v) > fc * 0.1)
-    return {"bits": np.array(bits), "clip": np.array(clip), "rms": rms, "clipped": clipped,
-            "v_std": np.array(np.std(v))}
+def adc(values: Mapping[str, object]) -> Dict[str, float]:
+    """Evaluator: MVM error of the ADC alone (ideal array voltages through :func:`adc_transfer`).
+
+    Values: ``size``, ``sparse``, ``bits``, ``clip`` (range +-clip V_read). Returns ``rms``: RMS over the
+    columns of (ADC output - V_SL) / V_read [1], and ``clipped``: the fraction of columns beyond the range.
+    Every sample has ``size`` columns, so the campaign's RMS is sqrt(mean over samples of rms^2)."""
+    g, x = sample_array(values)
+    v = ideal_sl_voltages(g, x, V_READ, V_REF) - V_REF
+    v_clip = _value(values, "clip") * V_READ
+    out = adc_transfer(v, int(_value(values, "bits")), v_clip)
+    return {"rms": float(np.sqrt(np.mean((out - v) ** 2)) / V_READ), "clipped": float(np.mean(np.abs(v) > v_clip))}
 
 
 # --- energy ------------------------------------------------------------------------------------------
@@ -250,12 +201,12 @@ def source_energy(res, names, t_end) -> float:
     return float(total)
 
 
-def mvm_energy(cs: CrossbarSpec, mode: str, t_act: float, step: float) -> float:
+def mvm_energy(cs: CrossbarSpec, mode: str, t_act: float, step: float, timeout: float = 300.0) -> float:
     """Array energy (J) of one MVM from an ngspice transient: BL drivers (and, in current mode, the SL
     virtual-ground sources at V_ref) integrated over the activation time ``t_act`` (s)."""
     from ..sim import simulate
     circuit = build_crossbar(cs, transient=t_act, step=step, sensing=mode)
-    res = simulate(circuit, timeout=300)
+    res = simulate(circuit, timeout=timeout)
     m, n = cs.conductances.shape
     drive = [(f"vbl{i}", f"drv{i}" if cs.r_driver > 0 else f"bl{i}") for i in range(m)]
     if mode == "current":
@@ -263,15 +214,14 @@ def mvm_energy(cs: CrossbarSpec, mode: str, t_act: float, step: float) -> float:
     return source_energy(res, drive, t_act)
 
 
-def run_energy(spec, samples=None) -> Dict[str, np.ndarray]:
-    """Energy per MVM and per MAC, voltage mode (activation ``t_voltage``) and current mode (``t_current``)."""
-    n = int(spec["size"])
-    rngs = _rngs(spec, samples)
-    ev, ec = np.zeros(len(rngs)), np.zeros(len(rngs))
-    for s, rng in enumerate(rngs):
-        g, x = draw_array(rng, n, n, spec["g_distribution"])
-        cs = settling_spec(g, x, spec["r_driver"])
-        ev[s] = mvm_energy(cs, "voltage", spec["t_voltage"], spec["step"])
-        ec[s] = mvm_energy(cs, "current", spec["t_current"], spec["step"])
-    return {"size": np.array(n), "e_voltage": ev, "e_current": ec, "mac_voltage": ev / n ** 2,
-            "mac_current": ec / n ** 2}
+def energy(values: Mapping[str, object]) -> Dict[str, float]:
+    """Evaluator: array energy per MVM (J) of the same array in both sensing modes (two ngspice transients).
+
+    Values: ``size``, ``r_driver`` (ohm), ``sparse``, ``t_voltage`` and ``t_current`` (s, activation
+    time of voltage mode, SL floating, and of current mode, SL held at V_ref), ``step`` (s). Returns
+    ``e_voltage`` and ``e_current``; per MAC divide by size^2 (the spec's derived scalars)."""
+    g, x = sample_array(values)
+    cs = settling_spec(g, x, _value(values, "r_driver"))
+    step, timeout = _value(values, "step"), _value(values, "mc_timeout")
+    return {"e_voltage": mvm_energy(cs, "voltage", _value(values, "t_voltage"), step, timeout),
+            "e_current": mvm_energy(cs, "current", _value(values, "t_current"), step, timeout)}

@@ -1,10 +1,11 @@
-"""``circuitlab rram characterise --out-dir DIR [--quick F]``: every RRAM campaign, its plots and a summary.
+"""``circuitlab rram characterise --out-dir DIR [--quick F] [--workers N]``: every RRAM campaign, its plots and a
+summary.
 
-Runs ``characterisation/rram_relaxation.toml`` through the Monte Carlo engine and the array sweeps
-``characterisation/rram_{ir_drop,settling,adc,energy}.toml``; writes ``DIR/<name>.h5`` with a plot
-``DIR/<name>.png`` beside each, ``DIR/rram_summary.h5`` (input of ``circuitlab export rram_cim``) and
-``DIR/rram_report.json``. ``--quick F`` scales every sample count by F (at least 2 per sweep, 20 for the
-relaxation campaign) and keeps settling sizes <= 64.
+Runs the Monte Carlo campaigns ``characterisation/rram_{relaxation,ir_drop,settling,adc,energy}.toml``
+(each also runs alone with ``circuitlab mc run``) into ``DIR/<name>.h5``, then analyses those files: a
+plot ``DIR/<name>.png`` beside each, ``DIR/rram_summary.h5`` (input of ``circuitlab export rram_cim``)
+and ``DIR/rram_report.json``. ``--quick F`` scales every sample count by F (at least 2 per campaign, 20
+for the relaxation campaign) and keeps settling sizes <= 64.
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ def register(sub) -> None:
     c = s.add_parser("characterise", help="run every RRAM campaign and save data, plots and a summary")
     c.add_argument("--out-dir", type=Path, required=True, help="folder for the HDF5 files, plots and summary")
     c.add_argument("--quick", type=float, default=None, help="scale factor of the sample counts, in (0, 1]")
-    c.add_argument("--workers", type=int, default=2, help="worker processes of the relaxation campaign")
+    c.add_argument("--workers", type=int, default=2, help="worker processes of every campaign")
     c.add_argument("--json", action="store_true", help="print the report as JSON")
     c.set_defaults(func=characterise)
 
@@ -37,8 +38,11 @@ def characterise(args) -> int:
     r = report
     print(f"relaxation: max |ours - NeuRRAM| {r['relaxation']['max_dev_1s_S'] * 1e6:.2f} uS (1 s), "
           f"{r['relaxation']['max_dev_1day_S'] * 1e6:.2f} uS (1 day)")
-    print(f"IR drop 256x256 @ 1 ohm: RMS {100 * r['ir_drop']['rms_256_1ohm']:.3f} % of V_read; "
-          f"solve {r['solve_256']['seconds']:.2f} s, LU {r['solve_256']['lu_bytes'] / 2**20:.0f} MiB")
+    n = r["ir_drop"]["size"]
+    print(f"IR drop {n}x{n} @ 1 ohm: RMS {100 * r['ir_drop']['rms_largest_1ohm']:.3f} %, worst column "
+          f"{100 * r['ir_drop']['worst_largest_1ohm']:.2f} % of V_read; 256x256 solve "
+          f"{r['solve_256']['seconds']:.2f} s, LU {r['solve_256']['lu_bytes'] / 2**20:.0f} MiB")
+    print(f"ADC 8 bit: best range +-{r['adc']['best_clip_8bit']:g} V_read, RMS {100 * r['adc']['rms_8bit_best']:.3f} %")
     print(f"settling (worst column) by size {r['settling']['sizes']}: "
           f"{[round(t * 1e9, 2) for t in r['settling']['worst_s']]} ns (seed 2.32 ns)")
     print(f"energy per MAC: voltage {r['energy']['mac_voltage_J'] * 1e15:.3f} fJ, current "
