@@ -20,7 +20,7 @@ from circuitlab.montecarlo.engine import resolve_mode, resume_campaign, run_camp
 from circuitlab.montecarlo.evaluate import evaluate_run, run_text
 from circuitlab.montecarlo.netlists import fill_template
 from circuitlab.montecarlo.sampling import SAMPLE_SEED_STREAM, columns, draw_sample, sample_seed
-from circuitlab.montecarlo.worker import NONCONVERGED, OK, SIM_ERROR, TIMEOUT, Task, run_task
+from circuitlab.montecarlo.worker import NONCONVERGED, SIM_ERROR, TIMEOUT, Task, run_task
 
 ROOT = Path(__file__).resolve().parents[1]
 IR = """
@@ -83,8 +83,10 @@ def test_templates_fill_mc_names_only_where_asked():
 @pytest.mark.parametrize("text, match", [
     (IR.replace("r_driver = 1000.0", "mc_gain = 1.0\nr_driver = 1000.0"), r"'mc_gain' starts with 'mc_'"),
     (IR.replace("size = [8, 16]", "mc_size = [8, 16]"), r"\[sweep\]: 'mc_size' starts with 'mc_'"),
+    (IR.replace('"rms", "worst"]', '"rms", "worst", "mc_seed"]'), r"\[record\] measures: 'mc_seed' starts with"),
     (IR.replace('name = "ir"', 'name = "ir"\nbuilder = "a.b:c"'), r"exactly one of builder.*got builder, evaluator"),
-    (IR.replace("rram_campaigns:ir_drop", "rram_campaigns"), r"evaluator='circuitlab.circuits.rram_campaigns' must look"),
+    (IR.replace("rram_campaigns:ir_drop", "rram_campaigns"), r"evaluator='circuitlab.circuits.rram_campaigns' "
+                                                            r"must look"),
     (IR.replace('name = "ir"', 'name = "ir"\nstack_size = 5'), r"stack_size applies to stacked netlists"),
     (IR.replace('name = "ir"', 'name = "ir"\nmode = "batch"'), r"mode='batch'; an evaluator runs in mode 'python'"),
     (IR.replace('measures = ["rms", "worst"]', 'measures = ["rms", "worst"]\nvectors = ["v(a)"]\n'

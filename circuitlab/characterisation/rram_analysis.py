@@ -42,8 +42,8 @@ def with_value(text: str, key: str, value, table: str = "") -> str:
     pattern = re.compile(rf"(?m)^{re.escape(key)}\s*=.*$")
     found = pattern.findall(text[lo:hi])
     if len(found) != 1:
-        raise CircuitlabError(f"the spec text has {len(found)} lines '{key} = ...'{' in [' + table + ']' if table else ''}"
-                              f", expected one")
+        where = f" in [{table}]" if table else ""
+        raise CircuitlabError(f"the spec text has {len(found)} lines '{key} = ...'{where}, expected one")
     return text[:lo] + pattern.sub(f"{key} = {json.dumps(value)}", text[lo:hi]) + text[hi:]
 
 
@@ -184,8 +184,9 @@ def analyse_energy(d, out_dir: Path) -> Dict[str, object]:
     ax.hist(d["mac_current"] * 1e15, bins=15, alpha=0.6, label="current mode (10 ns)")
     ax.legend(fontsize=7)
     plot = save(fig, Path(out_dir) / "rram_energy.png")
-    return {"plot": plot, "mac_voltage_J": float(np.mean(d["mac_voltage"])), "mac_current_J": float(np.mean(d["mac_current"])),
-            "mvm_voltage_J": float(np.mean(d["e_voltage"])), "mvm_current_J": float(np.mean(d["e_current"])),
+    return {"plot": plot, "mac_voltage_J": float(np.mean(d["mac_voltage"])),
+            "mac_current_J": float(np.mean(d["mac_current"])), "mvm_voltage_J": float(np.mean(d["e_voltage"])),
+            "mvm_current_J": float(np.mean(d["e_current"])),
             "ratio": float(np.mean(d["mac_current"]) / np.mean(d["mac_voltage"]))}
 
 

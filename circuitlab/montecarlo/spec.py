@@ -385,7 +385,9 @@ def _check_evaluator(spec: CampaignSpec, data: Mapping) -> None:
 
 def _check_names(spec: CampaignSpec) -> None:
     for table, names in (("[parameters]", spec.parameters), ("[sweep]", [a for a, _ in spec.sweep]),
-                         ("[[jitter]] param", [j.param for j in spec.jitters])):
+                         ("[[jitter]] param", [j.param for j in spec.jitters]),
+                         ("[record] measures", spec.record.measures),
+                         ("[record] derived", [n for n, _ in spec.record.derived])):
         for name in names:
             if name.lower().startswith(RESERVED_PREFIX):
                 raise ConfigError(f"{table}: {name!r} starts with {RESERVED_PREFIX!r}, which is reserved for the "
