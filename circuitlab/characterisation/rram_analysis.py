@@ -141,10 +141,17 @@ def energy_table(path) -> Dict[str, np.ndarray]:
             "mac_voltage": s["mac_voltage"], "mac_current": s["mac_current"]}
 
 
+def _size_ticks(ax, sizes) -> None:
+    """Log x axis labelled with the array sizes themselves."""
+    ax.set_xticks([int(n) for n in sizes], [str(int(n)) for n in sizes])
+    ax.minorticks_off()
+
+
 def analyse_ir_drop(d, out_dir: Path) -> Dict[str, object]:
     fig, ax = axes("IR-drop error of the MVM (direct solver)", "array size N (N x N)", "RMS error / V_read (%)")
     for b, r in enumerate(d["r_wire"]):
         ax.loglog(d["sizes"], 100 * d["rms"][:, b].mean(axis=1), "o-", ms=3, label=f"{r:g} ohm/segment")
+    _size_ticks(ax, d["sizes"])
     ax.legend(fontsize=7)
     plot = save(fig, Path(out_dir) / "rram_ir_drop.png")
     i1 = int(np.argmin(np.abs(d["r_wire"] - 1.0)))
@@ -160,6 +167,7 @@ def analyse_settling(d, out_dir: Path) -> Dict[str, object]:
     ax.semilogx(d["sizes"], 1e9 * np.median(d["median"], axis=1), "ko-", ms=3, label="median column")
     ax.semilogx(d["sizes"], 1e9 * np.max(d["worst"], axis=1), "rs-", ms=3, label="worst column")
     ax.axhline(rc.SEED_SETTLE * 1e9, color="g", ls="--", lw=1, label="seed 2.32 ns")
+    _size_ticks(ax, d["sizes"])
     ax.legend(fontsize=7, title="dots: one sample each", title_fontsize=7)
     plot = save(fig, Path(out_dir) / "rram_settling.png")
     return {"plot": plot, "sizes": d["sizes"].tolist(), "median_s": np.median(d["median"], axis=1).tolist(),
