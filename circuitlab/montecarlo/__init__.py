@@ -1,5 +1,6 @@
 """Monte Carlo characterisation campaigns: strict TOML specs, seeded per-sample draws, ngspice runs in
-worker processes (stacked, batch or single), a local or Dask executor, one resumable HDF5 file.
+worker processes (stacked, batch or single) or Python evaluators (mode 'python', see :mod:`.evaluate`),
+a local or Dask executor, one resumable HDF5 file.
 
 Importing this package is light; h5py, dask and tqdm are imported when a campaign runs.
 """

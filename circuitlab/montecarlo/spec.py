@@ -17,7 +17,8 @@ index k) and ``mc_seed`` (an integer seed of sample k, see :func:`.sampling.samp
 that draw more than the parameter table holds (a whole conductance array).
 
 ``evaluator = "package.module:function"`` runs a Python function per run instead of a netlist (see
-:mod:`.evaluate`): it returns ``{measure: float}`` for exactly ``[record] measures``; such a spec has no
+:mod:`.evaluate`; its values also carry ``mc_timeout`` = ``timeout``, which the engine cannot enforce
+on Python code): it returns ``{measure: float}`` for exactly ``[record] measures``; such a spec has no
 ``[[jitter]]``, no recorded vectors and no ``stack_size``, and runs in mode 'python'.
 """
 from __future__ import annotations

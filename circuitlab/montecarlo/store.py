@@ -9,7 +9,7 @@ Layout (schema version 1)::
     params          (n, ncols)              float64  parameter table (jitter offsets in s)
     status          (n,)                    int8     -1 pending, 0 ok, 1 sim_error, 2 timeout, 3 nonconverged
     error           (n,)                    S512     error text (truncated), '' when none
-    netlist_sha256  (n,)                    S64      sha256 of the sample's run netlists
+    netlist_sha256  (n,)                    S64      sha256 of the sample's run netlists (evaluator: run texts)
     vectors         (n, points, nvec, ngrid) float64 recorded vectors on the common grid
     measures        (n, points, nmeas)      float64
     derived         (n, points, nder)       float64
