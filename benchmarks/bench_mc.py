@@ -7,8 +7,9 @@ in one run on the same machine and reported as ratios; the last line is a one-li
 * engine: ``run_campaign`` (stacked mode, local pool; wall time including the pool's start-up).
 * raw: the same stacked netlists (same groups, same numbers) written beforehand and run by hand with
   ``ngspice -b`` one after the other (only the ngspice processes are timed).
-* memory: peak RSS of the coordinator and of its workers for campaigns of N and 4N samples, in fresh
-  processes; the growth per 1000 samples is extrapolated linearly to 100,000 samples.
+* memory: peak RSS of the coordinator and of its worker (VmHWM, polled: workers are children of the
+  fork server) for campaigns of N and 4N samples, in fresh processes; the growth per 1000 samples is
+  extrapolated linearly to 100,000 samples.
 """
 from __future__ import annotations
 
@@ -89,18 +90,58 @@ def raw(n: int, workdir: Path) -> float:
 
 
 _MEM_CHILD = """
-import json, resource, sys
+import json, os, resource, sys, threading, time
 sys.path.insert(0, {root!r})
-from benchmarks.bench_mc import bench_spec
+from benchmarks.bench_mc import bench_spec, descendants_peak_kib
 from circuitlab.montecarlo.engine import run_campaign
-run_campaign(bench_spec(), sys.argv[1], samples=int(sys.argv[2]), workers=1, progress=False)
-print(json.dumps({{"self": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-                  "children": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}}))
+
+peak, done = {{}}, threading.Event()
+def watch():  # workers are children of the fork server, not of this process: poll their VmHWM
+    while not done.is_set():
+        peak.update({{k: max(v, peak.get(k, 0)) for k, v in descendants_peak_kib(os.getpid()).items()}})
+        time.sleep(0.05)
+if __name__ == "__main__":
+    t = threading.Thread(target=watch, daemon=True)
+    t.start()
+    run_campaign(bench_spec(), sys.argv[1], samples=int(sys.argv[2]), workers=1, progress=False)
+    done.set()
+    t.join()
+    workers = [v for k, v in peak.items() if k[1] == "worker"]
+    print(json.dumps({{"self": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "children": max(workers or [0])}}))
 """
 
 
+def descendants_peak_kib(root: int) -> dict:
+    """{(pid, role): peak RSS in kB (VmHWM)} of every process below ``root`` (Linux /proc)."""
+    parent, out = {}, {}
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                stat = (d / "stat").read_text()
+                parent[int(d.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                pass
+    below, grew = {root}, True
+    while grew:
+        new = {p for p, pp in parent.items() if pp in below} - below
+        below |= new
+        grew = bool(new)
+    for pid in below - {root}:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        hwm = [int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:")]
+        if hwm:
+            server = parent.get(pid) == root and b"forkserver import main" in cmd  # workers share its cmdline
+            tracker = b"resource_tracker" in cmd
+            out[(pid, "forkserver" if server else "tracker" if tracker else "worker")] = hwm[0]
+    return out
+
+
 def memory(n: int, workdir: Path) -> dict:
-    """Peak RSS (kB) of coordinator and workers for n samples (fresh process)."""
+    """Peak RSS (kB) of the coordinator and of its worker process for n samples (fresh process)."""
     out = subprocess.run([sys.executable, "-c", _MEM_CHILD.format(root=str(ROOT)), str(workdir / f"m{n}.h5"), str(n)],
                          capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -110,7 +151,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--samples", type=int, default=2000)
     ap.add_argument("--naive", type=int, default=150)
-    ap.add_argument("--memory", type=int, default=1000, help="N for the memory check (N and 4N samples)")
+    ap.add_argument("--memory", type=int, default=2000, help="N for the memory check (N and 4N samples)")
     args = ap.parse_args()
     n = args.samples
     with tempfile.TemporaryDirectory(prefix="bench-mc-") as tmp:

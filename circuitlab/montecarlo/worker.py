@@ -142,11 +142,12 @@ def _start_text(text: str, workdir: Path, lib=None):
     return start_subprocess(text, Path(tempfile.mkdtemp(dir=workdir)), threads=1), None, text
 
 
-def _finish_text(started, timeout: float):
-    """Collect a started run; return (RunOutput, error or None) and free what it used."""
+def _finish_text(started, timeout: float, names: Optional[Sequence[str]] = None):
+    """Collect a started run (from the library: only vectors ``names``, if given); return (RunOutput,
+    error or None) and free what it used."""
     handle, load_code, text = started
     if load_code is not None:  # shared library
-        got = handle.finish(timeout, load_code)
+        got = handle.finish(timeout, load_code, names)
         out = RunOutput(load_code, got.stdout, got.stderr, got.plots, timed_out=got.timed_out)
     else:
         out = finish_subprocess(handle, timeout)
@@ -215,12 +216,13 @@ def _prepare(spec: CampaignSpec, indices: Sequence[int], draws: Dict[int, Sample
 
 
 def _stacked_pipeline(spec: CampaignSpec, task: Task, draws: Dict[int, SampleDraw], built: Dict[int, list],
-                      texts: Dict[int, List[str]], workdir: Path, units) -> Dict[int, List[_Run]]:
+                      texts: Dict[int, List[str]], workdir: Path, units,
+                      derived: Dict[int, np.ndarray]) -> Dict[int, List[_Run]]:
     """Every stack group of a task, one ngspice run at a time, pipelined: the next group is drawn and
     its netlist built while ngspice runs, and a finished group is read while the next one runs.
     ngspice is this process's shared library (:mod:`circuitlab.sim.libngspice`) where it loads, else
     ``ngspice -b``. A group that fails as a whole is left out of the result (the caller retries its
-    samples one by one, in subprocesses)."""
+    samples one by one, in subprocesses). Derived scalars of finished samples go to ``derived``."""
     size = spec.stack_size
     groups = [range(g, min(g + size, task.pad_stop)) for g in range(task.start, task.pad_stop, size)]
     runs: Dict[int, List[_Run]] = {}
@@ -232,7 +234,8 @@ def _stacked_pipeline(spec: CampaignSpec, task: Task, draws: Dict[int, SampleDra
         finished = None
         if running is not None:
             g, tags, started = running
-            finished = (g, tags, _finish_text(started, spec.timeout * len(tags)))
+            names = ["time", *(netlists.rename_probes(v.lower(), t) for t in tags for v in spec.record.vectors)]
+            finished = (g, tags, _finish_text(started, spec.timeout * len(tags), names))
         if lib is not None and lib.broken:
             lib = None
         running = (group, prepared[1], _start_text(prepared[0], workdir, lib)) if prepared is not None else None
@@ -243,6 +246,7 @@ def _stacked_pipeline(spec: CampaignSpec, task: Task, draws: Dict[int, SampleDra
                 npts = len(g[0].points)
                 for i, d in enumerate(g):
                     runs[d.index] = got[i * npts:(i + 1) * npts]
+                    derived[d.index] = _derive(spec, d, runs[d.index])  # while the next group runs
     return runs
 
 
@@ -308,9 +312,10 @@ def run_task(task: Task) -> TaskResult:
     units: Dict[str, str] = {}
     workdir = Path(tempfile.mkdtemp(prefix="circuitlab-mc-"))
     runs: Dict[int, List[_Run]] = {}
+    derived: Dict[int, np.ndarray] = {}
     try:
         if task.mode == "stacked":  # draws and netlists are made group by group, while ngspice runs
-            runs.update(_stacked_pipeline(spec, task, draws, built, texts, workdir, units))
+            runs.update(_stacked_pipeline(spec, task, draws, built, texts, workdir, units, derived))
         kept = _prepare(spec, keep, draws, built, texts)
         if task.mode == "batch":
             got = _batch(spec, [t for d in kept for t in texts[d.index]], workdir, units)
@@ -323,10 +328,10 @@ def run_task(task: Task) -> TaskResult:
                 runs[d.index] = _single(spec, texts[d.index], workdir, units)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    return _assemble(spec, task, kept, texts, runs, units, time.perf_counter() - t0)
+    return _assemble(spec, task, kept, texts, runs, units, time.perf_counter() - t0, derived)
 
 
-def _assemble(spec, task, draws, texts, runs, units, seconds) -> TaskResult:
+def _assemble(spec, task, draws, texts, runs, units, seconds, derived=None) -> TaskResult:
     n, npts = len(draws), len(sweep_points(spec))
     grid = _grid(spec)
     vec = np.full((n, npts, len(spec.record.vectors), 0 if grid is None else len(grid)), np.nan)
@@ -343,9 +348,11 @@ def _assemble(spec, task, draws, texts, runs, units, seconds) -> TaskResult:
             if r.vectors is not None:
                 vec[i, p] = r.vectors
                 meas[i, p] = r.measures
-    derived = np.stack([_derive(spec, d, runs[d.index]) for d in draws]) if n else np.zeros((0, npts, 0))
+    done = derived or {}
+    rows = [done[d.index] if d.index in done else _derive(spec, d, runs[d.index]) for d in draws]
+    stacked = np.stack(rows) if n else np.zeros((0, npts, 0))
     return TaskResult(task.start, task.stop, np.stack([d.row for d in draws]), status, errors, hashes, vec, meas,
-                      derived.reshape(n, npts, len(spec.record.derived)), units, seconds)
+                      stacked.reshape(n, npts, len(spec.record.derived)), units, seconds)
 
 
 def single_netlists(spec: CampaignSpec, k: int) -> List[str]:
