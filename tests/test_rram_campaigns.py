@@ -1,4 +1,6 @@
 """RRAM campaigns against closed forms and independent references (seed: neurram_cim_slides.txt)."""
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -208,6 +210,32 @@ def test_every_spec_runs_with_mc_run_and_the_analysis_reads_it(tmp_path, capsys)
     assert np.all(np.diff(adc["rms"][:, -1]) < 0)  # the widest range never clips: error halves per bit
     np.testing.assert_allclose(en["mac_voltage"], en["e_voltage"] / 64, rtol=1e-12)
     assert np.all(en["e_current"] > en["e_voltage"])
+
+
+def test_1t1r_campaign_runs_with_mc_run_on_the_ir_drop_arrays(tmp_path, capsys):
+    """rram_ir_drop_1t1r.toml shares rram_ir_drop.toml's seed: its linear-cell error (Newton solve) equals
+    the IR-drop campaign's (SuperLU direct solve) on the same sample to 1e-8 relative, the 1T1R cells
+    matched to the same read G change it by < 1 % of itself, and the cell nonlinearity alone is far
+    smaller than the wire error."""
+    from circuitlab.characterisation import rram_analysis as ra
+    from circuitlab.cli.main import main
+    from circuitlab.montecarlo.sampling import sample_seed
+    text = ra.with_value((ra.SPEC_DIR / "rram_ir_drop_1t1r.toml").read_text(), "size", [8, 24], "sweep")
+    spec = tmp_path / "cells.toml"
+    spec.write_text(text)
+    out = tmp_path / "cells.h5"
+    assert main(["mc", "run", str(spec), "--out", str(out), "--samples", "2", "--no-progress"]) == 0
+    assert "2 ok, 0 failed" in capsys.readouterr().out
+    grid, s, failed = ra.campaign_scalars(out)
+    assert failed == 0 and list(grid["size"]) == [8, 24] and s["rms_1t1r"].shape == (2, 2)
+    direct = rc.ir_drop({"size": 24.0, "r_wire": 1.0, "r_driver": 1000.0, "sparse": 0.0,
+                         "mc_seed": sample_seed(20250611, 1)})
+    assert s["rms_linear"][1, 1] == pytest.approx(direct["rms"], rel=1e-8)
+    assert s["worst_linear"][1, 1] == pytest.approx(direct["worst"], rel=1e-8)
+    np.testing.assert_allclose(s["rms_1t1r"], s["rms_linear"], rtol=1e-2)
+    assert np.all(s["rms_1t1r_no_wire"] < 0.05 * s["rms_1t1r"]) and np.all(s["iterations"] >= 2)
+    report = ra.analyse_ir_drop_1t1r(out, tmp_path)
+    assert Path(report["plot"]).is_file() and report["sizes"] == [8, 24]
 
 
 def test_with_value_edits_one_line():

@@ -1,7 +1,7 @@
 """Figures and numbers of the RRAM characterisation (seed: neurram_cim_slides.txt).
 
-:func:`characterise` runs the five RRAM campaigns ``characterisation/rram_{relaxation,ir_drop,settling,
-adc,energy}.toml`` through the Monte Carlo engine (the relaxation through the ngspice rram_cim cell,
+:func:`characterise` runs the six RRAM campaigns ``characterisation/rram_{relaxation,ir_drop,ir_drop_1t1r,
+settling,adc,energy}.toml`` through the Monte Carlo engine (the relaxation through the ngspice rram_cim cell,
 the array sweeps as evaluators of :mod:`circuitlab.circuits.rram_campaigns`), each into
 ``DIR/<name>.h5``, then analyses those files: a plot ``DIR/<name>.png`` per campaign, a summary
 ``DIR/rram_summary.h5`` that the ``rram_cim`` exporter reads and ``DIR/rram_report.json``. Only samples
@@ -198,6 +198,25 @@ def analyse_energy(d, out_dir: Path) -> Dict[str, object]:
             "ratio": float(np.mean(d["mac_current"]) / np.mean(d["mac_voltage"]))}
 
 
+def analyse_ir_drop_1t1r(path, out_dir: Path) -> Dict[str, object]:
+    """1T1R vs linear cells of the same read conductance (``rram_ir_drop_1t1r.h5``): RMS error by size."""
+    grid, s, _ = campaign_scalars(path)
+    sizes = grid["size"].astype(int)
+    fig, ax = axes("IR drop: 1T1R cells vs linear cells (same read G, 1 ohm/segment)", "array size N (N x N)",
+                   "RMS error / V_read (%)")
+    for key, style, label in (("linear", "ko-", "linear cells"), ("1t1r", "rs--", "1T1R cells (Newton)"),
+                              ("1t1r_no_wire", "b^:", "1T1R, ideal wires (cell nonlinearity)")):
+        ax.loglog(sizes, 100 * s[f"rms_{key}"].mean(axis=0), style, ms=4, label=label)
+    _size_ticks(ax, sizes)
+    ax.legend(fontsize=7)
+    out = {"plot": save(fig, Path(out_dir) / "rram_ir_drop_1t1r.png"), "sizes": sizes.tolist()}
+    for key in ("linear", "1t1r", "1t1r_no_wire"):
+        out[f"rms_{key}"] = s[f"rms_{key}"].mean(axis=0).tolist()
+        out[f"worst_{key}"] = s[f"worst_{key}"].max(axis=0).tolist()
+    out["max_iterations"] = int(s["iterations"].max())
+    return out
+
+
 TABLES = {"ir_drop": (ir_drop_table, analyse_ir_drop), "settling": (settling_table, analyse_settling),
           "adc": (adc_table, analyse_adc), "energy": (energy_table, analyse_energy)}
 
@@ -212,9 +231,9 @@ def _run(text: str, h5: Path, samples: int, workers: int, spec_dir: Path) -> Non
 
 def characterise(out_dir, quick=None, spec_dir: Path = SPEC_DIR, workers: int = 2,
                  relaxation_samples=None) -> Dict[str, object]:
-    """Run the five RRAM campaigns into ``out_dir`` (one HDF5 file each) and analyse them; returns
+    """Run the six RRAM campaigns into ``out_dir`` (one HDF5 file each) and analyse them; returns
     {name: numbers} (also written as JSON). ``quick`` scales every sample count (at least 2, 20 for the
-    relaxation) and keeps settling sizes <= 64."""
+    relaxation), keeps settling sizes <= 64 and 1T1R IR-drop sizes at 16 and 64."""
     from ..montecarlo import load_spec
     out_dir, spec_dir = Path(out_dir), Path(spec_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -240,6 +259,14 @@ def characterise(out_dir, quick=None, spec_dir: Path = SPEC_DIR, workers: int = 
         tables[name] = table(h5)
         report[name] = dict(analyse(tables[name], out_dir), seconds=time.perf_counter() - t0,
                             samples_failed=campaign_scalars(h5)[2])
+    h5 = out_dir / "rram_ir_drop_1t1r.h5"
+    path = spec_dir / "rram_ir_drop_1t1r.toml"
+    text = path.read_text()
+    if quick is not None:  # the 256 x 256 Newton solves take seconds each
+        text = with_value(text, "size", [16, 64])
+    t0 = time.perf_counter()
+    _run(text, h5, scaled(load_spec(path).samples), workers, spec_dir)
+    report["ir_drop_1t1r"] = dict(analyse_ir_drop_1t1r(h5, out_dir), seconds=time.perf_counter() - t0)
     report["solve_256"] = rc.solve_memory(256)
     write_summary(out_dir / "rram_summary.h5", relaxation_table(out_dir / "rram_relaxation.h5"), tables, report)
     (out_dir / "rram_report.json").write_text(json.dumps(report, indent=1, default=float))

@@ -73,6 +73,25 @@ def ir_drop(values: Mapping[str, object]) -> Dict[str, float]:
     return {"rms": float(np.sqrt(np.mean(err ** 2))), "worst": float(np.max(np.abs(err)))}
 
 
+CELL_MEASURES = ("rms_linear", "worst_linear", "rms_1t1r", "worst_1t1r", "rms_1t1r_no_wire", "worst_1t1r_no_wire",
+                 "iterations")
+
+
+def ir_drop_cells(values: Mapping[str, object]) -> Dict[str, float]:
+    """Evaluator: the IR-drop error of 1T1R cells (rram_cim, Newton solve) beside linear cells of the same
+    read conductance, on the array :func:`ir_drop` draws for the same sample and size.
+
+    Values: ``size``, ``r_wire`` (ohm per segment), ``r_driver`` (ohm), ``sparse``. Returns ``rms_*`` and
+    ``worst_*`` of (V_SL - closed form) / V_read for ``linear`` cells, ``1t1r`` cells and ``1t1r_no_wire``
+    (ideal wires and drivers: the cell's own nonlinearity), and the Newton ``iterations`` of the 1T1R
+    solve with wires (see :func:`circuitlab.circuits.crossbar_newton.ir_drop_1t1r`)."""
+    from .crossbar_newton import ir_drop_1t1r
+    g, x = sample_array(values)
+    got = ir_drop_1t1r(g, x, r_wire=_value(values, "r_wire"), r_driver=_value(values, "r_driver"),
+                       v_read=V_READ, v_ref=V_REF)
+    return {k: float(got[k]) for k in CELL_MEASURES}  # no timings: results stay reproducible bit for bit
+
+
 def solve_memory(n: int, r: float = 1.0, seed: int = 0) -> Dict[str, float]:
     """Time (s) and memory (bytes: matrix plus SuperLU factors) of one n x n direct solve with wires."""
     import tracemalloc

@@ -1,11 +1,11 @@
 """``circuitlab rram characterise --out-dir DIR [--quick F] [--workers N]``: every RRAM campaign, its plots and a
 summary.
 
-Runs the Monte Carlo campaigns ``characterisation/rram_{relaxation,ir_drop,settling,adc,energy}.toml``
+Runs the Monte Carlo campaigns ``characterisation/rram_{relaxation,ir_drop,ir_drop_1t1r,settling,adc,energy}.toml``
 (each also runs alone with ``circuitlab mc run``) into ``DIR/<name>.h5``, then analyses those files: a
 plot ``DIR/<name>.png`` beside each, ``DIR/rram_summary.h5`` (input of ``circuitlab export rram_cim``)
 and ``DIR/rram_report.json``. ``--quick F`` scales every sample count by F (at least 2 per campaign, 20
-for the relaxation campaign) and keeps settling sizes <= 64.
+for the relaxation campaign), keeps settling sizes <= 64 and 1T1R IR-drop sizes at 16 and 64.
 """
 from __future__ import annotations
 
@@ -42,6 +42,10 @@ def characterise(args) -> int:
     print(f"IR drop {n}x{n} @ 1 ohm: RMS {100 * r['ir_drop']['rms_largest_1ohm']:.3f} %, worst column "
           f"{100 * r['ir_drop']['worst_largest_1ohm']:.2f} % of V_read; 256x256 solve "
           f"{r['solve_256']['seconds']:.2f} s, LU {r['solve_256']['lu_bytes'] / 2**20:.0f} MiB")
+    c = r["ir_drop_1t1r"]
+    print(f"IR drop, 1T1R vs linear cells of the same read G, sizes {c['sizes']}: RMS "
+          f"{[round(100 * v, 4) for v in c['rms_1t1r']]} vs {[round(100 * v, 4) for v in c['rms_linear']]} % of "
+          f"V_read; cell nonlinearity alone {[round(100 * v, 4) for v in c['rms_1t1r_no_wire']]} %")
     print(f"ADC 8 bit: best range +-{r['adc']['best_clip_8bit']:g} V_read, RMS {100 * r['adc']['rms_8bit_best']:.3f} %")
     print(f"settling (worst column) by size {r['settling']['sizes']}: "
           f"{[round(t * 1e9, 2) for t in r['settling']['worst_s']]} ns (seed 2.32 ns)")
