@@ -29,22 +29,14 @@ from typing import Dict, List, Mapping, Sequence, Tuple
 
 import numpy as np
 
-from ..errors import ConfigError, ConvergenceError, SimulationTimeout
+from ..errors import ConvergenceError, SimulationTimeout
+from .netlists import import_function
 from .spec import CampaignSpec
 
 
-@lru_cache(maxsize=16)
 def load_evaluator(path: str):
-    """Import ``package.module:function``; ConfigError if it cannot be found or is not callable."""
-    module, _, func = path.partition(":")
-    try:
-        obj = getattr(importlib.import_module(module), func)
-    except (ImportError, AttributeError) as exc:
-        raise ConfigError(f"evaluator {path!r} cannot be imported ({exc}); give 'package.module:function' of a "
-                          f"function taking the run's values and returning {{measure: float}}")
-    if not callable(obj):
-        raise ConfigError(f"evaluator {path!r} is not callable")
-    return obj
+    """The spec's evaluator function; ConfigError if it cannot be imported or is not callable."""
+    return import_function(path, "evaluator", "{measure: float} from the run's values")
 
 
 @lru_cache(maxsize=16)

@@ -26,18 +26,23 @@ _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _PROBE = re.compile(r"\b([vViI])\(([^()]*)\)")
 
 
-@lru_cache(maxsize=16)
-def load_builder(path: str):
-    """Import ``package.module:function``; raise ConfigError if it cannot be found."""
+@lru_cache(maxsize=32)
+def import_function(path: str, role: str = "builder", returns: str = "a circuitlab Circuit"):
+    """Import ``package.module:function`` (a spec's ``role``); ConfigError naming the fix if it cannot."""
     module, _, func = path.partition(":")
     try:
         obj = getattr(importlib.import_module(module), func)
     except (ImportError, AttributeError) as exc:
-        raise ConfigError(f"builder {path!r} cannot be imported ({exc}); give 'package.module:function' of a "
-                          f"function returning a circuitlab Circuit")
+        raise ConfigError(f"{role} {path!r} cannot be imported ({exc}); give 'package.module:function' of a "
+                          f"function returning {returns}")
     if not callable(obj):
-        raise ConfigError(f"builder {path!r} is not callable")
+        raise ConfigError(f"{role} {path!r} is not callable")
     return obj
+
+
+def load_builder(path: str):
+    """The spec's builder function (see :func:`import_function`)."""
+    return import_function(path)
 
 
 def build_circuit(spec: CampaignSpec, values: Mapping[str, object]) -> Circuit:
