@@ -99,3 +99,26 @@ def test_campaign_files_equal_with_and_without_the_library(tmp_path):
     a, b = rows(tmp_path / "lib1.h5"), rows(tmp_path / "lib0.h5")
     for k in ROWS:
         assert np.array_equal(a[k], b[k], equal_nan=a[k].dtype.kind == "f"), k
+
+
+def test_two_threads_of_one_process_share_the_library_safely():
+    """Dask may run tasks in several threads of one worker process: one thread holds the library, the
+    other runs ngspice -b meanwhile, and both give what they give alone."""
+    import threading
+
+    from circuitlab.montecarlo.worker import Task, run_task
+    spec = make_spec()
+    tasks = [Task(spec.text, None, 0, 20, 20, "stacked"), Task(spec.text, None, 20, 40, 40, "stacked")]
+    alone = [run_task(t) for t in tasks]
+    together = [None, None]
+
+    def work(i):
+        together[i] = run_task(tasks[i])
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for a, b in zip(alone, together):
+        assert np.array_equal(a.vectors, b.vectors) and np.array_equal(a.measures, b.measures, equal_nan=True)
+        assert list(a.status) == list(b.status) == [0] * 20

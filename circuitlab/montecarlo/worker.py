@@ -225,9 +225,20 @@ def _stacked_pipeline(spec: CampaignSpec, task: Task, draws: Dict[int, SampleDra
     samples one by one, in subprocesses). Derived scalars of finished samples go to ``derived``."""
     size = spec.stack_size
     groups = [range(g, min(g + size, task.pad_stop)) for g in range(task.start, task.pad_stop, size)]
+    lib = library() if use_library() else None
+    if lib is not None and not lib.lock.acquire(blocking=False):
+        lib = None  # another thread of this process holds the library: run ngspice -b meanwhile
+    held = lib
+    try:
+        return _run_groups(spec, groups, draws, built, texts, workdir, units, derived, lib)
+    finally:
+        if held is not None:
+            held.lock.release()
+
+
+def _run_groups(spec, groups, draws, built, texts, workdir, units, derived, lib) -> Dict[int, List[_Run]]:
     runs: Dict[int, List[_Run]] = {}
     running = None  # (group, tags, started)
-    lib = library() if use_library() else None
     for indices in [*groups, None]:
         group = _prepare(spec, indices, draws, built, texts) if indices is not None else None
         prepared = _stack_text(spec, group, built) if group is not None else None

@@ -68,6 +68,8 @@ class NgspiceLibrary:
         self._finished = threading.Event()
         self.broken: Optional[str] = None
         self._loaded = False  # a circuit from the last run is still loaded
+        # one user at a time: a Dask worker may run tasks in several threads of one process
+        self.lock = threading.Lock()
         # the callbacks must stay referenced for the life of the library
         self._callbacks = (_SendChar(self._on_print), _ControlledExit(self._on_exit),
                            _BGThreadRunning(self._on_thread))
