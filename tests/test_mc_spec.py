@@ -176,3 +176,19 @@ def test_jitter_becomes_pwl_edges_and_stacks():
     circuits = [build_circuit(spec, draw_sample(spec, k).points[0]) for k in (1, 2)]
     text = stack(circuits, ["1p0", "2p0"], ["v(out)"])
     assert ".save v(x1p0.out) v(x2p0.out)" in text and "vmax_2p0 MAX v(x2p0.out)" in text
+
+
+def test_every_characterisation_spec_is_a_campaign_spec():
+    """Every file in characterisation/ is a strict Monte Carlo spec that `circuitlab mc run` accepts (each
+    also runs in the suite: rc_bsource and RRAM in their tests, P2M and MeRAM through their characterise
+    commands at --quick)."""
+    from pathlib import Path
+
+    from circuitlab.montecarlo import load_spec
+    from circuitlab.montecarlo.engine import resolve_mode
+    specs = sorted((Path(__file__).resolve().parents[1] / "characterisation").glob("*.toml"))
+    assert len(specs) >= 14
+    for path in specs:
+        spec = load_spec(path)
+        assert spec.name == path.stem and spec.samples >= 4, path.name
+        assert resolve_mode(spec) in ("stacked", "batch", "single", "python"), path.name
