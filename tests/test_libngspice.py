@@ -122,3 +122,23 @@ def test_two_threads_of_one_process_share_the_library_safely():
     for a, b in zip(alone, together):
         assert np.array_equal(a.vectors, b.vectors) and np.array_equal(a.measures, b.measures, equal_nan=True)
         assert list(a.status) == list(b.status) == [0] * 20
+
+
+def die_inside_the_library(task):
+    """Stands in for an ngspice crash inside the library: the worker process dies whenever the task may
+    use the library, and the task succeeds when retried with ngspice out of process."""
+    if task.library:
+        os._exit(3)
+    return task.start
+
+
+def test_a_task_whose_worker_died_is_retried_without_the_library():
+    from circuitlab.montecarlo.executors import LocalExecutor
+    from circuitlab.montecarlo.worker import Task
+    tasks = [Task("", None, k, k + 1, k + 1, "stacked") for k in range(3)]
+    ex = LocalExecutor(2)
+    try:
+        got = sorted((t.start, t.library, r) for t, r in ex.run_unordered(tasks, die_inside_the_library))
+    finally:
+        ex.close()
+    assert got == [(0, False, 0), (1, False, 1), (2, False, 2)]

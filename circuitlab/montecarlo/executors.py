@@ -18,6 +18,11 @@ from .errors import CampaignError, WorkerLostError
 MAX_POOL_RESTARTS = 3
 
 
+def _isolated(task):
+    """A task to resubmit after a worker died: without the in-process ngspice library if it has one."""
+    return task.isolated() if hasattr(task, "isolated") else task
+
+
 def _worker_init() -> None:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
 
@@ -58,12 +63,12 @@ class LocalExecutor:
                     result = fut.result()
                 except BrokenProcessPool:
                     broken = True
-                    todo.appendleft(task)
+                    todo.appendleft(_isolated(task))
                     continue
                 yield task, result
             if broken:
                 restarts += 1
-                todo.extendleft(reversed(list(inflight.values())))
+                todo.extendleft(reversed([_isolated(t) for t in inflight.values()]))
                 inflight.clear()
                 self._pool.shutdown(wait=True, cancel_futures=True)
                 if restarts > MAX_POOL_RESTARTS:
@@ -119,8 +124,14 @@ class DaskExecutor:
             try:
                 result = fut.result()
             except KilledWorker as exc:
-                raise WorkerLostError(f"Dask workers died running samples {task.start}..{task.stop - 1} ({exc}); the "
-                                      f"samples written so far are kept; run 'circuitlab mc resume'")
+                retry = _isolated(task)
+                if retry == task:
+                    raise WorkerLostError(f"Dask workers died running samples {task.start}..{task.stop - 1} ({exc}); "
+                                          f"the samples written so far are kept; run 'circuitlab mc resume'")
+                nf = self.client.submit(func, retry, pure=False, retries=2)  # once more, ngspice out of process
+                futures[nf.key] = retry
+                ac.add(nf)
+                continue
             fut.release()
             yield task, result
             while todo and len(futures) < limit:

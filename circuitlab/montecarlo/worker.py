@@ -15,7 +15,7 @@ import re
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
@@ -40,13 +40,21 @@ STATUS_NAMES = {OK: "ok", SIM_ERROR: "sim_error", TIMEOUT: "timeout", NONCONVERG
 
 @dataclass(frozen=True)
 class Task:
-    """Samples ``start..stop-1`` to keep; ``pad_stop`` completes the last stacked group (run, dropped)."""
+    """Samples ``start..stop-1`` to keep; ``pad_stop`` completes the last stacked group (run, dropped).
+    ``library``: stacked groups may run in the worker's ngspice library (False: ``ngspice -b`` only)."""
     spec_text: str
     spec_base: Optional[str]
     start: int
     stop: int
     pad_stop: int
     mode: str
+    library: bool = True
+
+    def isolated(self) -> "Task":
+        """This task with every ngspice run in its own process: how a task is retried after its worker
+        died (an ngspice crash inside the library takes the worker with it; in a subprocess it costs one
+        group, which is then retried sample by sample). Results are bit-identical either way."""
+        return replace(self, library=False)
 
 
 @dataclass
@@ -225,7 +233,7 @@ def _stacked_pipeline(spec: CampaignSpec, task: Task, draws: Dict[int, SampleDra
     samples one by one, in subprocesses). Derived scalars of finished samples go to ``derived``."""
     size = spec.stack_size
     groups = [range(g, min(g + size, task.pad_stop)) for g in range(task.start, task.pad_stop, size)]
-    lib = library() if use_library() else None
+    lib = library() if use_library() and task.library else None
     if lib is not None and not lib.lock.acquire(blocking=False):
         lib = None  # another thread of this process holds the library: run ngspice -b meanwhile
     held = lib
