@@ -20,6 +20,8 @@ _ARRAY_FUNCS: Dict[str, Callable] = {
 _SCALAR_FUNCS: Dict[str, Callable] = {
     "abs": np.abs, "sqrt": np.sqrt, "exp": np.exp, "log": np.log, "log10": np.log10, "tanh": np.tanh,
 }
+_BINARY = {ast.Add: np.add, ast.Sub: np.subtract, ast.Mult: np.multiply, ast.Div: np.divide, ast.Pow: np.power,
+           ast.Mod: np.mod}
 _ALLOWED = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Constant, ast.Name, ast.Load, ast.Call, ast.Compare,
             ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.Mod, ast.USub, ast.UAdd, ast.Lt, ast.Gt, ast.LtE,
             ast.GtE, ast.Eq, ast.NotEq)
@@ -58,12 +60,8 @@ def evaluate(tree: ast.Expression, scalars: Mapping[str, float], vectors: Mappin
             v = ev(node.operand)
             return -v if isinstance(node.op, ast.USub) else +v
         if isinstance(node, ast.BinOp):
-            a, b = ev(node.left), ev(node.right)
-            op = type(node.op)
-            with np.errstate(all="ignore"):
-                a, b = np.float64(a), np.float64(b)
-                return {ast.Add: np.add, ast.Sub: np.subtract, ast.Mult: np.multiply, ast.Div: np.divide,
-                        ast.Pow: np.power, ast.Mod: np.mod}[op](a, b)
+            a, b = np.float64(ev(node.left)), np.float64(ev(node.right))
+            return _BINARY[type(node.op)](a, b)
         if isinstance(node, ast.Compare):
             left = ev(node.left)
             for op, right in zip(node.ops, node.comparators):
@@ -82,11 +80,11 @@ def evaluate(tree: ast.Expression, scalars: Mapping[str, float], vectors: Mappin
                 if key is None or key not in vectors:
                     return np.nan
                 return float(_ARRAY_FUNCS[name](vectors[key]))
-            with np.errstate(all="ignore"):
-                return _SCALAR_FUNCS[name](np.float64(ev(arg)))
+            return _SCALAR_FUNCS[name](np.float64(ev(arg)))
         raise ConfigError(f"cannot evaluate {ast.unparse(node)!r}")
 
     try:
-        return float(ev(tree))
+        with np.errstate(all="ignore"):  # once per expression: NaN/inf results, no warnings
+            return float(ev(tree))
     except (TypeError, ValueError):
         return float("nan")
