@@ -1,17 +1,19 @@
 """ngspice's shared library driven directly through ctypes, for Monte Carlo workers.
 
-One library instance per process (ngspice keeps global state), loaded on first use. A netlist is
-loaded with ``ngSpice_Circ`` and run in ngspice's own background thread (``bg_run``), so the calling
-Python thread keeps working (building the next netlist, reducing the last results) while it runs;
-netlist is sourced from a file by a background command (``bg_source``), so parsing runs in that
-thread too; vectors are copied straight from ngspice's memory (``ngGet_Vec_Info``): no process start,
-no raw file written and parsed. On a stacked Monte Carlo group this saves about 10 % of ngspice's own time
-(the binary raw write) plus the process start (about 9 ms per run here).
+One library instance per process (ngspice keeps global state), loaded on first use and used by one
+thread at a time (:attr:`NgspiceLibrary.lock`). A run's netlist is written to a file with a control
+block that runs it and sourced by a background command (``bg_source``), so parsing and simulation
+both happen in ngspice's own thread while the calling Python thread keeps working (building the next
+netlist, reducing the last results). Recorded vectors are copied straight from ngspice's memory
+(``ngGet_Vec_Info``): no process start and no raw file written and parsed. Measured on a stacked
+group of 100 RC + B-source samples: 0.49 ms of CPU per sample in the library, 0.52 ms for
+``ngspice -b`` without output and 0.58-0.80 ms with the raw file written (min / median of 15-20 runs).
 
 The library shares its process with the caller, so an ngspice fatal error (``ControlledExit``) marks
 the instance unusable (:attr:`NgspiceLibrary.broken`) and callers fall back to the subprocess
 backend. Only Monte Carlo workers use it: they are already separate processes, replaced by their
-executor if they die. ``simulate(..., backend='pyspice')`` keeps its isolated worker process.
+executor if they die (the task is then retried with ngspice out of process).
+``simulate(..., backend='pyspice')`` keeps its isolated worker process.
 
 API reference: ngspice manual, chapter "ngspice as shared library" (sharedspice.h, ngspice 39).
 """
