@@ -1,9 +1,11 @@
 """Running one task (a contiguous range of samples) in a worker process.
 
 The worker draws the samples' parameters itself (see :mod:`.sampling`), writes their netlists, runs
-ngspice (stacked, batch or single) and returns plain numpy arrays. A stacked or batch run that fails
-as a whole is retried sample by sample in single mode, so one bad sample costs one sample. The
-coordinator never runs ngspice.
+ngspice (stacked, batch or single) and returns plain numpy arrays. Stacked groups run in the worker's
+ngspice library (:mod:`circuitlab.sim.libngspice`) while the next group is drawn and built; batch and
+single runs are ``ngspice -b`` processes. A stacked or batch run that fails as a whole is retried
+sample by sample in single mode, so one bad sample costs one sample. Evaluator specs (mode 'python')
+call their function per run instead (:mod:`.evaluate`). The coordinator never runs ngspice.
 
 Which runs share a stacked netlist is fixed by the spec alone (groups of ``stack_size`` consecutive
 samples), so results never depend on batch size, worker count or executor.
