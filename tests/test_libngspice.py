@@ -142,3 +142,19 @@ def test_a_task_whose_worker_died_is_retried_without_the_library():
     finally:
         ex.close()
     assert got == [(0, False, 0), (1, False, 1), (2, False, 2)]
+
+
+def test_named_vectors_include_branch_currents(lib, tmp_path):
+    """Copying only the recorded vectors (canonical names, i(...) included) gives the subprocess values."""
+    spec = make_spec()
+    circuits = [netlists.build_circuit(spec, draw_sample(spec, k).points[0]) for k in range(3)]
+    tags = [f"{k}p0" for k in range(3)]
+    text = netlists.stack(circuits, tags, ["v(out)", "i(vin)", "v(in)"])
+    names = ["time", *(netlists.rename_probes(v, t) for t in tags for v in ("v(out)", "i(vin)"))]
+    via_lib, error = _finish_text(_start_text(text, tmp_path, lib), 30, names)
+    via_sub, _ = _finish_text(_start_text(text, tmp_path, None), 30)
+    assert error is None and sorted(via_lib.plots[0].vectors) == sorted(n.lower() for n in names)
+    for name in names:
+        got = via_lib.plots[0][name]
+        assert np.array_equal(got, via_sub.plots[0][name]), name
+    assert np.max(np.abs(via_lib.plots[0]["i(v.x1p0.vin)"])) > 1e-4  # a real current, not zeros
