@@ -253,3 +253,39 @@ def test_crossbar_sensing_mode_is_checked():
     with pytest.raises(InvalidValueError, match="sensing='charge'"):
         build_crossbar(CrossbarSpec(g, x), sensing="charge")
     assert solve_operating_point(CrossbarSpec(g, x)).shape == (2,)
+
+
+@pytest.mark.ngspice
+def test_rram_characterise_command_runs_all_six_campaigns(tmp_path, capsys, monkeypatch):
+    """`circuitlab rram characterise --quick` end to end on reduced copies of the six specs: every campaign
+    file, plot, the summary and the printed report."""
+    import functools
+    import json
+
+    from circuitlab.characterisation import rram_analysis as ra
+    from circuitlab.cli.main import main
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    edits = {"relaxation": [("stack_size", 20, ""), ("g_target", [2e-6, 2e-5, 4e-5], "sweep"),
+                            ("t_read", [1.0, 86400.0], "sweep")],
+             "ir_drop": [("size", [8, 16], "sweep"), ("r_wire", [0.5, 1.0], "sweep")],
+             "ir_drop_1t1r": [], "settling": [("size", [8, 16], "sweep")], "adc": [("size", 32.0, "parameters")],
+             "energy": [("size", 8.0, "parameters")]}
+    for name, changes in edits.items():
+        text = (ra.SPEC_DIR / f"rram_{name}.toml").read_text()
+        for key, value, table in changes:
+            text = ra.with_value(text, key, value, table)
+        (specs / f"rram_{name}.toml").write_text(text)
+    monkeypatch.setattr(ra, "characterise", functools.partial(ra.characterise, spec_dir=specs,
+                                                              relaxation_samples=20))
+    out = tmp_path / "out"
+    assert main(["rram", "characterise", "--out-dir", str(out), "--quick", "0.01", "--workers", "2"]) == 0
+    printed = capsys.readouterr().out
+    assert "IR drop, 1T1R vs linear cells of the same read G, sizes [16, 64]" in printed
+    for name in edits:
+        assert (out / f"rram_{name}.h5").is_file() and (out / f"rram_{name}.png").is_file(), name
+    report = json.loads((out / "rram_report.json").read_text())
+    cells = report["ir_drop_1t1r"]
+    assert cells["sizes"] == [16, 64] and cells["max_iterations"] <= 5
+    np.testing.assert_allclose(cells["rms_1t1r"], cells["rms_linear"], rtol=1e-2)
+    assert (out / "rram_summary.h5").is_file() and report["settling"]["sizes"] == [8, 16]
