@@ -155,10 +155,10 @@ def _start_text(text: str, workdir: Path, lib=None):
 def _finish_text(started, timeout: float, names: Optional[Sequence[str]] = None):
     """Collect a started run (from the library: only vectors ``names``, if given); return (RunOutput,
     error or None) and free what it used."""
-    handle, load_code, text = started
-    if load_code is not None:  # shared library
-        got = handle.finish(timeout, load_code, names)
-        out = RunOutput(load_code, got.stdout, got.stderr, got.plots, timed_out=got.timed_out)
+    handle, start_code, text = started
+    if start_code is not None:  # shared library
+        got = handle.finish(timeout, start_code, names)
+        out = RunOutput(start_code, got.stdout, got.stderr, got.plots, timed_out=got.timed_out)
     else:
         out = finish_subprocess(handle, timeout)
         shutil.rmtree(handle.run_dir, ignore_errors=True)

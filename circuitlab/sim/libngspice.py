@@ -56,7 +56,6 @@ class LibraryRun:
     stdout: str
     stderr: str
     plots: List[Plot]
-    load_code: int
     timed_out: bool
 
 
@@ -134,7 +133,7 @@ class NgspiceLibrary:
             return 1
         return 0
 
-    def finish(self, timeout: float, load_code: int = 0, names: Optional[Sequence[str]] = None) -> LibraryRun:
+    def finish(self, timeout: float, start_code: int = 0, names: Optional[Sequence[str]] = None) -> LibraryRun:
         """Wait up to ``timeout`` s for the background run (halting it after that) and copy the current
         plot's vectors: ``names`` (canonical: ``v(node)``, ``i(source)``, the scale first) or all of
         them. The run stays loaded until the next :meth:`start` (or :meth:`release`) frees it."""
@@ -144,8 +143,8 @@ class NgspiceLibrary:
             if not self._finished.wait(HALT_GRACE):
                 self.broken = f"ngspice did not stop within {HALT_GRACE:g} s of bg_halt"
         stdout, stderr = "\n".join(self._stdout), "\n".join(self._stderr)
-        plots = [] if (timed_out or load_code or self.broken) else self._current_plot(names)
-        return LibraryRun(stdout, stderr, plots, load_code, timed_out)
+        plots = [] if (timed_out or start_code or self.broken) else self._current_plot(names)
+        return LibraryRun(stdout, stderr, plots, timed_out)
 
     def release(self) -> None:
         """Free the last run's circuit and plots now (normally the next :meth:`start` does it)."""
@@ -203,8 +202,8 @@ _init_lock = threading.Lock()
 
 
 def library() -> Optional[NgspiceLibrary]:
-    """This process's library instance, or None if it cannot be loaded (see :func:`unavailable_reason`)
-    or an earlier fatal error broke it."""
+    """This process's library instance, or None if it cannot be loaded (tried once per process) or an
+    earlier fatal error broke it."""
     global _instance, _unavailable
     with _init_lock:
         if _instance is None and _unavailable is None:
@@ -215,10 +214,3 @@ def library() -> Optional[NgspiceLibrary]:
         if _instance is None or _instance.broken:
             return None
         return _instance
-
-
-def unavailable_reason() -> Optional[str]:
-    """Why :func:`library` returns None in this process (None if it does not)."""
-    if _instance is not None and _instance.broken:
-        return _instance.broken
-    return _unavailable
