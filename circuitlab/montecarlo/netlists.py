@@ -89,12 +89,18 @@ def netlist_hash(texts: Sequence[str]) -> str:
 # --- stacking ----------------------------------------------------------------------------------
 def rename_probes(text: str, tag: str) -> str:
     """``v(a,b)`` -> ``v(x<tag>.a,x<tag>.b)``, ``i(vin)`` -> ``i(v.x<tag>.vin)``; ground stays ``0``."""
+    return _probe_template(text).replace("\0", tag)
+
+
+@lru_cache(maxsize=4096)
+def _probe_template(text: str) -> str:
+    """:func:`rename_probes` with the tag written as NUL (the same probes recur in every run)."""
     def sub(m):
         kind, args = m.group(1), [a.strip() for a in m.group(2).split(",")]
         if kind in "vV":
-            new = [a if a == "0" else f"x{tag}.{a}" for a in args]
+            new = [a if a == "0" else f"x\0.{a}" for a in args]
         else:
-            new = [f"{a[0]}.x{tag}.{a}" for a in args]
+            new = [f"{a[0]}.x\0.{a}" for a in args]
         return f"{kind}({','.join(new)})"
     return _PROBE.sub(sub, text)
 

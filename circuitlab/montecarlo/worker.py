@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -30,7 +30,7 @@ from ..sim.backend_subprocess import (RunOutput, finish_subprocess, plots_from_r
 from ..sim.libngspice import library
 from ..sim.diagnostics import classify_failure
 from . import netlists
-from .expr import check_expression, evaluate
+from .expr import check_expression, evaluate, names_in
 from .sampling import SampleDraw, draw_sample, sweep_points
 from .spec import CampaignSpec, parse_spec
 
@@ -126,22 +126,36 @@ def measure_values(stdout: str) -> Dict[str, float]:
 def _extract(spec: CampaignSpec, plots, values: Dict[str, float], meas: Sequence[str], vecs: Sequence[str],
              units: Dict[str, str]) -> _Run:
     """Resample the recorded vectors of one run and pick its measures (NaN where a measure failed)."""
+    return _extract_many(spec, plots, values, [(meas, vecs)], units)[0]
+
+
+def _extract_many(spec: CampaignSpec, plots, values: Dict[str, float],
+                  names: Sequence[Tuple[Sequence[str], Sequence[str]]], units: Dict[str, str]) -> List[_Run]:
+    """:func:`_extract` for runs sharing one transient plot (a stacked run): ``names`` holds each run's
+    (measure names, vector names). Each vector is interpolated by itself (``np.interp``), so a run's
+    numbers do not depend on the others."""
     grid = _grid(spec)
-    run = _Run()
-    out = np.full((len(vecs), 0 if grid is None else len(grid)), np.nan)
     tran = next((p for p in plots if p.kind == "tran"), None)
-    for i, name in enumerate(vecs):
-        if tran is None or name not in tran:
-            run.status, run.error = SIM_ERROR, f"vector {name!r} is not in the transient results"
-            continue
-        out[i] = np.interp(grid, tran.vectors[tran.scale], np.real(tran[name]))
-        units.setdefault(spec.record.vectors[i], tran.units.get(name.lower(), ""))
-    failed = [m for m in meas if m.lower() not in values]
-    run.vectors = out
-    run.measures = np.array([values.get(m.lower(), np.nan) for m in meas])
-    if failed and run.status == OK:
-        run.error = f"measure failed: {', '.join(failed)}"
-    return run
+    scale = None if tran is None else tran.vectors[tran.scale]
+    nvec = max((len(vecs) for _, vecs in names), default=0)
+    out = np.full((len(names), nvec, 0 if grid is None else len(grid)), np.nan)
+    runs = []
+    for k, (meas, vecs) in enumerate(names):
+        run = _Run(vectors=out[k], measures=np.array([values.get(m.lower(), np.nan) for m in meas], dtype=np.float64))
+        for i, name in enumerate(vecs):
+            key = None if tran is None else tran.key(name)
+            if key is None:
+                run.status, run.error = SIM_ERROR, f"vector {name!r} is not in the transient results"
+                continue
+            out[k, i] = np.interp(grid, scale, np.real(tran.vectors[key]))
+            if spec.record.vectors[i] not in units:
+                units[spec.record.vectors[i]] = tran.units.get(key, "")
+        if run.status == OK and np.isnan(run.measures).any():
+            failed = [m for m in meas if m.lower() not in values]
+            if failed:
+                run.error = f"measure failed: {', '.join(failed)}"
+        runs.append(run)
+    return runs
 
 
 def _start_text(text: str, workdir: Path, lib=None):
@@ -200,13 +214,9 @@ def _stack_text(spec: CampaignSpec, draws: Sequence[SampleDraw], built: Dict[int
 
 
 def _stacked_runs(spec: CampaignSpec, out, tags, units) -> List[_Run]:
-    values = measure_values(out.stdout)
-    runs = []
-    for tag in tags:
-        vecs = [netlists.rename_probes(v.lower(), tag) for v in spec.record.vectors]
-        meas = [f"{m}_{tag}" for m in spec.record.measures]
-        runs.append(_extract(spec, out.plots, values, meas, vecs, units))
-    return runs
+    names = [([f"{m}_{tag}" for m in spec.record.measures],
+              [netlists.rename_probes(v.lower(), tag) for v in spec.record.vectors]) for tag in tags]
+    return _extract_many(spec, out.plots, measure_values(out.stdout), names, units)
 
 
 def _prepare(spec: CampaignSpec, indices: Sequence[int], draws: Dict[int, SampleDraw], built: Dict[int, list],
@@ -267,7 +277,7 @@ def _run_groups(spec, groups, draws, built, texts, workdir, units, derived, lib)
                 npts = len(g[0].points)
                 for i, d in enumerate(g):
                     runs[d.index] = got[i * npts:(i + 1) * npts]
-                    derived[d.index] = _derive(spec, d, runs[d.index])  # while the next group runs
+                derived.update(_derive(spec, g, runs))  # while the next group runs
     return runs
 
 
@@ -304,17 +314,39 @@ def _trees(derived: tuple) -> list:
     return [check_expression(e, n) for n, e in derived]
 
 
-def _derive(spec: CampaignSpec, draw: SampleDraw, runs: Sequence[_Run]) -> np.ndarray:
+def _derive(spec: CampaignSpec, draws: Sequence[SampleDraw], runs: Dict[int, List[_Run]]) -> Dict[int, np.ndarray]:
+    """Derived scalars, shape (points, derived), of every sample in ``draws``, evaluated for all their
+    runs at once (NaN for a run that failed). Names are the run's numeric values, then its measures."""
     trees = _trees(spec.record.derived)
-    out = np.full((len(runs), len(trees)), np.nan)
-    for p, run in enumerate(runs):
-        if run.status != OK:
-            continue
-        scalars = {k: v for k, v in draw.points[p].items() if isinstance(v, (int, float))}
-        scalars.update({m: run.measures[i] for i, m in enumerate(spec.record.measures)})
-        vectors = {v.lower(): run.vectors[i] for i, v in enumerate(spec.record.vectors)}
-        out[p] = [evaluate(t, scalars, vectors) for t in trees]
-    return out
+    rows = [(d, p, r) for d in draws for p, r in enumerate(runs[d.index])]
+    out = np.full((len(rows), len(trees)), np.nan)
+    if trees and rows:
+        meas_names = spec.record.measures
+        nan_meas = np.full(len(meas_names), np.nan)
+        meas = np.array([nan_meas if r.measures is None else r.measures for _, _, r in rows]).reshape(len(rows), -1)
+        width = 0 if _grid(spec) is None else len(_grid(spec))
+        nan_vec = np.full((len(spec.record.vectors), width), np.nan)
+        vecs = np.array([nan_vec if r.vectors is None else r.vectors for _, _, r in rows])
+        vectors = {v.lower(): vecs[:, i, :] for i, v in enumerate(spec.record.vectors)}
+        scalars = {}
+        for name in dict.fromkeys(n for t in trees for n in names_in(t)):
+            if name in meas_names:
+                scalars[name] = meas[:, meas_names.index(name)]
+            else:
+                scalars[name] = np.array([_number(d.points[p].get(name)) for d, p, _ in rows], dtype=np.float64)
+        for j, tree in enumerate(trees):
+            out[:, j] = evaluate(tree, scalars, vectors, len(rows))
+        out[[r.status != OK for _, _, r in rows]] = np.nan
+    result, i = {}, 0
+    for d in draws:
+        n = len(runs[d.index])
+        result[d.index] = out[i:i + n]
+        i += n
+    return result
+
+
+def _number(value) -> float:
+    return float(value) if isinstance(value, (int, float)) else np.nan
 
 
 def run_task(task: Task) -> TaskResult:
@@ -369,8 +401,9 @@ def _assemble(spec, task, draws, texts, runs, units, seconds, derived=None) -> T
             if r.vectors is not None:
                 vec[i, p] = r.vectors
                 meas[i, p] = r.measures
-    done = derived or {}
-    rows = [done[d.index] if d.index in done else _derive(spec, d, runs[d.index]) for d in draws]
+    done = dict(derived or {})
+    done.update(_derive(spec, [d for d in draws if d.index not in done], runs))
+    rows = [done[d.index] for d in draws]
     stacked = np.stack(rows) if n else np.zeros((0, npts, 0))
     return TaskResult(task.start, task.stop, np.stack([d.row for d in draws]), status, errors, hashes, vec, meas,
                       stacked.reshape(n, npts, len(spec.record.derived)), units, seconds)

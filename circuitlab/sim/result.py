@@ -52,6 +52,10 @@ class Plot:
     def __contains__(self, name: str) -> bool:
         return _lookup(self.vectors, name) is not None
 
+    def key(self, name: str) -> Optional[str]:
+        """The key of vector ``name`` in :attr:`vectors` (``out`` finds ``v(out)``), or None."""
+        return _lookup(self.vectors, name)
+
 
 def _lookup(vectors: Mapping[str, np.ndarray], name: str) -> Optional[str]:
     key = name.strip().lower()
