@@ -48,10 +48,15 @@ def resolve_mode(spec: CampaignSpec, override: Optional[str] = None) -> str:
 
 
 def plan(spec: CampaignSpec, mode: str, samples: int, full: int, pending: np.ndarray,
-         base: Optional[str] = None) -> List[Task]:
-    """Tasks covering every stack group that holds a pending sample, in order."""
+         base: Optional[str] = None, workers: int = 1) -> List[Task]:
+    """Tasks covering every stack group that holds a pending sample, in order.
+
+    A task holds at most ``batch_size`` samples (whole stack groups). With several workers the last
+    tasks shrink (guided self-scheduling: a task takes at most 1/(2 x workers) of the groups still
+    unplanned) so that the workers finish together; which samples share a task never changes a result.
+    """
     unit = spec.stack_size if mode == "stacked" else 1
-    per_task = max(1, math.ceil(spec.batch_size / unit)) * unit
+    per_task = max(1, math.ceil(spec.batch_size / unit))  # in groups
     groups = sorted({int(k) // unit for k in np.flatnonzero(pending)})
     tasks, run = [], []
 
@@ -62,8 +67,10 @@ def plan(spec: CampaignSpec, mode: str, samples: int, full: int, pending: np.nda
             pad = min(end, full) if unit > 1 else min(end, samples)
             tasks.append(Task(spec.text, base, a, min(end, samples), pad, mode))
             run.clear()
-    for g in groups:
-        if run and (g != run[-1] + 1 or (len(run) + 1) * unit > per_task):
+    for i, g in enumerate(groups):
+        size = per_task if workers <= 1 else min(per_task, max(1, math.ceil((len(groups) - i + len(run))
+                                                                            / (2 * workers))))
+        if run and (g != run[-1] + 1 or len(run) + 1 > size):
             flush()
         run.append(g)
     flush()
@@ -126,7 +133,8 @@ def run_campaign(spec: CampaignSpec, out, *, samples: Optional[int] = None, work
     resolved = resolve_mode(spec, mode)
     f = store.create(out, _layout(spec, resolved, full, spec_base))
     try:
-        tasks = plan(spec, resolved, spec.samples, full, np.ones(spec.samples, dtype=bool), spec_base)
+        tasks = plan(spec, resolved, spec.samples, full, np.ones(spec.samples, dtype=bool), spec_base,
+                     workers)
         _execute(f, spec, tasks, workers=workers, executor=executor, scheduler=scheduler, progress=progress, done=0)
     finally:
         store.close_quietly(f)
@@ -143,7 +151,7 @@ def resume_campaign(path, *, workers: int = 1, executor: str = "local", schedule
     spec = parse_spec(store.maybe_str(attrs["spec"]), base=Path(base) if base else None)
     spec = spec.with_samples(int(attrs["samples"]))
     mode = store.maybe_str(attrs["mode"])
-    tasks = plan(spec, mode, spec.samples, int(attrs["full_samples"]), ~done, base)
+    tasks = plan(spec, mode, spec.samples, int(attrs["full_samples"]), ~done, base, workers)
     if tasks:
         f = store.open_append(path)
         try:
