@@ -31,7 +31,7 @@ from ..sim.libngspice import library
 from ..sim.diagnostics import classify_failure
 from . import netlists
 from .expr import check_expression, evaluate, names_in
-from .sampling import SampleDraw, draw_sample, sweep_points
+from .sampling import SampleDraw, draw_sample, draw_samples, sweep_points
 from .spec import CampaignSpec, parse_spec
 
 OK, SIM_ERROR, TIMEOUT, NONCONVERGED = 0, 1, 2, 3
@@ -222,17 +222,14 @@ def _stacked_runs(spec: CampaignSpec, out, tags, units) -> List[_Run]:
 def _prepare(spec: CampaignSpec, indices: Sequence[int], draws: Dict[int, SampleDraw], built: Dict[int, list],
              texts: Dict[int, List[str]]) -> List[SampleDraw]:
     """Draw samples ``indices`` and write their netlists (circuits in ``built``, texts in ``texts``)."""
-    out = []
-    for k in indices:
-        if k not in draws:
-            d = draws[k] = draw_sample(spec, k)
-            if spec.builder is not None:
-                built[k] = [netlists.build_circuit(spec, v) for v in d.points]
-                texts[k] = [c.to_text() for c in built[k]]
-            else:
-                texts[k] = [netlists.run_netlist(spec, v) for v in d.points]
-        out.append(draws[k])
-    return out
+    for d in draw_samples(spec, [k for k in indices if k not in draws]):  # seeded together, bit-identical
+        draws[d.index] = d                                                 # to one draw_sample per k
+        if spec.builder is not None:
+            built[d.index] = [netlists.build_circuit(spec, v) for v in d.points]
+            texts[d.index] = [c.to_text() for c in built[d.index]]
+        else:
+            texts[d.index] = [netlists.run_netlist(spec, v) for v in d.points]
+    return [draws[k] for k in indices]
 
 
 def _stacked_pipeline(spec: CampaignSpec, task: Task, draws: Dict[int, SampleDraw], built: Dict[int, list],
@@ -355,7 +352,7 @@ def run_task(task: Task) -> TaskResult:
     spec = cached_spec(task.spec_text, task.spec_base)
     if spec.evaluator is not None:  # mode 'python': a function per run, no netlist (see .evaluate)
         from .evaluate import run_draws
-        kept = [draw_sample(spec, k) for k in range(task.start, task.stop)]
+        kept = draw_samples(spec, range(task.start, task.stop))
         texts, runs = run_draws(spec, kept)
         return _assemble(spec, task, kept, texts, runs, {}, time.perf_counter() - t0)
     draws: Dict[int, SampleDraw] = {}
