@@ -61,7 +61,7 @@ class Tran:
         check_number(".tran", "start", self.start, nonnegative=True)
         if self.max_step is not None:
             check_number(".tran", "max_step", self.max_step, positive=True)
-        if all(not isinstance(v, str) for v in (self.start, self.stop)) and self.start >= self.stop:
+        if not isinstance(self.start, str) and not isinstance(self.stop, str) and self.start >= self.stop:
             raise InvalidValueError(f".tran: start={self.start!r} must be < stop={self.stop!r}")
 
     def card(self) -> str:

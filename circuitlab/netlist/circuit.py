@@ -11,6 +11,7 @@ from typing import Dict, FrozenSet, Mapping, Optional, Tuple, Union
 
 from .analyses import AC, DC, Measure, Op, Tran
 from .elements import Element
+from .validate import validate_circuit
 from .values import Value, check_name, check_number, format_params, format_value
 
 Analysis = Union[Op, DC, Tran, AC]
@@ -78,11 +79,15 @@ class Circuit:
     allow_dangling: FrozenSet[str] = frozenset()
 
     def __post_init__(self):
-        for name in ("elements", "subcircuits", "models", "includes", "analyses", "measures"):
-            object.__setattr__(self, name, tuple(getattr(self, name)))
-        object.__setattr__(self, "includes", tuple(str(p) for p in self.includes))
-        object.__setattr__(self, "allow_dangling", frozenset(self.allow_dangling))
-        from .validate import validate_circuit
+        # tuple() of a tuple and frozenset() of a frozenset return the argument itself: skip those calls
+        if not (self.elements.__class__ is self.subcircuits.__class__ is self.models.__class__
+                is self.includes.__class__ is self.analyses.__class__ is self.measures.__class__ is tuple):
+            for name in ("elements", "subcircuits", "models", "includes", "analyses", "measures"):
+                object.__setattr__(self, name, tuple(getattr(self, name)))
+        if self.includes:
+            object.__setattr__(self, "includes", tuple(str(p) for p in self.includes))
+        if self.allow_dangling.__class__ is not frozenset:
+            object.__setattr__(self, "allow_dangling", frozenset(self.allow_dangling))
         validate_circuit(self)
 
     def with_(self, **changes) -> "Circuit":
@@ -93,7 +98,8 @@ class Circuit:
     def lines(self) -> list:
         title = " ".join(self.title.split()) or "circuitlab circuit"
         out = [title]
-        out += [f'.include "{p}"' for p in self.includes]
+        if self.includes:
+            out += [f'.include "{p}"' for p in self.includes]
         if self.params:
             out += [f".param {k}={format_value(v)}" for k, v in self.params.items()]
         if self.options:
@@ -101,7 +107,8 @@ class Circuit:
             opts = [k if v is True else f"{k}={v.strip() if isinstance(v, str) else format_value(v)}"
                     for k, v in self.options.items() if v is not False]
             out.append(".options " + " ".join(opts))
-        out += [m.card() for m in self.models]
+        if self.models:
+            out += [m.card() for m in self.models]
         for sub in self.subcircuits:
             out += sub.lines()
         out += [e.card() for e in self.elements]

@@ -9,8 +9,24 @@ from dataclasses import dataclass, field
 from typing import ClassVar, Dict, Optional, Tuple
 
 from ..errors import InvalidValueError
-from .values import Value, check_name, check_node, check_number, format_params, format_value
+from .values import Value, check_name, check_nodes, check_number, format_params, format_value
 from .waveforms import Waveform
+
+
+class _SpiceName:
+    """``Element.spice_name``: the name with the prefix letter, computed on first use and then kept.
+
+    A non-data descriptor: the value is stored as an instance attribute, which later lookups find first
+    (elements are immutable, so it cannot go stale; validation and the card use it several times).
+    """
+
+    def __get__(self, obj, cls=None):
+        if obj is None:
+            return self
+        name = obj.name
+        value = name if name[:1].upper() == obj.PREFIX else obj.PREFIX + name
+        object.__setattr__(obj, "spice_name", value)
+        return value
 
 
 @dataclass(frozen=True)
@@ -18,10 +34,8 @@ class Element:
     """Base class: subclasses define ``PREFIX``, ``nodes()`` and ``_body()``."""
     PREFIX: ClassVar[str] = ""
 
-    @property
-    def spice_name(self) -> str:
-        name = self.name  # type: ignore[attr-defined]
-        return name if name[:1].upper() == self.PREFIX else self.PREFIX + name
+    spice_name = _SpiceName()  # str: ``name`` with the ``PREFIX`` letter added once
+    _card = None  # the card once card() wrote it (an instance attribute then)
 
     def nodes(self) -> Tuple[str, ...]:
         raise NotImplementedError
@@ -32,8 +46,7 @@ class Element:
 
     def check(self) -> None:
         check_name(type(self).__name__, self.name)  # type: ignore[attr-defined]
-        for node in self.nodes():
-            check_node(self.spice_name, node)
+        check_nodes(self.spice_name, self.nodes())
         self._check_values()
 
     def _check_values(self) -> None:
@@ -41,7 +54,7 @@ class Element:
 
     def card(self) -> str:
         """The SPICE card (computed once per element: elements are immutable)."""
-        cached = self.__dict__.get("_card")
+        cached = self._card
         if cached is None:
             cached = f"{self.spice_name} {self._body()}"
             object.__setattr__(self, "_card", cached)

@@ -8,16 +8,17 @@ All checks are linear in the number of elements.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Tuple
 
 from ..errors import (DanglingNodeError, DuplicateNameError, InvalidValueError, MissingGroundError,
                       UnknownReferenceError)
+from .elements import Element
 from .values import check_name, check_node
 
 GROUND_NAMES = frozenset({"0", "gnd"})
+_NO_REFERENCES = Element.references  # elements that need nothing defined elsewhere
 _DEFINITION = re.compile(r"^\s*\.(subckt|model)\s+(\S+)", re.IGNORECASE | re.MULTILINE)
 
 
@@ -56,12 +57,17 @@ def _check_unique(scope: str, names: Iterable[str], what: str) -> None:
 
 
 def _check_scope(scope, elements, models, subckts, ports, allow_dangling, port_counts):
+    terminals = {}  # node -> number of terminals on it, in order of first use
     for e in elements:
         e.check()
-    _check_unique(scope, (e.spice_name for e in elements), "elements")
-    sources = {e.spice_name.lower() for e in elements if e.PREFIX == "V"}
-    terminals = Counter()
+        for node in e.nodes():
+            terminals[node] = terminals.get(node, 0) + 1
+    names = [e.spice_name for e in elements]
+    _check_unique(scope, names, "elements")
+    sources = None  # lower-case names of the voltage sources, made when a reference needs them
     for e in elements:
+        if type(e).references is _NO_REFERENCES:
+            continue  # the base class's {}: nothing to look up
         for kind, name in e.references().items():
             key = name.lower()
             if kind == "model" and key not in models:
@@ -78,16 +84,18 @@ def _check_scope(scope, elements, models, subckts, ports, allow_dangling, port_c
                     raise InvalidValueError(
                         f"{scope}: {e.spice_name} connects {len(e.nodes())} nodes but subcircuit {name!r} "
                         f"has {expected} ports; connect every port in order")
-            if kind == "source" and key not in sources:
-                raise UnknownReferenceError(
-                    f"{scope}: {e.spice_name} is controlled by {name!r}, which is not a voltage source in "
-                    f"the same scope; add a (0 V) VoltageSource named {name!r} in the controlling branch")
-        terminals.update(e.nodes())
+            if kind == "source":
+                if sources is None:
+                    sources = {n.lower() for v, n in zip(elements, names) if v.PREFIX == "V"}
+                if key not in sources:
+                    raise UnknownReferenceError(
+                        f"{scope}: {e.spice_name} is controlled by {name!r}, which is not a voltage source "
+                        f"in the same scope; add a (0 V) VoltageSource named {name!r} in the controlling "
+                        f"branch")
     for port in ports:
-        terminals[port] += 1
-    allowed = set(allow_dangling) | GROUND_NAMES
+        terminals[port] = terminals.get(port, 0) + 1
     for node, count in terminals.items():
-        if count == 1 and node not in allowed:
+        if count == 1 and node not in GROUND_NAMES and node not in allow_dangling:
             owner = next(e.spice_name for e in elements if node in e.nodes()) if node not in ports else "port"
             raise DanglingNodeError(
                 f"{scope}: node {node!r} is touched only by {owner}; connect it, or list it in "
@@ -97,14 +105,19 @@ def _check_scope(scope, elements, models, subckts, ports, allow_dangling, port_c
 
 def validate_circuit(circuit) -> None:
     """Raise a :class:`~circuitlab.errors.CircuitError` subclass if the circuit is not valid."""
-    inc_subckts, inc_models = included_definitions(circuit.includes)
-    _check_unique("circuit", (s.name for s in circuit.subcircuits), "subcircuits")
-    _check_unique("circuit", (m.name for m in circuit.models), "models")
-    for m in circuit.models:
-        m.check()
-    models = {m.name.lower() for m in circuit.models} | inc_models
-    subckts = {s.name.lower() for s in circuit.subcircuits} | inc_subckts
-    port_counts = {s.name.lower(): len(s.ports) for s in circuit.subcircuits}
+    # the empty-collection guards below only skip work that would find nothing to check
+    inc_subckts, inc_models = included_definitions(circuit.includes) if circuit.includes else ((), ())
+    models, subckts, port_counts = set(inc_models), set(inc_subckts), {}
+    if circuit.subcircuits:
+        _check_unique("circuit", (s.name for s in circuit.subcircuits), "subcircuits")
+    if circuit.models:
+        _check_unique("circuit", (m.name for m in circuit.models), "models")
+        for m in circuit.models:
+            m.check()
+        models |= {m.name.lower() for m in circuit.models}
+    if circuit.subcircuits:
+        subckts |= {s.name.lower() for s in circuit.subcircuits}
+        port_counts = {s.name.lower(): len(s.ports) for s in circuit.subcircuits}
     for sub in circuit.subcircuits:
         check_name(".subckt", sub.name)
         for port in sub.ports:
@@ -117,7 +130,7 @@ def validate_circuit(circuit) -> None:
                      sub.allow_dangling, port_counts)
     terminals = _check_scope("circuit", circuit.elements, models, subckts, (), circuit.allow_dangling,
                              port_counts)
-    if circuit.elements and not any(g in terminals for g in GROUND_NAMES):
+    if circuit.elements and "0" not in terminals and "gnd" not in terminals:  # i.e. none of GROUND_NAMES
         raise MissingGroundError(
             "circuit: no element connects to ground (node '0'); connect the reference node to '0'")
     for k in circuit.params:
@@ -127,6 +140,7 @@ def validate_circuit(circuit) -> None:
             raise UnknownReferenceError(f".ic: node {node!r} is not in the circuit; use an existing node")
     for a in circuit.analyses:
         a.check()
-    _check_unique("circuit", (m.name for m in circuit.measures), ".meas statements")
+    if circuit.measures:
+        _check_unique("circuit", (m.name for m in circuit.measures), ".meas statements")
     for m in circuit.measures:
         m.check()

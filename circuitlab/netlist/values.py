@@ -30,8 +30,24 @@ def format_number(x: float | int) -> str:
     return repr(float(x))
 
 
+# repr() of a float costs as much as the rest of writing a card; circuits built per Monte Carlo sample
+# repeat most of their numbers (times, levels), so the text of a float is remembered. Exact: two equal
+# floats have the same repr, except 0.0 and -0.0, which are never stored.
+_FLOAT_TEXT: dict = {}
+_FLOAT_TEXT_LIMIT = 4096
+
+
 def format_value(v: Value) -> str:
     """Write a value: a number as is, an expression wrapped in braces."""
+    if v.__class__ is float:  # the common case: what format_number writes for a float
+        text = _FLOAT_TEXT.get(v)
+        if text is None:
+            text = repr(v)
+            if v:
+                if len(_FLOAT_TEXT) >= _FLOAT_TEXT_LIMIT:
+                    _FLOAT_TEXT.clear()
+                _FLOAT_TEXT[v] = text
+        return text
     if isinstance(v, str):
         text = v.strip()
         if not text:
@@ -80,6 +96,13 @@ def check_node(owner: str, node: str) -> None:
         raise InvalidValueError(
             f"{owner}: node name {node!r} is not valid; use letters, digits and '_' (ground is '0')")
     _remember(_SEEN_NODES, node)
+
+
+def check_nodes(owner: str, nodes) -> None:
+    """:func:`check_node` for each node (the loop skips the call for the strings already accepted)."""
+    for node in nodes:
+        if node.__class__ is not str or node not in _SEEN_NODES:
+            check_node(owner, node)
 
 
 def check_name(owner: str, name: str) -> None:

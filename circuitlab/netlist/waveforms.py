@@ -27,8 +27,9 @@ class Pulse:
         check_number(owner, "v1", self.v1)
         check_number(owner, "v2", self.v2)
         check_number(owner, "delay", self.delay, nonnegative=True)
-        for what in ("rise", "fall", "period"):
-            check_number(owner, what, getattr(self, what), positive=True)
+        check_number(owner, "rise", self.rise, positive=True)
+        check_number(owner, "fall", self.fall, positive=True)
+        check_number(owner, "period", self.period, positive=True)
         check_number(owner, "width", self.width, nonnegative=True)
         if self.count is not None and (not isinstance(self.count, int) or self.count < 1):
             raise InvalidValueError(f"{owner}: pulse count={self.count!r} must be a positive integer or None")
@@ -37,7 +38,7 @@ class Pulse:
         args = [self.v1, self.v2, self.delay, self.rise, self.fall, self.width, self.period]
         if self.count is not None:
             args.append(self.count)
-        return "PULSE(" + " ".join(format_value(a) for a in args) + ")"
+        return "PULSE(" + " ".join(map(format_value, args)) + ")"
 
 
 @dataclass(frozen=True)
