@@ -1,10 +1,16 @@
 """Monte Carlo engine throughput vs a naive PySpice loop and vs raw ngspice; memory growth.
 
-Run: ``.venv/bin/python benchmarks/bench_mc.py [--samples 2000] [--naive 150]``. Everything is measured
-in one run on the same machine and reported as ratios; the last line is a one-line summary.
+Run: ``.venv/bin/python benchmarks/bench_mc.py [--samples 8000] [--naive 150] [--rounds 3]``. Everything
+is measured in one run on the same machine and reported as ratios; the last line is a one-line summary.
+The four timings are taken in interleaved rounds (naive, raw, engine on 1 worker, engine on 2 workers,
+then again) and each ratio is computed within its round: a shared host's speed drifts by up to 40 %
+over tens of seconds, which would otherwise show up as a difference between methods. The summary gives
+the median over rounds and the range.
 
 * naive: per sample, build a PySpice circuit and run its transient in PySpice's shared ngspice.
-* engine: ``run_campaign`` (stacked mode, local pool; wall time including the pool's start-up).
+* engine: ``run_campaign`` (stacked mode, local pool) in a fresh Python process each time, so that every
+  run pays the pool's start-up (fork server, imports) the way a ``circuitlab mc run`` does; wall time
+  from the call to the finished file.
 * raw: the same stacked netlists (same groups, same numbers) written beforehand and run by hand with
   ``ngspice -b`` one after the other (only the ngspice processes are timed).
 * memory: peak RSS of the coordinator and of its worker (VmHWM, polled: workers are children of the
@@ -59,11 +65,25 @@ def naive(n: int) -> float:
     return (time.perf_counter() - t0) / n
 
 
-def engine(n: int, workers: int, out: Path) -> float:
-    from circuitlab.montecarlo.engine import run_campaign
+_ENGINE_CHILD = """
+import json, sys, time
+sys.path.insert(0, {root!r})
+from benchmarks.bench_mc import bench_spec
+from circuitlab.montecarlo.engine import run_campaign
+if __name__ == "__main__":
     t0 = time.perf_counter()
-    run_campaign(bench_spec(), out, samples=n, workers=workers, progress=False)
-    return time.perf_counter() - t0
+    run_campaign(bench_spec(), sys.argv[1], samples=int(sys.argv[2]), workers=int(sys.argv[3]), progress=False)
+    print(json.dumps({{"seconds": time.perf_counter() - t0}}))
+"""
+
+
+def engine(n: int, workers: int, out: Path) -> float:
+    """Seconds of ``run_campaign`` for n samples on ``workers`` workers, in a fresh process."""
+    if out.exists():
+        out.unlink()
+    got = subprocess.run([sys.executable, "-c", _ENGINE_CHILD.format(root=str(ROOT)), str(out), str(n), str(workers)],
+                         capture_output=True, text=True, check=True)
+    return json.loads(got.stdout.strip().splitlines()[-1])["seconds"]
 
 
 def raw(n: int, workdir: Path) -> float:
@@ -148,22 +168,28 @@ def memory(n: int, workdir: Path) -> dict:
 
 
 def main() -> None:
+    import statistics
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--samples", type=int, default=2000)
+    ap.add_argument("--samples", type=int, default=8000)
     ap.add_argument("--naive", type=int, default=150)
+    ap.add_argument("--rounds", type=int, default=3, help="interleaved rounds of the four timings")
     ap.add_argument("--memory", type=int, default=2000, help="N for the memory check (N and 4N samples)")
     args = ap.parse_args()
     n = args.samples
+    rounds = []
     with tempfile.TemporaryDirectory(prefix="bench-mc-") as tmp:
         tmp = Path(tmp)
-        t_naive = naive(args.naive)
-        print(f"naive PySpice loop: {t_naive * 1e3:.2f} ms/sample ({1 / t_naive:.0f} samples/s, {args.naive} samples)")
-        t_raw = raw(n, tmp)
-        print(f"raw ngspice on the stacked netlists: {t_raw / n * 1e3:.3f} ms/sample ({n / t_raw:.0f} samples/s)")
-        t1 = engine(n, 1, tmp / "e1.h5")
-        print(f"engine, 1 worker: {t1 / n * 1e3:.3f} ms/sample ({n / t1:.0f} samples/s, {t1:.2f} s incl. start-up)")
-        t2 = engine(n, 2, tmp / "e2.h5")
-        print(f"engine, 2 workers: {t2 / n * 1e3:.3f} ms/sample ({n / t2:.0f} samples/s, {t2:.2f} s incl. start-up)")
+        for r in range(args.rounds):
+            t_naive = naive(args.naive)
+            t_raw = raw(n, tmp)
+            t1 = engine(n, 1, tmp / "e1.h5")
+            t2 = engine(n, 2, tmp / "e2.h5")
+            rounds.append({"x1": t_naive * n / t1, "x2": t_naive * n / t2, "raw": t1 / t_raw, "scale": t1 / t2})
+            print(f"round {r + 1}: naive {t_naive * 1e3:.2f} ms/sample ({args.naive} samples); raw ngspice on the "
+                  f"stacked netlists {t_raw / n * 1e3:.3f} ms/sample; engine {t1 / n * 1e3:.3f} ms/sample on 1 worker "
+                  f"({t1:.2f} s), {t2 / n * 1e3:.3f} on 2 ({t2:.2f} s) -> {rounds[-1]['x1']:.1f}x / "
+                  f"{rounds[-1]['x2']:.1f}x naive, engine/raw {rounds[-1]['raw']:.2f}, 2w/1w {rounds[-1]['scale']:.2f}",
+                  flush=True)
         m1 = memory(args.memory, tmp)
         m4 = memory(4 * args.memory, tmp)
         per_k = {k: (m4[k] - m1[k]) / (3 * args.memory / 1000) for k in ("self", "children")}
@@ -173,10 +199,13 @@ def main() -> None:
               f"{at_100k['self'] / 1024:.1f} MiB extrapolated to 100,000")
         print(f"peak RSS worker: {m1['children'] / 1024:.1f} MiB -> {m4['children'] / 1024:.1f} MiB; "
               f"extrapolated to 100,000: {at_100k['children'] / 1024:.1f} MiB")
-    r1, r2 = t_naive * n / t1, t_naive * n / t2
-    print(f"SUMMARY: engine {r1:.1f}x naive on 1 worker (target >= 10), {r2:.1f}x on 2 (target >= 18); "
-          f"engine/raw ngspice {t1 / t_raw:.2f} (target <= 1.2); 2 workers {t1 / t2:.2f}x 1 (target >= 1.7); "
-          f"coordinator RSS growth {per_k['self']:.0f} kB/1000 samples")
+
+    def med(key):
+        values = [r[key] for r in rounds]
+        return f"{statistics.median(values):.2f} ({min(values):.2f}-{max(values):.2f})"
+    print(f"SUMMARY: median (range) of {len(rounds)} rounds: engine {med('x1')}x naive on 1 worker (target >= 10), "
+          f"{med('x2')}x on 2 (target >= 18); engine/raw ngspice {med('raw')} (target <= 1.2); 2 workers "
+          f"{med('scale')}x 1 (target >= 1.7); coordinator RSS growth {per_k['self']:.0f} kB/1000 samples")
 
 
 if __name__ == "__main__":

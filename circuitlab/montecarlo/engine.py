@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import math
+import os
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional
 
@@ -47,13 +48,26 @@ def resolve_mode(spec: CampaignSpec, override: Optional[str] = None) -> str:
     return "stacked"
 
 
+def spare_core(workers: int, scheduler: Optional[str] = None) -> bool:
+    """Whether this machine has a core beyond the ``workers`` ones (then each worker prepares its next
+    stack group while ngspice runs). A remote Dask cluster's machines are unknown here: assume so."""
+    if scheduler:
+        return True
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    return workers < cores
+
+
 def plan(spec: CampaignSpec, mode: str, samples: int, full: int, pending: np.ndarray,
-         base: Optional[str] = None, workers: int = 1) -> List[Task]:
+         base: Optional[str] = None, workers: int = 1, overlap: bool = True) -> List[Task]:
     """Tasks covering every stack group that holds a pending sample, in order.
 
     A task holds at most ``batch_size`` samples (whole stack groups). With several workers the last
     tasks shrink (guided self-scheduling: a task takes at most 1/(2 x workers) of the groups still
     unplanned) so that the workers finish together; which samples share a task never changes a result.
+    ``overlap`` is handed to every task (see :class:`.worker.Task`).
     """
     unit = spec.stack_size if mode == "stacked" else 1
     per_task = max(1, math.ceil(spec.batch_size / unit))  # in groups
@@ -65,7 +79,7 @@ def plan(spec: CampaignSpec, mode: str, samples: int, full: int, pending: np.nda
             a = run[0] * unit
             end = (run[-1] + 1) * unit
             pad = min(end, full) if unit > 1 else min(end, samples)
-            tasks.append(Task(spec.text, base, a, min(end, samples), pad, mode))
+            tasks.append(Task(spec.text, base, a, min(end, samples), pad, mode, overlap=overlap))
             run.clear()
     for i, g in enumerate(groups):
         size = per_task if workers <= 1 else min(per_task, max(1, math.ceil((len(groups) - i + len(run))
@@ -134,7 +148,7 @@ def run_campaign(spec: CampaignSpec, out, *, samples: Optional[int] = None, work
     f = store.create(out, _layout(spec, resolved, full, spec_base))
     try:
         tasks = plan(spec, resolved, spec.samples, full, np.ones(spec.samples, dtype=bool), spec_base,
-                     workers)
+                     workers, spare_core(workers, scheduler))
         _execute(f, spec, tasks, workers=workers, executor=executor, scheduler=scheduler, progress=progress, done=0)
     finally:
         store.close_quietly(f)
@@ -151,7 +165,8 @@ def resume_campaign(path, *, workers: int = 1, executor: str = "local", schedule
     spec = parse_spec(store.maybe_str(attrs["spec"]), base=Path(base) if base else None)
     spec = spec.with_samples(int(attrs["samples"]))
     mode = store.maybe_str(attrs["mode"])
-    tasks = plan(spec, mode, spec.samples, int(attrs["full_samples"]), ~done, base, workers)
+    tasks = plan(spec, mode, spec.samples, int(attrs["full_samples"]), ~done, base, workers,
+                 spare_core(workers, scheduler))
     if tasks:
         f = store.open_append(path)
         try:

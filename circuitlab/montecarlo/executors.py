@@ -23,6 +23,18 @@ def _isolated(task):
     return task.isolated() if hasattr(task, "isolated") else task
 
 
+THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def single_threaded_numerics() -> None:
+    """Worker processes started from now on run numpy's BLAS on one thread (unless the user set these
+    variables): a worker does no linear algebra, but an idle OpenBLAS pool still spins on the cores
+    that ngspice needs. Set in this process's environment because workers inherit it at start,
+    before they import numpy."""
+    for name in THREAD_VARIABLES:
+        os.environ.setdefault(name, "1")
+
+
 def _worker_init() -> None:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
 
@@ -39,6 +51,7 @@ class LocalExecutor:
         self._pool: Optional[ProcessPoolExecutor] = None
 
     def _new_pool(self) -> ProcessPoolExecutor:
+        single_threaded_numerics()
         ctx = multiprocessing.get_context("forkserver")
         # the fork server imports the worker code once (after __main__, the default); every worker forks
         # from it ready to run
@@ -96,6 +109,7 @@ class DaskExecutor:
             raise CampaignError(f"the dask executor needs dask[distributed] ({exc}); pip install 'dask[distributed]'")
         self.cluster = None
         if scheduler is None:
+            single_threaded_numerics()
             self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
                                         dashboard_address=None, worker_dashboard_address=None)
             self.client = Client(self.cluster)
