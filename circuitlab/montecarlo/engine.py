@@ -119,17 +119,14 @@ def _layout(spec: CampaignSpec, mode: str, full: int, base: Optional[str]) -> st
                         len(spec.record.measures), len(spec.record.derived), time, sweep)
 
 
-def _execute(f, spec: CampaignSpec, tasks: List[Task], *, workers: int, executor: str, scheduler: Optional[str],
-             progress: Optional[bool], done: int) -> None:
+def _execute(f, spec: CampaignSpec, tasks: List[Task], ex, *, progress: Optional[bool], done: int) -> None:
     bar = Progress(spec.samples, done, enabled=progress, name=spec.name)
-    ex = make_executor(executor, workers, scheduler)
     try:
         results: Iterator = ex.run_unordered(tasks, run_task)
         for _task, result in results:
             store.write_rows(f, result)
             bar.update(result.stop - result.start, int((result.status != 0).sum()))
     finally:
-        ex.close()
         bar.close()
 
 
@@ -145,13 +142,18 @@ def run_campaign(spec: CampaignSpec, out, *, samples: Optional[int] = None, work
         spec = spec.with_samples(samples)
         full = max(full, spec.samples)  # more samples than the spec's: the campaign grows, groups stay
     resolved = resolve_mode(spec, mode)
-    f = store.create(out, _layout(spec, resolved, full, spec_base))
+    ex = make_executor(executor, workers, scheduler)
     try:
-        tasks = plan(spec, resolved, spec.samples, full, np.ones(spec.samples, dtype=bool), spec_base,
-                     workers, spare_core(workers, scheduler))
-        _execute(f, spec, tasks, workers=workers, executor=executor, scheduler=scheduler, progress=progress, done=0)
+        ex.start()  # workers start while the results file is made
+        f = store.create(out, _layout(spec, resolved, full, spec_base))
+        try:
+            tasks = plan(spec, resolved, spec.samples, full, np.ones(spec.samples, dtype=bool), spec_base,
+                         workers, spare_core(workers, scheduler))
+            _execute(f, spec, tasks, ex, progress=progress, done=0)
+        finally:
+            store.close_quietly(f)
     finally:
-        store.close_quietly(f)
+        ex.close()
     return store.summary(out)
 
 
@@ -168,12 +170,16 @@ def resume_campaign(path, *, workers: int = 1, executor: str = "local", schedule
     tasks = plan(spec, mode, spec.samples, int(attrs["full_samples"]), ~done, base, workers,
                  spare_core(workers, scheduler))
     if tasks:
-        f = store.open_append(path)
+        ex = make_executor(executor, workers, scheduler)
         try:
-            _execute(f, spec, tasks, workers=workers, executor=executor, scheduler=scheduler, progress=progress,
-                     done=int(done.sum()))
+            ex.start()
+            f = store.open_append(path)
+            try:
+                _execute(f, spec, tasks, ex, progress=progress, done=int(done.sum()))
+            finally:
+                f.close()
         finally:
-            f.close()
+            ex.close()
     return store.summary(path)
 
 

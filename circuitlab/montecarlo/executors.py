@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -35,6 +36,10 @@ def single_threaded_numerics() -> None:
         os.environ.setdefault(name, "1")
 
 
+def _ready() -> None:
+    """The call that makes a pool start a worker process ahead of the first task."""
+
+
 def _worker_init() -> None:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
 
@@ -49,6 +54,34 @@ class LocalExecutor:
             raise CampaignError(f"workers={workers} must be >= 1")
         self.workers = workers
         self._pool: Optional[ProcessPoolExecutor] = None
+        self._starting: Optional[threading.Thread] = None
+        self._start_error: Optional[BaseException] = None
+
+    def start(self) -> None:
+        """Start the worker processes now, in a background thread (the fork server's imports take about
+        0.2 s, which the coordinator spends creating its results file); :meth:`run_unordered` waits."""
+        if self._pool is None and self._starting is None:
+            self._starting = threading.Thread(target=self._start_pool, name="circuitlab-pool-start", daemon=True)
+            self._starting.start()
+
+    def _start_pool(self) -> None:
+        try:
+            pool = self._pool = self._new_pool()
+            for _ in range(self.workers):  # a pool starts one process per submitted call
+                pool.submit(_ready)
+        except BaseException as exc:  # re-raised by run_unordered in the coordinator's thread
+            self._start_error = exc
+
+    def _started_pool(self) -> ProcessPoolExecutor:
+        if self._starting is not None:
+            self._starting.join()
+            self._starting = None
+            if self._start_error is not None:
+                error, self._start_error = self._start_error, None
+                raise error
+        if self._pool is None:
+            self._pool = self._new_pool()
+        return self._pool
 
     def _new_pool(self) -> ProcessPoolExecutor:
         single_threaded_numerics()
@@ -61,7 +94,7 @@ class LocalExecutor:
     def run_unordered(self, tasks: Iterable, func: Callable) -> Iterator[Tuple[object, object]]:
         todo = deque(tasks)
         restarts = 0
-        self._pool = self._new_pool()
+        self._started_pool()
         inflight = {}
         limit = 2 * self.workers
         while todo or inflight:
@@ -92,6 +125,9 @@ class LocalExecutor:
                 self._pool = self._new_pool()
 
     def close(self) -> None:
+        if self._starting is not None:
+            self._starting.join()
+            self._starting = None
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
@@ -120,6 +156,9 @@ class DaskExecutor:
                 raise CampaignError(f"cannot reach the Dask scheduler at {scheduler!r} ({exc}); start one with "
                                     f"'dask scheduler' or leave out --scheduler for a local cluster")
         self.workers = max(1, len(self.client.scheduler_info().get("workers", {})) or workers)
+
+    def start(self) -> None:
+        """Nothing to do: the cluster's workers run once the client is connected."""
 
     def run_unordered(self, tasks: Iterable, func: Callable) -> Iterator[Tuple[object, object]]:
         from distributed import as_completed

@@ -259,6 +259,34 @@ def _stacked_pipeline(spec: CampaignSpec, task: Task, draws: Dict[int, SampleDra
             held.lock.release()
 
 
+# The stack group a worker expects next: (spec text, first, stop) -> (draws, circuits, texts, stack text).
+# Prepared while ngspice runs the last group of a task (only where a core is spare), because a
+# one-worker campaign's next task starts right after this one; any other task simply misses it.
+_NEXT: Dict[tuple, tuple] = {}
+
+
+def _prepare_group(spec, indices, draws, built, texts):
+    """(group draws, (stack text, tags) or None) of one stack group, from :data:`_NEXT` if prepared."""
+    key = (spec.text, indices.start, indices.stop)
+    ready = _NEXT.pop(key, None)
+    _NEXT.clear()
+    if ready is not None:
+        d, b, t, prepared = ready
+        draws.update(d)
+        built.update(b)
+        texts.update(t)
+        return [d[k] for k in indices], prepared
+    group = _prepare(spec, indices, draws, built, texts)
+    return group, _stack_text(spec, group, built)
+
+
+def _prefetch(spec, start: int) -> None:
+    indices = range(start, start + spec.stack_size)
+    d, b, t = {}, {}, {}
+    group = _prepare(spec, indices, d, b, t)
+    _NEXT[(spec.text, indices.start, indices.stop)] = (d, b, t, _stack_text(spec, group, b))
+
+
 def _run_groups(spec, groups, draws, built, texts, workdir, units, derived, lib,
                 overlap: bool = True) -> Dict[int, List[_Run]]:
     runs: Dict[int, List[_Run]] = {}
@@ -282,8 +310,9 @@ def _run_groups(spec, groups, draws, built, texts, workdir, units, derived, lib,
         if running is not None and not overlap:  # ngspice, then Python: never both at once
             record(collect(running))
             running = None
-        group = _prepare(spec, indices, draws, built, texts) if indices is not None else None
-        prepared = _stack_text(spec, group, built) if group is not None else None
+        group, prepared = _prepare_group(spec, indices, draws, built, texts) if indices is not None else (None, None)
+        if indices is None and running is not None and overlap and groups[-1].stop - groups[-1].start == spec.stack_size:
+            _prefetch(spec, groups[-1].stop)  # while the task's last group runs
         finished = collect(running) if running is not None else None
         if lib is not None and lib.broken:
             lib = None
