@@ -1,6 +1,6 @@
 """Monte Carlo engine throughput vs a naive PySpice loop and vs raw ngspice; memory growth.
 
-Run: ``.venv/bin/python benchmarks/bench_mc.py [--samples 8000] [--naive 150] [--rounds 3]``. Everything
+Run: ``.venv/bin/python benchmarks/bench_mc.py [--samples 16000] [--naive 300] [--rounds 3]``. Everything
 is measured in one run on the same machine and reported as ratios; the last line is a one-line summary.
 The four timings are taken in interleaved rounds (naive, raw, engine on 1 worker, engine on 2 workers,
 then again) and each ratio is computed within its round: a shared host's speed drifts by up to 40 %
@@ -170,8 +170,8 @@ def memory(n: int, workdir: Path) -> dict:
 def main() -> None:
     import statistics
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--samples", type=int, default=8000)
-    ap.add_argument("--naive", type=int, default=150)
+    ap.add_argument("--samples", type=int, default=16000)
+    ap.add_argument("--naive", type=int, default=300)
     ap.add_argument("--rounds", type=int, default=3, help="interleaved rounds of the four timings")
     ap.add_argument("--memory", type=int, default=2000, help="N for the memory check (N and 4N samples)")
     args = ap.parse_args()
