@@ -141,22 +141,28 @@ def _extract_many(spec: CampaignSpec, plots, values: Dict[str, float],
     numbers do not depend on the others."""
     grid = _grid(spec)
     tran = next((p for p in plots if p.kind == "tran"), None)
-    scale = None if tran is None else tran.vectors[tran.scale]
+    vectors = {} if tran is None else tran.vectors
+    scale = vectors.get(tran.scale) if tran is not None else None
     nvec = max((len(vecs) for _, vecs in names), default=0)
     out = np.full((len(names), nvec, 0 if grid is None else len(grid)), np.nan)
+    meas = np.array([[values.get(m.lower(), np.nan) for m in mnames] for mnames, _ in names],
+                    dtype=np.float64).reshape(len(names), -1)
+    missing = np.isnan(meas).any(axis=1)
     runs = []
-    for k, (meas, vecs) in enumerate(names):
-        run = _Run(vectors=out[k], measures=np.array([values.get(m.lower(), np.nan) for m in meas], dtype=np.float64))
+    for k, (mnames, vecs) in enumerate(names):
+        run = _Run(vectors=out[k], measures=meas[k])
         for i, name in enumerate(vecs):
-            key = None if tran is None else tran.key(name)
+            y = vectors.get(name)  # canonical lower-case names first, then ngspice's other spellings
+            key = name if y is not None else (None if tran is None else tran.key(name))
             if key is None:
                 run.status, run.error = SIM_ERROR, f"vector {name!r} is not in the transient results"
                 continue
-            out[k, i] = np.interp(grid, scale, np.real(tran.vectors[key]))
+            y = vectors[key]
+            out[k, i] = np.interp(grid, scale, y if y.dtype.kind == "f" else np.real(y))
             if spec.record.vectors[i] not in units:
                 units[spec.record.vectors[i]] = tran.units.get(key, "")
-        if run.status == OK and np.isnan(run.measures).any():
-            failed = [m for m in meas if m.lower() not in values]
+        if missing[k] and run.status == OK:
+            failed = [m for m in mnames if m.lower() not in values]
             if failed:
                 run.error = f"measure failed: {', '.join(failed)}"
         runs.append(run)
