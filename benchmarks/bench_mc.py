@@ -1,9 +1,10 @@
 """Monte Carlo engine throughput vs a naive PySpice loop and vs raw ngspice; memory growth.
 
-Run: ``.venv/bin/python benchmarks/bench_mc.py [--samples 16000] [--naive 300] [--rounds 3]``. Everything
+Run: ``.venv/bin/python benchmarks/bench_mc.py [--samples 16000] [--naive 200] [--rounds 3]``. Everything
 is measured in one run on the same machine and reported as ratios; the last line is a one-line summary.
-The four timings are taken in interleaved rounds (naive, raw, engine on 1 worker, engine on 2 workers,
-then again) and each ratio is computed within its round: a shared host's speed drifts by up to 40 %
+The timings are taken in interleaved rounds (raw, naive, engine on 1 worker, naive, engine on 2
+workers, naive, then again) and each ratio is computed within its round, each engine run against the
+mean of the naive loops just before and just after it: a shared host's speed drifts by up to 40 %
 over tens of seconds, which would otherwise show up as a difference between methods. The summary gives
 the median over rounds and the range.
 
@@ -171,7 +172,7 @@ def main() -> None:
     import statistics
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--samples", type=int, default=16000)
-    ap.add_argument("--naive", type=int, default=300)
+    ap.add_argument("--naive", type=int, default=200)
     ap.add_argument("--rounds", type=int, default=3, help="interleaved rounds of the four timings")
     ap.add_argument("--memory", type=int, default=2000, help="N for the memory check (N and 4N samples)")
     args = ap.parse_args()
@@ -180,16 +181,19 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-mc-") as tmp:
         tmp = Path(tmp)
         for r in range(args.rounds):
-            t_naive = naive(args.naive)
             t_raw = raw(n, tmp)
+            before = naive(args.naive)  # the naive loop right before and right after each engine run
             t1 = engine(n, 1, tmp / "e1.h5")
+            between = naive(args.naive)
             t2 = engine(n, 2, tmp / "e2.h5")
-            rounds.append({"x1": t_naive * n / t1, "x2": t_naive * n / t2, "raw": t1 / t_raw, "scale": t1 / t2})
-            print(f"round {r + 1}: naive {t_naive * 1e3:.2f} ms/sample ({args.naive} samples); raw ngspice on the "
-                  f"stacked netlists {t_raw / n * 1e3:.3f} ms/sample; engine {t1 / n * 1e3:.3f} ms/sample on 1 worker "
-                  f"({t1:.2f} s), {t2 / n * 1e3:.3f} on 2 ({t2:.2f} s) -> {rounds[-1]['x1']:.1f}x / "
-                  f"{rounds[-1]['x2']:.1f}x naive, engine/raw {rounds[-1]['raw']:.2f}, 2w/1w {rounds[-1]['scale']:.2f}",
-                  flush=True)
+            after = naive(args.naive)
+            n1, n2 = (before + between) / 2, (between + after) / 2
+            rounds.append({"x1": n1 * n / t1, "x2": n2 * n / t2, "raw": t1 / t_raw, "scale": t1 / t2})
+            print(f"round {r + 1}: naive {before * 1e3:.2f} / {between * 1e3:.2f} / {after * 1e3:.2f} ms/sample "
+                  f"({args.naive} samples each); raw ngspice on the stacked netlists {t_raw / n * 1e3:.3f} ms/sample; "
+                  f"engine {t1 / n * 1e3:.3f} ms/sample on 1 worker ({t1:.2f} s), {t2 / n * 1e3:.3f} on 2 ({t2:.2f} s) "
+                  f"-> {rounds[-1]['x1']:.1f}x / {rounds[-1]['x2']:.1f}x naive, engine/raw {rounds[-1]['raw']:.2f}, "
+                  f"2w/1w {rounds[-1]['scale']:.2f}", flush=True)
         m1 = memory(args.memory, tmp)
         m4 = memory(4 * args.memory, tmp)
         per_k = {k: (m4[k] - m1[k]) / (3 * args.memory / 1000) for k in ("self", "children")}

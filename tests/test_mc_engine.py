@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import h5py
 import numpy as np
@@ -148,6 +151,40 @@ def test_kill_and_resume_equals_uninterrupted(reference, tmp_path):
         s = resume_campaign(path, workers=2, progress=False)
         assert s["done"] == 40
         assert_same(rows(reference), rows(path))
+
+
+def _marked(mark: str):
+    """Live processes whose environment holds CIRCUITLAB_TEST_MARK=mark (Linux /proc)."""
+    found = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                if f"CIRCUITLAB_TEST_MARK={mark}".encode() in (d / "environ").read_bytes().split(b"\0"):
+                    found.append(int(d.name))
+            except OSError:
+                pass
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs Linux /proc")
+def test_killed_coordinator_leaves_no_worker_or_fork_server(tmp_path):
+    """After a SIGKILL of the campaign process its workers and fork server end too (within seconds)."""
+    mark = f"{os.getpid()}-{time.time_ns()}"
+    code = ("import sys; from circuitlab.montecarlo.engine import run_campaign; "
+            "from tests.test_mc_engine import make_spec; "
+            "run_campaign(make_spec(batch=5).with_samples(4000), sys.argv[1], workers=2, progress=False)")
+    proc = subprocess.Popen([sys.executable, "-c", code, str(tmp_path / "k.h5")], cwd=str(Path(__file__).parents[1]),
+                            env={**os.environ, "CIRCUITLAB_TEST_MARK": mark})
+    deadline = time.time() + 60
+    while len(_marked(mark)) < 4 and time.time() < deadline:  # coordinator, fork server, 2 workers
+        time.sleep(0.05)
+    assert len(_marked(mark)) >= 4 and proc.poll() is None
+    proc.kill()
+    proc.wait()
+    deadline = time.time() + 15
+    while _marked(mark) and time.time() < deadline:
+        time.sleep(0.1)
+    assert _marked(mark) == []
 
 
 def test_kill_at_random_points_in_the_writer(reference, tmp_path):
