@@ -43,7 +43,6 @@ def _ready() -> None:
 
 
 def _worker_init(coordinator: int) -> None:
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
     exit_with(coordinator)
 
 
@@ -52,8 +51,8 @@ def exit_with(pid: int) -> None:
 
     A pool's workers wait on a task queue whose writing end they hold themselves, so a coordinator
     killed without clean-up (SIGKILL, the out-of-memory killer) would leave them, and the fork server
-    they keep open, waiting forever with their memory (measured: two such processes, 75-100 MB, per
-    killed campaign). A daemon thread waits on a pidfd of the coordinator (Linux >= 5.3; elsewhere it
+    and resource tracker they keep open, waiting forever with their memory (measured: 87-108 MB per
+    killed one-worker campaign). A daemon thread waits on a pidfd of the coordinator (Linux >= 5.3; elsewhere it
     polls once a second) and exits the process when it fires. A resumed campaign reruns their tasks.
     """
     def watch() -> None:

@@ -312,12 +312,13 @@ def _run_groups(spec, groups, draws, built, texts, workdir, units, derived, lib,
             derived.update(_derive(spec, g, runs))
 
     running = None  # (group, tags, started)
+    last_is_full = bool(groups) and len(groups[-1]) == spec.stack_size  # else the campaign ends here
     for indices in [*groups, None]:
         if running is not None and not overlap:  # ngspice, then Python: never both at once
             record(collect(running))
             running = None
-        group, prepared = _prepare_group(spec, indices, draws, built, texts) if indices is not None else (None, None)
-        if indices is None and running is not None and overlap and groups[-1].stop - groups[-1].start == spec.stack_size:
+        group, prepared = (None, None) if indices is None else _prepare_group(spec, indices, draws, built, texts)
+        if indices is None and running is not None and overlap and last_is_full:
             _prefetch(spec, groups[-1].stop)  # while the task's last group runs
         finished = collect(running) if running is not None else None
         if lib is not None and lib.broken:
@@ -361,7 +362,8 @@ def _trees(derived: tuple) -> list:
     return [check_expression(e, n) for n, e in derived]
 
 
-def _derive(spec: CampaignSpec, draws: Sequence[SampleDraw], runs: Dict[int, List[_Run]]) -> Dict[int, np.ndarray]:
+def _derive(spec: CampaignSpec, draws: Sequence[SampleDraw],
+            runs: Dict[int, List[_Run]]) -> Dict[int, np.ndarray]:
     """Derived scalars, shape (points, derived), of every sample in ``draws``, evaluated for all their
     runs at once (NaN for a run that failed). Names are the run's numeric values, then its measures."""
     trees = _trees(spec.record.derived)
