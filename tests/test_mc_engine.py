@@ -264,12 +264,12 @@ def test_worker_with_and_without_overlap_gives_identical_rows():
 def test_prefetched_next_group_gives_identical_rows():
     """With a spare core a worker prepares the group after its task while ngspice runs the last one;
     the next task then starts from it. Its rows equal those of a worker that prepared nothing."""
-    from circuitlab.montecarlo import worker
+    from circuitlab.montecarlo import stacked, worker
     spec = make_spec(batch=20)
     worker.run_task(worker.Task(spec.text, None, 0, 20, 20, "stacked", overlap=True))
-    assert (spec.text, 20, 30) in worker._NEXT
+    assert (spec.text, 20, 30) in stacked._NEXT
     a = worker.run_task(worker.Task(spec.text, None, 20, 40, 40, "stacked", overlap=True))
-    worker._NEXT.clear()
+    stacked._NEXT.clear()
     b = worker.run_task(worker.Task(spec.text, None, 20, 40, 40, "stacked", overlap=False))
     for name in ("params", "status", "vectors", "measures", "derived"):
         assert np.array_equal(getattr(a, name), getattr(b, name), equal_nan=True), name

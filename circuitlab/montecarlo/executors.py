@@ -121,7 +121,7 @@ class LocalExecutor:
         ctx = multiprocessing.get_context("forkserver")
         # the fork server imports the worker code once (after __main__, the default); every worker forks
         # from it ready to run
-        ctx.set_forkserver_preload(["__main__", "circuitlab.montecarlo.worker"])
+        ctx.set_forkserver_preload(["__main__", "circuitlab.montecarlo.worker", "circuitlab.montecarlo.stacked"])
         return ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_worker_init,
                                    initargs=(os.getpid(),))
 
