@@ -2,8 +2,9 @@
 
 The worker draws the samples' parameters itself (see :mod:`.sampling`), writes their netlists, runs
 ngspice (stacked, batch or single) and returns plain numpy arrays. Stacked groups run in the worker's
-ngspice library (:mod:`.stacked`); batch and single runs are ``ngspice -b`` processes. A stacked or batch run that fails as a whole is retried
-sample by sample in single mode, so one bad sample costs one sample. Evaluator specs (mode 'python')
+ngspice library (:mod:`.stacked`); batch and single runs are ``ngspice -b`` processes. A stacked or
+batch run that fails as a whole is retried sample by sample in single mode, so one bad sample costs one
+sample. Evaluator specs (mode 'python')
 call their function per run instead (:mod:`.evaluate`). The coordinator never runs ngspice.
 
 Which runs share a stacked netlist is fixed by the spec alone (groups of ``stack_size`` consecutive
