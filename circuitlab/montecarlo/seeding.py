@@ -27,11 +27,11 @@ streams must reproduce, and ``tests/test_seeding.py`` checks it against numpy it
 
 Because the seed words come first and are padded to the pool size, the pool after them depends on the
 seed alone (computed once per seed), and each spawn-key word then mixes 4 hashed copies of itself into
-the 4 pool words: a handful of array operations for any number of keys (for a handful of keys, e.g. one
-sample's streams, the same steps on Python ints are cheaper than numpy's per-call overhead and are used
-instead). Spawn-key elements outside
-[0, 2**32) (more than one word each), empty keys, and seeds that are not non-negative integers go to
-numpy's own ``SeedSequence`` (the same numbers, at numpy's cost; numpy raises for negative values).
+the 4 pool words: a handful of array operations for any number of (sample, stream) keys (for a handful
+of keys, e.g. one sample's streams, the same steps on Python ints are cheaper than numpy's per-call
+overhead and are used instead). Samples or streams outside [0, 2**32) (more than one word each) and
+seeds that are not non-negative integers go to numpy's own ``SeedSequence`` (the same numbers, at
+numpy's cost; numpy raises for negative values).
 """
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ import operator
 import sys
 import threading
 from functools import lru_cache
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -144,13 +144,6 @@ def _as_dtype(words32: np.ndarray, dtype) -> np.ndarray:
     return words32.astype("<u4").view("<u8").astype(np.uint64)
 
 
-def _generate(pools: np.ndarray, n32: int) -> np.ndarray:
-    """``generate_state``'s ``n32`` uint32 words of each pool (last axis 4)."""
-    xor, mul = _walk(INIT_B, MULT_B, n32)
-    cycle = np.arange(n32) % POOL_SIZE
-    return _hashmix(pools[..., cycle], np.array(xor, dtype=_U32), np.array(mul, dtype=_U32))
-
-
 def _fast_seed(seed) -> Optional[int]:
     """The seed as a Python int if the fast path takes it, else None."""
     try:
@@ -168,33 +161,6 @@ def _numpy_states(seed, keys, n_words: int, dtype) -> np.ndarray:
     """The reference and the fallback: numpy's own SeedSequence, one key at a time."""
     return np.array([np.random.SeedSequence(seed, spawn_key=key).generate_state(n_words, dtype) for key in keys],
                     dtype=dtype).reshape(len(keys), n_words)
-
-
-def generate_states(seed, keys: Sequence[Sequence[int]], n_words: int, dtype=np.uint32) -> np.ndarray:
-    """``SeedSequence(seed, spawn_key=key).generate_state(n_words, dtype)`` for every key, shape
-    (len(keys), n_words). Keys may differ in length (one vectorised pass per length)."""
-    keys = [tuple(operator.index(x) for x in key) for key in keys]
-    n32 = _n32(n_words, dtype)
-    seed_int = _fast_seed(seed)
-    out = np.empty((len(keys), n_words), dtype=dtype)
-    by_length: Dict[int, List[int]] = {}
-    slow = []
-    for i, key in enumerate(keys):
-        fast = seed_int is not None and key and _fits(key)
-        (by_length.setdefault(len(key), []) if fast else slow).append(i)
-    for length, rows in by_length.items():
-        pool, call = _seed_pool(seed_int)
-        xor, mul = _walk(INIT_A, MULT_A, call + POOL_SIZE * length)
-        pools = np.array(pool, dtype=_U32)
-        words = np.array([keys[i] for i in rows], dtype=_U32)
-        for c in range(length):                       # key word c into every pool word
-            calls = slice(call + POOL_SIZE * c, call + POOL_SIZE * (c + 1))
-            hashed = _hashmix(words[:, c, None], np.array(xor[calls], dtype=_U32), np.array(mul[calls], dtype=_U32))
-            pools = _mix(pools, hashed)
-        out[rows] = _as_dtype(_generate(pools, n32), dtype)
-    if slow:
-        out[slow] = _numpy_states(seed, [keys[i] for i in slow], n_words, dtype)
-    return out
 
 
 class _GridPlan:
