@@ -27,19 +27,21 @@ import math
 import numbers
 import re
 import tomllib
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Mapping, Optional, Tuple
 
-from ..errors import ConfigError
+from ..errors import ConfigError, ZeroNominalWarning
+from .names import check_line, check_vector
 
 MODES = ("auto", "stacked", "batch", "single", "python")
 DISTRIBUTIONS = ("normal", "lognormal", "uniform", "truncnormal")
-_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")  # \Z, not $: a trailing newline must not pass
 
 _TOP = ("name", "seed", "samples", "builder", "template", "template_file", "evaluator", "timeout", "batch_size",
         "mode", "stack_size", "parameters", "sweep", "variation", "jitter", "record")
-_FUNCTION = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+_FUNCTION = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*\Z", re.ASCII)
 RESERVED_PREFIX = "mc_"
 _VARIATION = ("params", "distribution", "sigma", "half_width", "type", "scope", "clip", "pelgrom")
 _PELGROM = ("avt", "width", "length")
@@ -271,6 +273,8 @@ def _record(t: Mapping) -> Record:
             raise ConfigError(f"{where}: {key} lists a name twice")
     for m in measures:
         _ident(m, "measures", where)
+    for v in vectors:
+        check_vector(v, where)  # they are written into netlists: no newline, no cards
     time = None
     if "time" in t:
         _keys(t["time"], _TIME, f"{where} time")
@@ -343,7 +347,8 @@ def parse_spec(text: str, *, base: Optional[Path] = None) -> CampaignSpec:
         if not isinstance(val, list):
             raise ConfigError(f"{where}: {key} must be an array of tables ([[{key}]])")
     spec = CampaignSpec(
-        name=_str(data["name"], "name", where), seed=_int(data["seed"], "seed", where, low=0),
+        name=check_line(_str(data["name"], "name", where), "name", where),
+        seed=_int(data["seed"], "seed", where, low=0),
         samples=_int(data["samples"], "samples", where, low=1), builder=builder, template=template,
         timeout=_number(data.get("timeout", 60.0), "timeout", where, positive=True),
         batch_size=_int(data.get("batch_size", 200), "batch_size", where, low=1),
@@ -356,7 +361,23 @@ def parse_spec(text: str, *, base: Optional[Path] = None) -> CampaignSpec:
     _check_names(spec)
     if evaluator is not None:
         _check_evaluator(spec, data)
+    _warn_zero_nominal(spec)
     return spec
+
+
+def _warn_zero_nominal(spec: CampaignSpec) -> None:
+    """One ZeroNominalWarning per parameter whose nominal value is 0 under a relative variation (which
+    scales the nominal value, so it stays 0 in every sample)."""
+    seen: Dict[str, int] = {}
+    for i, v in enumerate(spec.variations):
+        if v.type == "relative":
+            for p in v.params:
+                if spec.parameters[p] == 0.0 and p not in seen:
+                    seen[p] = i + 1
+    for p, i in seen.items():
+        warnings.warn(f"[[variation]] #{i}: parameter {p!r} has nominal value 0, so its relative variation "
+                      f"(a fraction of the nominal value) leaves it at 0 in every sample; use type = 'absolute' "
+                      f"with sigma in the parameter's unit, or a non-zero nominal", ZeroNominalWarning, stacklevel=3)
 
 
 def _function(v, key: str, where: str) -> str:
