@@ -101,7 +101,9 @@ class SchemaError(CircuitlabError):
 
 class UntrustedSpecError(ConfigError):
     """Safe mode refused a campaign: its spec would run code circuitlab does not ship (a builder or
-    evaluator from another module, a template with ngspice commands or an outside ``.include``)."""
+    evaluator from another module, a template with ngspice commands or an outside ``.include``).
+    ``refused`` says what was refused and why, without the advice on how to opt in."""
+    refused: str = ""
 
 
 # --- warnings ---------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import numpy as np
 from ..errors import CircuitlabError
 from . import store
 from .spec import parse_spec
+from .trust import check_file
 from .worker import STATUS_NAMES, Task, run_task, single_netlists
 
 
@@ -73,10 +74,12 @@ def histograms(path) -> List[Path]:
     return written
 
 
-def rerun(path, k: int, out_dir) -> Dict[str, object]:
+def rerun(path, k: int, out_dir, trust=None) -> Dict[str, object]:
     """Write sample ``k``'s netlists (evaluator: its run texts, with every value) and re-run it as the
-    campaign did; compare with the stored rows."""
+    campaign did; compare with the stored rows. ``trust`` (a :class:`.trust.Trust`) None runs a file
+    made elsewhere (another host or user) in safe mode."""
     path, out_dir = Path(path), Path(out_dir)
+    check_file(path, trust)
     with store.open_read(path) as f:
         attrs = {key: f.attrs[key] for key in f.attrs}
         n = int(attrs["samples"])
