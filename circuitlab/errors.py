@@ -102,8 +102,10 @@ class SchemaError(CircuitlabError):
 class UntrustedSpecError(ConfigError):
     """Safe mode refused a campaign: its spec would run code circuitlab does not ship (a builder or
     evaluator from another module, a template with ngspice commands or an outside ``.include``).
-    ``refused`` says what was refused and why, without the advice on how to opt in."""
+    ``refused`` says what was refused and why, without the advice on how to opt in; ``module`` names
+    the refused builder's or evaluator's module ('' for a template)."""
     refused: str = ""
+    module: str = ""
 
 
 # --- warnings ---------------------------------------------------------------------------------

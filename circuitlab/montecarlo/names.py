@@ -6,8 +6,9 @@ ngspice's results, so a name holding a newline would add cards of its own (a ``.
 ASCII, with no whitespace: anything else is a :class:`~circuitlab.errors.ConfigError` at spec load.
 
 Vector names: ``v(node)``, ``v(node1,node2)``, ``i(source)``, a plain node or vector name (``out``,
-``v1#branch``) or a device parameter ``@device[param]``; node, source and device names use the
-characters a circuitlab netlist allows (letters, digits and ``_ . # + - [ ] < > : ! $``).
+``v1#branch``, starting with a letter, digit or ``_``) or a device parameter ``@device[param]``; node,
+source and device names use the characters a circuitlab netlist allows (letters, digits and
+``_ . # + - [ ] < > : ! $``).
 Identifiers (parameter, sweep, jitter, measure and derived names): letters, digits and ``_``, not
 starting with a digit. The campaign ``name`` is one line of printable text.
 """
@@ -18,7 +19,7 @@ import re
 from ..errors import ConfigError
 
 _NODE = r"[A-Za-z0-9_.#+\-\[\]<>:!$]+"  # the characters of circuitlab.netlist node and element names
-_VECTOR = re.compile(rf"(?:[vV]\({_NODE}(?:,{_NODE})?\)|[iI]\({_NODE}\)|@?{_NODE})", re.ASCII)
+_VECTOR = re.compile(rf"(?:[vV]\({_NODE}(?:,{_NODE})?\)|[iI]\({_NODE}\)|@?[A-Za-z0-9_]{_NODE[:-1]}*)", re.ASCII)
 VECTOR_FORMS = ("v(node), v(node1,node2), i(source), a plain node name or @device[param], made of letters, "
                 "digits and _ . # + - [ ] < > : ! $ (no spaces, newlines or other cards)")
 

@@ -94,9 +94,9 @@ def _shipped(module: str) -> bool:
     return _within(module, ("circuitlab",)) and not _within(module, ("circuitlab.cli",))
 
 
-def _refuse(what: str, why: str, fix: str) -> UntrustedSpecError:
+def _refuse(what: str, why: str, fix: str, module: str = "") -> UntrustedSpecError:
     exc = UntrustedSpecError(f"safe mode refused {what}: {why}; {fix}")
-    exc.refused = f"{what}: {why}"
+    exc.refused, exc.module = f"{what}: {why}", module
     return exc
 
 
@@ -107,7 +107,7 @@ def check_function(path: str, role: str, allow: Tuple[str, ...]) -> None:
     fix = f"if you trust it, pass --allow-module {module} (or add it to {ALLOW_ENV}) or leave safe mode"
     if not (_shipped(module) or _within(module, allow)):
         raise _refuse(f"{role} {path!r}", f"module {module!r} is not part of circuitlab, and the {role} would "
-                                           f"run as Python code with your rights", fix)
+                                           f"run as Python code with your rights", fix, module)
     if name.startswith("_"):
         raise _refuse(f"{role} {path!r}", "it names a private function", fix)
     try:
@@ -217,4 +217,6 @@ def check_file(path, trust: Optional[Trust]) -> None:
             raise
         raise UntrustedSpecError(f"results file {str(path)!r} {reason}, so its spec runs in safe mode, which "
                                  f"refused {exc.refused}; if you trust the file, pass --trust (Python: "
-                                 f"trust=Trust(safe=False))") from None
+                                 f"trust=Trust(safe=False))"
+                                 + (f", or --allow-module {exc.module} to allow that module only" if exc.module
+                                    else "")) from None
