@@ -20,6 +20,37 @@ that draw more than the parameter table holds (a whole conductance array).
 :mod:`.evaluate`; its values also carry ``mc_timeout`` = ``timeout``, which the engine cannot enforce
 on Python code): it returns ``{measure: float}`` for exactly ``[record] measures``; such a spec has no
 ``[[jitter]]``, no recorded vectors and no ``stack_size``, and runs in mode 'python'.
+
+Distributions (``z`` a standard normal draw; checked on 20,000 samples, see the README)::
+
+    normal       relative: x0 * (1 + sigma * z)       absolute: x0 + sigma * z
+    truncnormal  the same with z redrawn until |z| <= clip; sigma is the std BEFORE truncation: the
+                 values' std is smaller (0.743 sigma at clip = 1.5, 0.986 sigma at clip = 3)
+    uniform      relative: x0 * (1 + half_width * u)   absolute: x0 + half_width * u,  u in [-1, 1]
+    lognormal    x0 * exp(-s2/2 + sqrt(s2) * z), s2 = log(1 + r**2), r = sigma (relative) or
+                 sigma / |x0| (absolute): the MEAN stays at x0 (the median is x0 / sqrt(1 + r**2)) and
+                 r is the relative std of the value
+    pelgrom      x0 + avt / sqrt(width * length) * z for EACH listed instance (absolute, mismatch): two
+                 matched instances differ by sqrt(2) times that; a foundry's A_VT usually describes the
+                 difference of a pair, so divide it by sqrt(2) to get ``avt`` here
+
+'process' draws one z per sample for all ``params``, 'mismatch' one z per parameter. A relative
+variation scales the nominal value, so a parameter whose nominal is 0 stays 0 (a
+:class:`~circuitlab.errors.ZeroNominalWarning` says so once per parameter when the spec is parsed).
+
+Trust: a spec is code. Its ``builder`` and ``evaluator`` are Python functions imported by name
+(importing runs the module; ``evaluator = "subprocess:run"`` runs a program), and a ``template`` goes to
+ngspice, whose ``.control`` blocks (and ``*#`` lines) run commands such as ``shell``, and whose
+``.include``/``.lib`` read other files. ``mc resume`` and ``mc rerun`` re-run the spec stored in a
+results file, so a results file from someone else is as powerful as their spec. What is validated
+whatever the source: every name that reaches netlist text or an import (``[record] vectors`` must be
+``v(node)``, ``v(a,b)``, ``i(source)``, a plain node name or ``@device[param]`` with no whitespace;
+parameter, sweep, jitter, measure and derived names are identifiers; ``module:function`` paths), every
+number, and derived expressions, which are parsed against an allow-list of AST nodes and functions and
+evaluated by circuitlab (never ``eval``), so they cannot run code. Safe mode (:mod:`.trust`, ``--safe``,
+the default for ``mc resume``/``mc rerun`` of a file another user or host made) runs builders and
+evaluators only from circuitlab or modules the user allows, and templates without ngspice commands or
+includes from outside the spec's folder.
 """
 from __future__ import annotations
 
