@@ -132,7 +132,7 @@ def _toml(s: str) -> str:
 
 @pytest.mark.parametrize("old, new, match", [
     ('measures = ["vmax"]', 'measures = ["vmax\\n"]', r"\[record\]: measures='vmax\\n' must be a name"),
-    ("r = 1000.0", '"r\\n" = 1000.0', r"\[parameters\]: r\n='r\\n' must be a name"),
+    ("r = 1000.0", '"r\\n" = 1000.0', r"\[parameters\]: 'r\\n'='r\\n' must be a name"),
     ("builder = \"circuitlab.montecarlo.examples:rc_bsource\"",
      "builder = \"circuitlab.montecarlo.examples:rc_bsource\\n\"", r"must look like 'package.module:function'"),
     ('name = "rc"', 'name = "rc\\n.control"', r"name='rc\\n.control' holds the control character '\\n'"),

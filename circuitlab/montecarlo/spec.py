@@ -25,7 +25,7 @@ Distributions (``z`` a standard normal draw; checked on 20,000 samples, see the 
 
     normal       relative: x0 * (1 + sigma * z)       absolute: x0 + sigma * z
     truncnormal  the same with z redrawn until |z| <= clip; sigma is the std BEFORE truncation: the
-                 values' std is smaller (0.743 sigma at clip = 1.5, 0.986 sigma at clip = 3)
+                 values' std is smaller (0.743 sigma at clip = 1.5, 0.987 sigma at clip = 3)
     uniform      relative: x0 * (1 + half_width * u)   absolute: x0 + half_width * u,  u in [-1, 1]
     lognormal    x0 * exp(-s2/2 + sqrt(s2) * z), s2 = log(1 + r**2), r = sigma (relative) or
                  sigma / |x0| (absolute): the MEAN stays at x0 (the median is x0 / sqrt(1 + r**2)) and
@@ -200,6 +200,7 @@ def _str(v, key: str, where: str, choices: Optional[Tuple[str, ...]] = None) -> 
 
 def _ident(v, key: str, where: str) -> str:
     if not isinstance(v, str) or not _IDENT.match(v):
+        key = key if key.isprintable() else repr(key)  # one line, whatever the key holds
         raise ConfigError(f"{where}: {key}={v!r} must be a name of letters, digits and '_' (not starting with a digit)")
     return v
 
