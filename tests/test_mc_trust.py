@@ -327,3 +327,32 @@ def test_foreign_file_with_an_allowed_module_and_forced_safe_mode(tmp_path):
     own, _ = _foreign_partial(tmp_path / "own")
     with pytest.raises(UntrustedSpecError, match=r"^safe mode refused evaluator 'mc_trust_helpers:square'"):
         resume_campaign(own, workers=1, progress=False, trust=SAFE)  # --safe on one's own file
+
+
+def test_every_shipped_spec_passes_safe_mode():
+    """The campaigns circuitlab ships run in safe mode (wherever the package keeps its specs)."""
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1]
+    specs = sorted({*root.glob("characterisation/*.toml"), *root.glob("circuitlab/**/*.toml")})
+    assert len(specs) >= 14
+    for path in specs:
+        check_spec(load_spec(path), SAFE, path.parent)
+
+
+def test_a_foreign_file_has_no_folder_to_include_from(tmp_path):
+    (tmp_path / "ok.lib").write_text("* models\n")
+    spec = TEMPLATE.format(extra=f'.include "{tmp_path / "ok.lib"}"')
+    path = tmp_path / "t.h5"
+    with h5py.File(path, "w") as f:  # only what the trust check reads: a campaign file's root attributes
+        f.attrs.update({"format": "circuitlab.montecarlo.campaign", "schema_version": 1, "spec": spec,
+                        "spec_base": str(tmp_path), **provenance()})
+        for name in ("params", "status", "error", "netlist_sha256", "vectors", "measures", "derived", "time",
+                     "sweep"):
+            f.create_dataset(name, data=np.zeros(0))
+    from circuitlab.montecarlo.trust import check_file
+    check_file(path, SAFE)  # own file: its folder counts
+    with h5py.File(path, "r+") as f:
+        f.attrs["created_host"] = "elsewhere.example"
+    with pytest.raises(UntrustedSpecError, match=r"was made on host 'elsewhere.example'.*refused .include .*ok.lib' "
+                                                 r"in the template: the spec has no folder to include from"):
+        check_file(path, None)

@@ -17,7 +17,8 @@ imported or run, with :class:`~circuitlab.errors.UntrustedSpecError`:
   allows its submodules);
 - a template with a ``.control``/``.endc`` line, a ``*#`` line or ``*ng_script``, or with an
   ``.include``/``.lib`` of a file outside the spec's folder (paths with ``..``, ``~`` or ``$`` are
-  refused; included files inside the folder are checked the same way).
+  refused; included files inside the folder are checked the same way; a spec given as text, or stored
+  in a results file from another host or user, has no folder, so safe mode refuses its includes).
 
 New campaigns (``mc run``) trust their spec unless safe mode is asked for: the user chose the file.
 ``mc resume``/``mc rerun`` of a file made on another machine or by another user (its ``created_host``,
@@ -161,7 +162,8 @@ def _check_include(target: str, line: str, base: Optional[Path], where: str, dep
     what = f"{line.split()[0]} {target!r} in the {where}"
     fix = "copy the file into the spec's folder and include it from there, or leave safe mode if you trust the spec"
     if base is None:
-        raise _refuse(what, "the spec has no folder to include from", fix)
+        raise _refuse(what, "the spec has no folder to include from (it was given as text, or comes in a "
+                            "results file from another host or user)", fix)
     if target.startswith("~") or "$" in target or ".." in Path(target).parts:
         raise _refuse(what, "paths with '..', '~' or '$' can leave the spec's folder", fix)
     root = Path(base).resolve()
@@ -210,6 +212,8 @@ def check_file(path, trust: Optional[Trust]) -> None:
         warnings.simplefilter("ignore", ZeroNominalWarning)
         spec = parse_spec(store.maybe_str(attrs["spec"]), base=Path(base) if base else None)
     effective, reason = resolve(trust, attrs)
+    if foreign(attrs) is not None:
+        base = None  # the folder a file from elsewhere names is not one this machine can vouch for
     try:
         check_spec(spec, effective, base)
     except UntrustedSpecError as exc:
