@@ -221,6 +221,16 @@ def test_safe_mode_checks_included_files_in_the_spec_folder(tmp_path):
         check_spec(parse_spec(TEMPLATE.format(extra=".include bad.lib")), SAFE, tmp_path)
     with pytest.raises(UntrustedSpecError, match=r"the spec has no folder to include from"):
         check_spec(parse_spec(TEMPLATE.format(extra=".include ok.lib")), SAFE, None)
+    # nested includes start from the including file's folder, as ngspice reads them; quoted paths
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "top.lib").write_text("* top\n.include sub.lib\n")
+    (tmp_path / "models" / "sub.lib").write_text("* sub\n*# shell touch x\n")
+    (tmp_path / "sub.lib").write_text("* harmless decoy at the spec's folder\n")
+    with pytest.raises(UntrustedSpecError, match=r"refused the included file 'sub.lib': its line '\*# shell"):
+        check_spec(parse_spec(TEMPLATE.format(extra=".include models/top.lib")), SAFE, tmp_path)
+    (tmp_path / "my models.lib").write_text(".control\n.endc\n")
+    with pytest.raises(UntrustedSpecError, match=r"refused the included file 'my models.lib'"):
+        check_spec(parse_spec(TEMPLATE.format(extra='.include "my models.lib"')), SAFE, tmp_path)
 
 
 @pytest.mark.parametrize("spec_text, match", [
@@ -339,20 +349,38 @@ def test_every_shipped_spec_passes_safe_mode():
         check_spec(load_spec(path), SAFE, path.parent)
 
 
-def test_a_foreign_file_has_no_folder_to_include_from(tmp_path):
-    (tmp_path / "ok.lib").write_text("* models\n")
-    spec = TEMPLATE.format(extra=f'.include "{tmp_path / "ok.lib"}"')
-    path = tmp_path / "t.h5"
-    with h5py.File(path, "w") as f:  # only what the trust check reads: a campaign file's root attributes
-        f.attrs.update({"format": "circuitlab.montecarlo.campaign", "schema_version": 1, "spec": spec,
-                        "spec_base": str(tmp_path), **provenance()})
+def _attrs_only_file(path, spec_text, base):
+    """A results file with only what the trust check reads: a campaign file's root attributes."""
+    with h5py.File(path, "w") as f:
+        f.attrs.update({"format": "circuitlab.montecarlo.campaign", "schema_version": 1, "spec": spec_text,
+                        "spec_base": str(base), **provenance()})
         for name in ("params", "status", "error", "netlist_sha256", "vectors", "measures", "derived", "time",
                      "sweep"):
             f.create_dataset(name, data=np.zeros(0))
+    return path
+
+
+def test_a_foreign_file_has_no_folder_to_include_from(tmp_path):
+    (tmp_path / "ok.lib").write_text("* models\n")
+    spec = TEMPLATE.format(extra=f'.include "{tmp_path / "ok.lib"}"')
+    path = _attrs_only_file(tmp_path / "t.h5", spec, tmp_path)
     from circuitlab.montecarlo.trust import check_file
     check_file(path, SAFE)  # own file: its folder counts
     with h5py.File(path, "r+") as f:
         f.attrs["created_host"] = "elsewhere.example"
     with pytest.raises(UntrustedSpecError, match=r"was made on host 'elsewhere.example'.*refused .include .*ok.lib' "
                                                  r"in the template: the spec has no folder to include from"):
+        check_file(path, None)
+
+
+def test_a_foreign_template_file_is_refused_in_safe_mode(tmp_path):
+    (tmp_path / "t.cir").write_text("title\nv1 1 0 1\nr1 1 0 {r}\n.op\n.end\n")
+    text = 'name = "tf"\nseed = 1\nsamples = 2\ntemplate_file = "t.cir"\n[parameters]\nr = 1e3\n[record]\nmeasures = ["x"]\n'
+    path = _attrs_only_file(tmp_path / "t.h5", text, tmp_path)
+    from circuitlab.montecarlo.trust import check_file
+    check_file(path, SAFE)  # own file: the template file is read from its folder and checked
+    with h5py.File(path, "r+") as f:
+        f.attrs["created_user"] = "colleague"
+    with pytest.raises(UntrustedSpecError, match=r"by user 'colleague'.*refused template_file 't.cir': it is read "
+                                                 r"again from this machine, at a path the file names"):
         check_file(path, None)

@@ -31,6 +31,7 @@ import getpass
 import importlib
 import os
 import socket
+import tomllib
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -122,12 +123,15 @@ def check_function(path: str, role: str, allow: Tuple[str, ...]) -> None:
 
 
 def _include_path(line: str) -> Optional[str]:
-    """The file an ``.include``/``.inc``/``.lib`` card reads (ngspice takes any card starting so)."""
-    words = line.split(None, 2)
-    card = words[0].lower()
-    if not card.startswith((".inc", ".lib")) or len(words) < 2:
+    """The file an ``.include``/``.inc``/``.lib`` card reads (ngspice takes any card starting so), quoted
+    or not."""
+    card, _, rest = line.partition(" ")
+    rest = rest.strip()
+    if not card.lower().startswith((".inc", ".lib")) or not rest:
         return None
-    return words[1].strip("\"'")
+    if rest[0] in "\"'" and rest.find(rest[0], 1) > 0:
+        return rest[1:rest.find(rest[0], 1)]
+    return rest.split()[0].strip("\"'")
 
 
 def _logical_lines(text: str):
@@ -142,9 +146,11 @@ def _logical_lines(text: str):
     return lines
 
 
-def check_template(text: str, base: Optional[Path], where: str = "template", depth: int = 0) -> None:
+def check_template(text: str, base: Optional[Path], where: str = "template", depth: int = 0,
+                   here: Optional[Path] = None) -> None:
     """Refuse netlist text that runs ngspice commands or reads files outside ``base`` (the spec's
-    folder; None: no include is allowed)."""
+    folder; None: no include is allowed). ``here``: the folder relative includes start from (that of an
+    included file, as ngspice reads them; default ``base``)."""
     fix = "remove it, or leave safe mode if you trust the spec"
     for line in _logical_lines(text):
         low = line.lower()
@@ -155,10 +161,11 @@ def check_template(text: str, base: Optional[Path], where: str = "template", dep
             raise _refuse(f"the {where}", f"its line {line[:40]!r} makes ngspice run commands", fix)
         target = _include_path(line)
         if target is not None:
-            _check_include(target, line, base, where, depth)
+            _check_include(target, line, base, here, where, depth)
 
 
-def _check_include(target: str, line: str, base: Optional[Path], where: str, depth: int) -> None:
+def _check_include(target: str, line: str, base: Optional[Path], here: Optional[Path], where: str,
+                   depth: int) -> None:
     what = f"{line.split()[0]} {target!r} in the {where}"
     fix = "copy the file into the spec's folder and include it from there, or leave safe mode if you trust the spec"
     if base is None:
@@ -167,13 +174,14 @@ def _check_include(target: str, line: str, base: Optional[Path], where: str, dep
     if target.startswith("~") or "$" in target or ".." in Path(target).parts:
         raise _refuse(what, "paths with '..', '~' or '$' can leave the spec's folder", fix)
     root = Path(base).resolve()
-    path = (Path(target) if Path(target).is_absolute() else root / target).resolve()
+    path = (Path(target) if Path(target).is_absolute() else (here or root) / target).resolve()
     if not path.is_relative_to(root):
         raise _refuse(what, f"{str(path)!r} is outside the spec's folder {str(root)!r}", fix)
     if path.is_file():
         if depth >= _MAX_INCLUDE_DEPTH:
             raise _refuse(what, f"includes nest deeper than {_MAX_INCLUDE_DEPTH} levels", fix)
-        check_template(path.read_text(errors="replace"), base, f"included file {path.name!r}", depth + 1)
+        check_template(path.read_text(errors="replace"), base, f"included file {path.name!r}", depth + 1,
+                       path.parent)
 
 
 def check_spec(spec: CampaignSpec, trust: Optional[Trust], base=None) -> None:
@@ -215,6 +223,11 @@ def check_file(path, trust: Optional[Trust]) -> None:
     if foreign(attrs) is not None:
         base = None  # the folder a file from elsewhere names is not one this machine can vouch for
     try:
+        if effective.safe and base is None and "template_file" in tomllib.loads(spec.text):
+            raise _refuse(f"template_file {tomllib.loads(spec.text)['template_file']!r}",
+                          "it is read again from this machine, at a path the file names",
+                          "run the spec file itself (mc run --safe SPEC.toml), or pass --trust if you trust the "
+                          "results file")
         check_spec(spec, effective, base)
     except UntrustedSpecError as exc:
         if reason is None:
