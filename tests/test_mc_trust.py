@@ -375,7 +375,8 @@ def test_a_foreign_file_has_no_folder_to_include_from(tmp_path):
 
 def test_a_foreign_template_file_is_refused_in_safe_mode(tmp_path):
     (tmp_path / "t.cir").write_text("title\nv1 1 0 1\nr1 1 0 {r}\n.op\n.end\n")
-    text = 'name = "tf"\nseed = 1\nsamples = 2\ntemplate_file = "t.cir"\n[parameters]\nr = 1e3\n[record]\nmeasures = ["x"]\n'
+    text = ('name = "tf"\nseed = 1\nsamples = 2\ntemplate_file = "t.cir"\n[parameters]\nr = 1e3\n'
+            '[record]\nmeasures = ["x"]\n')
     path = _attrs_only_file(tmp_path / "t.h5", text, tmp_path)
     from circuitlab.montecarlo.trust import check_file
     check_file(path, SAFE)  # own file: the template file is read from its folder and checked
