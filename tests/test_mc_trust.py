@@ -81,9 +81,11 @@ def same(a, b) -> bool:
 
 @pytest.fixture(autouse=True)
 def _campaign_log():
-    """The CLI gives the campaign logger a handler on the (captured) stderr of its test: remove it after."""
+    """The CLI gives the campaign logger a handler on the (captured, later closed) stderr of the test that
+    ran it: start each test without one (an earlier test module's would write into this test's stderr)."""
     log = logging.getLogger("circuitlab.montecarlo")
     saved = (list(log.handlers), log.level, log.propagate)
+    log.handlers[:] = []
     yield
     log.handlers[:], log.level, log.propagate = saved[0], saved[1], saved[2]
 
