@@ -165,6 +165,17 @@ def test_relative_variation_of_zero_nominal_warns_once_per_parameter():
         parse_spec(absolute)  # absolute variations of a zero nominal are fine
 
 
+@pytest.mark.ngspice
+def test_workers_do_not_repeat_the_zero_nominal_warning(tmp_path, capfd):
+    text = RC.replace("g3 = 1e-4", "g3 = 0.0") + '[[variation]]\nparams = ["g3"]\nsigma = 0.1\n'
+    with pytest.warns(ZeroNominalWarning, match=r"parameter 'g3' has nominal value 0") as got:
+        spec = parse_spec(text)
+    assert len(got) == 1
+    run_campaign(spec, tmp_path / "r.h5", workers=2, progress=False)  # each worker parses the spec again
+    assert summary(tmp_path / "r.h5")["ok"] == 4
+    assert "ZeroNominalWarning" not in capfd.readouterr().err
+
+
 # --- safe mode: what it refuses -------------------------------------------------------------------
 SAFE = Trust(safe=True)
 
