@@ -2,9 +2,12 @@
 
 What runs: a spec's ``builder`` and ``evaluator`` are Python functions imported by name (importing a
 module runs it; ``evaluator = "subprocess:run"`` would run a program), and a ``template`` is handed to
-ngspice, whose ``.control`` blocks, ``*#`` lines and ``*ng_script`` files run ngspice commands
-(``shell``, ``codemodel``/``osdi`` to load shared libraries, ``source``, ``write`` anywhere) and whose
-``.include``/``.lib`` read other files (which may hold such blocks). ``mc resume`` and ``mc rerun`` run
+ngspice, whose ``.control`` blocks, ``*#`` lines and ``*ng_script`` files run ngspice commands (in
+ngspice 39: ``shell`` runs a command; ``edit``, ``gnuplot``, ``aspice`` and ``rspice`` start programs;
+``codemodel`` and ``osdi`` load shared libraries; ``source``, ``load``, ``cd``, ``write`` and ``wrdata``
+read and write files anywhere) and whose ``.include``/``.lib`` read other files (which may hold such
+blocks). Outside those blocks a netlist card runs nothing (ngspice 39 has no ``.exec`` card: it is an
+error). ``mc resume`` and ``mc rerun`` run
 the spec stored in the results file, so a colleague's ``.h5`` is as powerful as their spec.
 
 Safe mode (:class:`Trust` with ``safe=True``, ``--safe`` on the command line) refuses, before anything is
