@@ -97,3 +97,21 @@ class ConfigError(CircuitlabError, ValueError):
 
 class SchemaError(CircuitlabError):
     """A circuitlab HDF5 file is foreign, corrupt or of a newer schema than this version reads."""
+
+
+class UntrustedSpecError(ConfigError):
+    """Safe mode refused a campaign: its spec would run code circuitlab does not ship (a builder or
+    evaluator from another module, a template with ngspice commands or an outside ``.include``).
+    ``refused`` says what was refused and why, without the advice on how to opt in; ``module`` names
+    the refused builder's or evaluator's module ('' for a template)."""
+    refused: str = ""
+    module: str = ""
+
+
+# --- warnings ---------------------------------------------------------------------------------
+class CircuitlabWarning(UserWarning):
+    """Base class of circuitlab's warnings: something legal that probably does not do what was meant."""
+
+
+class ZeroNominalWarning(CircuitlabWarning):
+    """A relative variation (a fraction of the nominal value) meets a nominal value of 0: it does nothing."""

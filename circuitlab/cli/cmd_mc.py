@@ -15,6 +15,28 @@ def _executor_args(p) -> None:
     p.add_argument("--no-progress", action="store_true", help="log lines instead of a progress bar")
 
 
+def _trust_args(p, stored: bool) -> None:
+    """--safe/--allow-module (and --trust for a results file, whose stored spec is re-run)."""
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--safe", action="store_true",
+                   help="run builders/evaluators only from circuitlab or --allow-module, templates without "
+                        "ngspice commands or outside includes" + (" (default for a file made by another user "
+                                                                  "or host)" if stored else ""))
+    if stored:
+        g.add_argument("--trust", action="store_true",
+                       help="run the file's stored spec as it is, even if another user or host made it")
+    p.add_argument("--allow-module", action="append", default=[], metavar="NAME",
+                   help="in safe mode, also allow builders/evaluators from module NAME and its submodules "
+                        "(repeatable; also CIRCUITLAB_ALLOW_MODULES=a,b)")
+
+
+def _trust(args):
+    """The Trust the arguments ask for (safe None: decided from the results file)."""
+    from ..montecarlo.trust import Trust
+    safe = True if args.safe else (False if getattr(args, "trust", False) else None)
+    return Trust(safe, tuple(args.allow_module))
+
+
 def register(sub) -> None:
     mc = sub.add_parser("mc", help="Monte Carlo characterisation campaigns")
     msub = mc.add_subparsers(dest="mc_command", metavar="ACTION")
@@ -27,11 +49,13 @@ def register(sub) -> None:
     p.add_argument("--mode", choices=("auto", "stacked", "batch", "single", "python"), default=None,
                    help="execution mode (default: the spec's, usually auto)")
     _executor_args(p)
+    _trust_args(p, stored=False)
     p.set_defaults(func=_run)
 
     p = msub.add_parser("resume", help="finish an interrupted campaign")
     p.add_argument("results", type=Path)
     _executor_args(p)
+    _trust_args(p, stored=True)
     p.set_defaults(func=_resume)
 
     p = msub.add_parser("status", help="counts of a results file (also while it is written)")
@@ -48,6 +72,7 @@ def register(sub) -> None:
     p.add_argument("results", type=Path)
     p.add_argument("--sample", type=int, required=True)
     p.add_argument("--out-dir", type=Path, default=None, help="where to write (default: <results>.sample<K>/)")
+    _trust_args(p, stored=True)
     p.set_defaults(func=_rerun)
 
 
@@ -77,7 +102,7 @@ def _run(args) -> int:
     spec = load_spec(args.spec)
     s = run_campaign(spec, args.out, samples=args.samples, workers=_workers(args), executor=args.executor,
                      scheduler=args.scheduler, mode=args.mode, progress=False if args.no_progress else None,
-                     spec_base=str(args.spec.resolve().parent))
+                     spec_base=str(args.spec.resolve().parent), trust=_trust(args))
     _print_summary(s)
     return 0
 
@@ -86,7 +111,7 @@ def _resume(args) -> int:
     from ..montecarlo.engine import resume_campaign
     _logging()
     s = resume_campaign(args.results, workers=_workers(args), executor=args.executor, scheduler=args.scheduler,
-                        progress=False if args.no_progress else None)
+                        progress=False if args.no_progress else None, trust=_trust(args))
     _print_summary(s)
     return 0
 
@@ -114,7 +139,7 @@ def _inspect(args) -> int:
 def _rerun(args) -> int:
     from ..montecarlo import report
     out_dir = args.out_dir or args.results.with_name(f"{args.results.stem}.sample{args.sample}")
-    r = report.rerun(args.results, args.sample, out_dir)
+    r = report.rerun(args.results, args.sample, out_dir, trust=_trust(args))
     print(f"sample {r['sample']}: status {r['status']}{' (' + r['error'] + ')' if r['error'] else ''}")
     for path in r["netlists"]:
         print(f"{'values' if path.endswith('.toml') else 'netlist'}: {path}")

@@ -21,6 +21,7 @@ from .executors import make_executor
 from .progress import Progress
 from .sampling import columns, sweep_points
 from .spec import MODES, CampaignSpec, parse_spec
+from .trust import Trust, check_file, check_spec, provenance
 from .worker import Task, run_task, single_netlists
 from .netlists import netlist_hash
 
@@ -108,7 +109,7 @@ def _layout(spec: CampaignSpec, mode: str, full: int, base: Optional[str]) -> st
         "spec_base": base or "", "spec_name": spec.name, "seed": spec.seed, "samples": spec.samples,
         "full_samples": full, "mode": mode, "circuitlab_version": __version__,
         "ngspice_version": ngspice,
-        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"), **provenance(),
         "nominal_netlist_sha256": netlist_hash(single_netlists(spec, 0)),
         "columns": json.dumps(columns(spec)), "vector_names": json.dumps(spec.record.vectors),
         "measure_names": json.dumps(spec.record.measures),
@@ -132,8 +133,11 @@ def _execute(f, spec: CampaignSpec, tasks: List[Task], ex, *, progress: Optional
 
 def run_campaign(spec: CampaignSpec, out, *, samples: Optional[int] = None, workers: int = 1,
                  executor: str = "local", scheduler: Optional[str] = None, mode: Optional[str] = None,
-                 progress: Optional[bool] = None, spec_base: Optional[str] = None) -> Dict[str, object]:
-    """Run a campaign into a new results file ``out``; returns :func:`store.summary`."""
+                 progress: Optional[bool] = None, spec_base: Optional[str] = None,
+                 trust: Optional[Trust] = None) -> Dict[str, object]:
+    """Run a campaign into a new results file ``out``; returns :func:`store.summary`. ``trust``:
+    ``Trust(safe=True)`` refuses a spec that runs code from outside circuitlab (see :mod:`.trust`)."""
+    check_spec(spec, trust, spec_base)
     out = Path(out)
     if out.exists():
         raise ConfigError(f"{str(out)!r} exists; finish it with 'circuitlab mc resume {out}' or choose another --out")
@@ -158,9 +162,11 @@ def run_campaign(spec: CampaignSpec, out, *, samples: Optional[int] = None, work
 
 
 def resume_campaign(path, *, workers: int = 1, executor: str = "local", scheduler: Optional[str] = None,
-                    progress: Optional[bool] = None) -> Dict[str, object]:
-    """Finish an interrupted campaign: every pending sample is run, every finished one kept as it is."""
+                    progress: Optional[bool] = None, trust: Optional[Trust] = None) -> Dict[str, object]:
+    """Finish an interrupted campaign: every pending sample is run, every finished one kept as it is.
+    ``trust`` None runs a file made elsewhere (another host or user) in safe mode (see :mod:`.trust`)."""
     path = Path(path)
+    check_file(path, trust)
     layout, done = store.rewrite_for_resume(path)
     attrs = layout.attrs
     base = store.maybe_str(attrs["spec_base"]) or None

@@ -11,11 +11,13 @@ import os
 import select
 import threading
 import time
+import warnings
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Callable, Iterable, Iterator, Optional, Tuple
 
+from ..errors import ZeroNominalWarning
 from .errors import CampaignError, WorkerLostError
 
 MAX_POOL_RESTARTS = 3
@@ -44,6 +46,8 @@ def _ready() -> None:
 
 def _worker_init(coordinator: int) -> None:
     exit_with(coordinator)
+    # the coordinator warned about the spec when it parsed it; workers parse it again, silently
+    warnings.simplefilter("ignore", ZeroNominalWarning)
 
 
 def exit_with(pid: int) -> None:

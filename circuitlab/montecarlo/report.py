@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 from typing import Dict, List, Tuple
 
 import numpy as np
 
-from ..errors import CircuitlabError
+from ..errors import CircuitlabError, ZeroNominalWarning
 from . import store
 from .spec import parse_spec
+from .trust import check_file
 from .worker import STATUS_NAMES, Task, run_task, single_netlists
 
 
@@ -73,10 +75,12 @@ def histograms(path) -> List[Path]:
     return written
 
 
-def rerun(path, k: int, out_dir) -> Dict[str, object]:
+def rerun(path, k: int, out_dir, trust=None) -> Dict[str, object]:
     """Write sample ``k``'s netlists (evaluator: its run texts, with every value) and re-run it as the
-    campaign did; compare with the stored rows."""
+    campaign did; compare with the stored rows. ``trust`` (a :class:`.trust.Trust`) None runs a file
+    made elsewhere (another host or user) in safe mode."""
     path, out_dir = Path(path), Path(out_dir)
+    check_file(path, trust)
     with store.open_read(path) as f:
         attrs = {key: f.attrs[key] for key in f.attrs}
         n = int(attrs["samples"])
@@ -95,8 +99,10 @@ def rerun(path, k: int, out_dir) -> Dict[str, object]:
         paths.append(str(target))
     unit = spec.stack_size if mode == "stacked" else 1
     g0 = (k // unit) * unit
-    result = run_task(Task(spec.text, base, g0, min(g0 + unit, n), min(g0 + unit, int(attrs["full_samples"])),
-                           mode))
+    with warnings.catch_warnings():  # the task parses the spec again: it warned above already
+        warnings.simplefilter("ignore", ZeroNominalWarning)
+        result = run_task(Task(spec.text, base, g0, min(g0 + unit, n), min(g0 + unit, int(attrs["full_samples"])),
+                               mode))
     i = k - g0
     same = bool(np.array_equal(result.params[i], stored["params"], equal_nan=True)
                 and result.status[i] == stored["status"]

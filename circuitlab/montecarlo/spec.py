@@ -20,6 +20,37 @@ that draw more than the parameter table holds (a whole conductance array).
 :mod:`.evaluate`; its values also carry ``mc_timeout`` = ``timeout``, which the engine cannot enforce
 on Python code): it returns ``{measure: float}`` for exactly ``[record] measures``; such a spec has no
 ``[[jitter]]``, no recorded vectors and no ``stack_size``, and runs in mode 'python'.
+
+Distributions (``z`` a standard normal draw; checked on 20,000 samples, see the README)::
+
+    normal       relative: x0 * (1 + sigma * z)       absolute: x0 + sigma * z
+    truncnormal  the same with z redrawn until |z| <= clip; sigma is the std BEFORE truncation: the
+                 values' std is smaller (0.743 sigma at clip = 1.5, 0.987 sigma at clip = 3)
+    uniform      relative: x0 * (1 + half_width * u)   absolute: x0 + half_width * u,  u in [-1, 1]
+    lognormal    x0 * exp(-s2/2 + sqrt(s2) * z), s2 = log(1 + r**2), r = sigma (relative) or
+                 sigma / |x0| (absolute): the MEAN stays at x0 (the median is x0 / sqrt(1 + r**2)) and
+                 r is the relative std of the value
+    pelgrom      x0 + avt / sqrt(width * length) * z for EACH listed instance (absolute, mismatch): two
+                 matched instances differ by sqrt(2) times that; a foundry's A_VT usually describes the
+                 difference of a pair, so divide it by sqrt(2) to get ``avt`` here
+
+'process' draws one z per sample for all ``params``, 'mismatch' one z per parameter. A relative
+variation scales the nominal value, so a parameter whose nominal is 0 stays 0 (a
+:class:`~circuitlab.errors.ZeroNominalWarning` says so once per parameter when the spec is parsed).
+
+Trust: a spec is code. Its ``builder`` and ``evaluator`` are Python functions imported by name
+(importing runs the module; ``evaluator = "subprocess:run"`` runs a program), and a ``template`` goes to
+ngspice, whose ``.control`` blocks (and ``*#`` lines) run commands such as ``shell``, and whose
+``.include``/``.lib`` read other files. ``mc resume`` and ``mc rerun`` re-run the spec stored in a
+results file, so a results file from someone else is as powerful as their spec. What is validated
+whatever the source: every name that reaches netlist text or an import (``[record] vectors`` must be
+``v(node)``, ``v(a,b)``, ``i(source)``, a plain node name or ``@device[param]`` with no whitespace;
+parameter, sweep, jitter, measure and derived names are identifiers; ``module:function`` paths), every
+number, and derived expressions, which are parsed against an allow-list of AST nodes and functions and
+evaluated by circuitlab (never ``eval``), so they cannot run code. Safe mode (:mod:`.trust`, ``--safe``,
+the default for ``mc resume``/``mc rerun`` of a file another user or host made) runs builders and
+evaluators only from circuitlab or modules the user allows, and templates without ngspice commands or
+includes from outside the spec's folder.
 """
 from __future__ import annotations
 
@@ -27,19 +58,21 @@ import math
 import numbers
 import re
 import tomllib
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Mapping, Optional, Tuple
 
-from ..errors import ConfigError
+from ..errors import ConfigError, ZeroNominalWarning
+from .names import check_line, check_vector
 
 MODES = ("auto", "stacked", "batch", "single", "python")
 DISTRIBUTIONS = ("normal", "lognormal", "uniform", "truncnormal")
-_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")  # \Z, not $: a trailing newline must not pass
 
 _TOP = ("name", "seed", "samples", "builder", "template", "template_file", "evaluator", "timeout", "batch_size",
         "mode", "stack_size", "parameters", "sweep", "variation", "jitter", "record")
-_FUNCTION = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+_FUNCTION = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*\Z", re.ASCII)
 RESERVED_PREFIX = "mc_"
 _VARIATION = ("params", "distribution", "sigma", "half_width", "type", "scope", "clip", "pelgrom")
 _PELGROM = ("avt", "width", "length")
@@ -167,6 +200,7 @@ def _str(v, key: str, where: str, choices: Optional[Tuple[str, ...]] = None) -> 
 
 def _ident(v, key: str, where: str) -> str:
     if not isinstance(v, str) or not _IDENT.match(v):
+        key = key if key.isprintable() else repr(key)  # one line, whatever the key holds
         raise ConfigError(f"{where}: {key}={v!r} must be a name of letters, digits and '_' (not starting with a digit)")
     return v
 
@@ -271,6 +305,8 @@ def _record(t: Mapping) -> Record:
             raise ConfigError(f"{where}: {key} lists a name twice")
     for m in measures:
         _ident(m, "measures", where)
+    for v in vectors:
+        check_vector(v, where)  # they are written into netlists: no newline, no cards
     time = None
     if "time" in t:
         _keys(t["time"], _TIME, f"{where} time")
@@ -343,7 +379,8 @@ def parse_spec(text: str, *, base: Optional[Path] = None) -> CampaignSpec:
         if not isinstance(val, list):
             raise ConfigError(f"{where}: {key} must be an array of tables ([[{key}]])")
     spec = CampaignSpec(
-        name=_str(data["name"], "name", where), seed=_int(data["seed"], "seed", where, low=0),
+        name=check_line(_str(data["name"], "name", where), "name", where),
+        seed=_int(data["seed"], "seed", where, low=0),
         samples=_int(data["samples"], "samples", where, low=1), builder=builder, template=template,
         timeout=_number(data.get("timeout", 60.0), "timeout", where, positive=True),
         batch_size=_int(data.get("batch_size", 200), "batch_size", where, low=1),
@@ -356,7 +393,23 @@ def parse_spec(text: str, *, base: Optional[Path] = None) -> CampaignSpec:
     _check_names(spec)
     if evaluator is not None:
         _check_evaluator(spec, data)
+    _warn_zero_nominal(spec)
     return spec
+
+
+def _warn_zero_nominal(spec: CampaignSpec) -> None:
+    """One ZeroNominalWarning per parameter whose nominal value is 0 under a relative variation (which
+    scales the nominal value, so it stays 0 in every sample)."""
+    seen: Dict[str, int] = {}
+    for i, v in enumerate(spec.variations):
+        if v.type == "relative":
+            for p in v.params:
+                if spec.parameters[p] == 0.0 and p not in seen:
+                    seen[p] = i + 1
+    for p, i in seen.items():
+        warnings.warn(f"[[variation]] #{i}: parameter {p!r} has nominal value 0, so its relative variation "
+                      f"(a fraction of the nominal value) leaves it at 0 in every sample; use type = 'absolute' "
+                      f"with sigma in the parameter's unit, or a non-zero nominal", ZeroNominalWarning, stacklevel=3)
 
 
 def _function(v, key: str, where: str) -> str:

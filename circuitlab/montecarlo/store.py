@@ -4,8 +4,8 @@ Layout (schema version 1)::
 
     /  attrs: format, schema_version, spec (TOML text), spec_base, spec_name, seed, samples,
               full_samples, mode, circuitlab_version, ngspice_version, created (UTC ISO 8601),
-              nominal_netlist_sha256, columns, vector_names, vector_units, measure_names, derived_names,
-              sweep_names
+              created_host, created_user, created_uid (who made it: see .trust), nominal_netlist_sha256,
+              columns, vector_names, vector_units, measure_names, derived_names, sweep_names
     params          (n, ncols)              float64  parameter table (jitter offsets in s)
     status          (n,)                    int8     -1 pending, 0 ok, 1 sim_error, 2 timeout, 3 nonconverged
     error           (n,)                    S512     error text (truncated), '' when none
