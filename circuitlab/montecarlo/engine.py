@@ -17,6 +17,7 @@ import numpy as np
 from .. import __version__
 from ..errors import ConfigError
 from . import store
+from .checks import check_campaign
 from .executors import make_executor
 from .progress import Progress
 from .sampling import columns, sweep_points
@@ -67,7 +68,7 @@ def plan(spec: CampaignSpec, mode: str, samples: int, full: int, pending: np.nda
     A task holds at most ``batch_size`` samples (whole stack groups). With several workers the last
     tasks shrink (guided self-scheduling: a task takes at most 1/(2 x workers) of the groups still
     unplanned) so that the workers finish together; which samples share a task never changes a result.
-    ``overlap`` is handed to every task (see :class:`.worker.Task`).
+    ``overlap`` is handed to every task (see :class:`.tasks.Task`).
     """
     unit = spec.stack_size if mode == "stacked" else 1
     per_task = max(1, math.ceil(spec.batch_size / unit))  # in groups
@@ -142,6 +143,7 @@ def run_campaign(spec: CampaignSpec, out, *, samples: Optional[int] = None, work
         spec = spec.with_samples(samples)
         full = max(full, spec.samples)  # more samples than the spec's: the campaign grows, groups stay
     resolved = resolve_mode(spec, mode)
+    check_campaign(spec)  # a broken nominal circuit or [record] stops here, before any worker starts
     ex = make_executor(executor, workers, scheduler)
     try:
         ex.start()  # workers start while the results file is made
@@ -170,6 +172,7 @@ def resume_campaign(path, *, workers: int = 1, executor: str = "local", schedule
     tasks = plan(spec, mode, spec.samples, int(attrs["full_samples"]), ~done, base, workers,
                  spare_core(workers, scheduler))
     if tasks:
+        check_campaign(spec)
         ex = make_executor(executor, workers, scheduler)
         try:
             ex.start()

@@ -10,7 +10,8 @@ import numpy as np
 from ..errors import CircuitlabError
 from . import store
 from .spec import parse_spec
-from .worker import STATUS_NAMES, Task, run_task, single_netlists
+from .outcomes import STATUS_NAMES
+from .worker import Task, run_task, single_netlists
 
 
 def scalars(path) -> Tuple[Dict[str, np.ndarray], np.ndarray]:
