@@ -97,7 +97,7 @@ def _finished(s, path) -> int:
         print(f"circuitlab: error: no sample succeeded ({s['failed']} of {s['done']} failed; first error: "
               f"{shown[0] if shown else '?'}); see 'circuitlab mc inspect {path}'", file=sys.stderr)
         return 1
-    print(f"{s['failed']} samples failed; first distinct errors:")
+    print(f"{s['failed']} sample{'s' if s['failed'] != 1 else ''} failed; first distinct errors:")
     for (k, code, _), line in zip(first, shown):
         print(f"  [{STATUS_NAMES.get(code, code)}] {line}")
     return 0

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from ..errors import CircuitlabError
+from ..sim.api import keep_runs
 from ..sim.backend_subprocess import RunOutput, finish_subprocess, start_subprocess
 from ..sim.diagnostics import classify_failure
 
@@ -35,7 +36,8 @@ def finish_text(started, timeout: float, names: Optional[Sequence[str]] = None):
         out = RunOutput(start_code, got.stdout, got.stderr, got.plots, timed_out=got.timed_out)
     else:
         out = finish_subprocess(handle, timeout)
-        shutil.rmtree(handle.run_dir, ignore_errors=True)
+        if not keep_runs():
+            shutil.rmtree(handle.run_dir, ignore_errors=True)
     if out.timed_out:
         return out, CircuitlabError(f"ngspice did not finish within {timeout:g} s and was stopped")
     return out, classify_failure(out.returncode, out.stdout, out.stderr, text,

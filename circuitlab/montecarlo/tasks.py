@@ -15,7 +15,9 @@ class Task:
     ``overlap``: prepare the next stack group while ngspice runs the current one. That pays where a core
     is spare (fewer workers than cores); with every core running a worker's ngspice the worker's Python
     then only competes with it (measured: 2 workers on 2 cores, 0.33-0.36 ms per sample without overlap,
-    0.38-0.40 with it; 1 worker, 0.67 with, 0.74 without). Results are bit-identical either way."""
+    0.38-0.40 with it; 1 worker, 0.67 with, 0.74 without). Results are bit-identical either way.
+    ``tmp_root``: the coordinator's temporary folder (removed when the campaign ends, even after a
+    failure); a worker's run folders go there when it exists on the worker's machine."""
     spec_text: str
     spec_base: Optional[str]
     start: int
@@ -24,6 +26,7 @@ class Task:
     mode: str
     library: bool = True
     overlap: bool = True
+    tmp_root: Optional[str] = None
 
     def isolated(self) -> "Task":
         """This task with every ngspice run in its own process: how a task is retried after its worker

@@ -13,6 +13,7 @@ samples), so results never depend on batch size, worker count or executor.
 """
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import time
@@ -22,6 +23,7 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
+from ..sim.api import keep_runs
 from ..sim.backend_subprocess import plots_from_raw, run_subprocess
 from ..sim.diagnostics import classify_failure
 from . import netlists
@@ -77,7 +79,8 @@ def _batch(spec: CampaignSpec, texts: Sequence[str], workdir: Path, units) -> Op
             runs.append(extract_run(spec, plots_from_raw(raw), measure_values(segments[i]), units))
         return runs
     finally:
-        shutil.rmtree(run_dir, ignore_errors=True)
+        if not keep_runs():
+            shutil.rmtree(run_dir, ignore_errors=True)
 
 
 def run_task(task: Task) -> TaskResult:
@@ -94,7 +97,8 @@ def run_task(task: Task) -> TaskResult:
     failed: Dict[int, str] = {}
     keep = range(task.start, task.stop)
     units: Dict[str, str] = {}
-    workdir = Path(tempfile.mkdtemp(prefix="circuitlab-mc-"))
+    root = task.tmp_root if task.tmp_root and os.path.isdir(task.tmp_root) else None
+    workdir = Path(tempfile.mkdtemp(prefix="circuitlab-mc-", dir=root))
     runs: Dict[int, List[RunOutcome]] = {}
     derived: Dict[int, np.ndarray] = {}
     try:
@@ -115,7 +119,8 @@ def run_task(task: Task) -> TaskResult:
             if d.index not in runs:
                 runs[d.index] = _single(spec, texts[d.index], workdir, units)
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        if not keep_runs():
+            shutil.rmtree(workdir, ignore_errors=True)
     return _assemble(spec, task, kept, texts, runs, units, time.perf_counter() - t0, derived)
 
 
