@@ -113,11 +113,11 @@ def derive(spec: CampaignSpec, draws: Sequence[SampleDraw],
             try:
                 out[:, j] = evaluate(tree, scalars, vectors, len(rows))
             except Exception as exc:  # noqa: BLE001 - an expression's failure is its runs' failure
-                name, text = spec.record.derived[j]
+                name = spec.record.derived[j][0]
                 for d, _, r in rows:
                     if r.status == OK:
                         r.status = SIM_ERROR
-                        why = f"sample {d.index}: derived {name} = {text!r} raised {type(exc).__name__}: {exc}"
+                        why = f"sample {d.index}: derived {name!r} raised {type(exc).__name__}: {exc}"
                         r.error = f"{r.error}; {why}" if r.error else why
         out[[r.status != OK for _, _, r in rows]] = np.nan
     result, i = {}, 0
