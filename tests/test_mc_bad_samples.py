@@ -249,3 +249,12 @@ def test_cli_exit_codes_summaries_and_no_temporary_folders_left(tmp_path):
     assert proc.returncode == 0 and "3 samples failed" in proc.stdout, proc.stderr
     assert summary(tmp_path / "sims.h5")["ok"] == 3
     assert [p.name for p in tmpdir.iterdir() if p.name.startswith("circuitlab-")] == []
+
+
+def test_rerun_of_a_sample_whose_builder_raised_is_a_one_line_error(tmp_path, capsys):
+    spec = tmp_path / "p.toml"
+    spec.write_text(make(samples=8))
+    assert main(["mc", "run", str(spec), "--out", str(tmp_path / "p.h5"), "--workers", "1", "--no-progress"]) == 0
+    capsys.readouterr()
+    assert main(["mc", "rerun", str(tmp_path / "p.h5"), "--sample", "5"]) == 1
+    assert capsys.readouterr().err == f"circuitlab: error: {expected_error('builder', 5)}\n"

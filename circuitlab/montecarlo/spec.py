@@ -426,9 +426,9 @@ def _read_text(path: Path, what: str) -> str:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{what} {str(path)!r} is not UTF-8 text (byte {exc.start}: {data[exc.start:exc.start + 1]!r}); "
-                          f"give a TOML text file") from None
+                          f"give a UTF-8 text file") from None
     if "\0" in text:
-        raise ConfigError(f"{what} {str(path)!r} is a binary file (it holds NUL bytes); give a TOML text file")
+        raise ConfigError(f"{what} {str(path)!r} is a binary file (it holds NUL bytes); give a UTF-8 text file")
     return text
 
 

@@ -23,14 +23,16 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
+from ..errors import ConfigError
 from ..sim.api import keep_runs
 from ..sim.backend_subprocess import plots_from_raw, run_subprocess
 from ..sim.diagnostics import classify_failure
 from . import netlists
+from .errors import CampaignError
 from .evaluate import run_draws
 from .extract import derive, extract_run, measure_values, time_grid
 from .launch import run_text
-from .outcomes import OK, SIM_ERROR, RunOutcome, status_of
+from .outcomes import OK, SIM_ERROR, RunOutcome, code_error, status_of
 from .sampling import SampleDraw, draw_sample, draw_samples, sweep_points
 from .spec import CampaignSpec, parse_spec
 from .stacked import run_stacked
@@ -150,5 +152,12 @@ def _assemble(spec, task, draws, texts, runs, units, seconds, derived=None) -> T
 
 
 def single_netlists(spec: CampaignSpec, k: int) -> List[str]:
-    """The netlist text of every sweep point of sample ``k`` (what single mode runs)."""
-    return [netlists.run_netlist(spec, v) for v in draw_sample(spec, k).points]
+    """The netlist text of every sweep point of sample ``k`` (what single mode runs); CampaignError
+    with the sample's error text if its builder raises."""
+    points = draw_sample(spec, k).points
+    try:
+        return [netlists.run_netlist(spec, v) for v in points]
+    except ConfigError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the builder's failure, named like a sample's sim_error
+        raise CampaignError(code_error("builder", spec.builder, k, exc)) from None
