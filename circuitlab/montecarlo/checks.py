@@ -10,7 +10,7 @@ subcircuits (``v(x1.n)``) are left to ngspice. Evaluator specs are checked by im
 from __future__ import annotations
 
 import re
-from typing import List, Sequence
+from typing import List
 
 from ..errors import ConfigError
 from .evaluate import load_evaluator
