@@ -35,6 +35,11 @@ def picky(values):
     return rc_bsource(values)
 
 
+def slow_some(values):
+    """rc_bsource with a 100 times larger C for samples BAD: v(out) never reaches vdd/2 in 1 us."""
+    return rc_bsource({**values, "c": values["c"] * (100 if values["mc_sample"] in BAD else 1)})
+
+
 def needs_key(values):
     return rc_bsource({**values, "r": values["r_missing"]})
 
@@ -258,3 +263,16 @@ def test_rerun_of_a_sample_whose_builder_raised_is_a_one_line_error(tmp_path, ca
     capsys.readouterr()
     assert main(["mc", "rerun", str(tmp_path / "p.h5"), "--sample", "5"]) == 1
     assert capsys.readouterr().err == f"circuitlab: error: {expected_error('builder', 5)}\n"
+
+
+def test_failed_measure_has_the_same_text_in_every_mode(tmp_path):
+    spec = parse_spec(make(source=f'builder = "{HERE}:slow_some"', measures='"tdelay", "vmax"'))
+    errors = {}
+    for mode in ("stacked", "batch", "single"):
+        run_campaign(spec, tmp_path / f"{mode}.h5", mode=mode, workers=1, progress=False)
+        got = read(tmp_path / f"{mode}.h5")
+        errors[mode] = [e.decode() for e in got["error"]]
+        # tau = 10 us for samples BAD: v(out) stays below 1 - exp(-0.2) = 0.18 V < 0.5 V in 1 us
+        assert np.isnan(got["measures"][list(BAD), 0, 0]).all() and (got["measures"][list(BAD), 0, 1] < 0.2).all()
+    assert [errors["stacked"][k] for k in BAD] == ["measure failed: tdelay"] * 3
+    assert errors["stacked"] == errors["batch"] == errors["single"]
