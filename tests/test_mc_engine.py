@@ -165,7 +165,7 @@ def wait_for_rows(path: Path, rows_done: int, proc: subprocess.Popen, timeout: f
         if path.exists():
             try:
                 done = summary(path)["done"]
-            except SchemaError:  # created but its attributes not yet written
+            except (SchemaError, OSError):  # created but not yet readable
                 done = -1
             if done >= rows_done:
                 return done
