@@ -15,7 +15,8 @@ import pytest
 from circuitlab.errors import NetlistError
 from circuitlab.montecarlo import netlists
 from circuitlab.montecarlo.sampling import draw_sample
-from circuitlab.montecarlo.worker import _finish_text, _start_text, measure_values
+from circuitlab.montecarlo.extract import measure_values
+from circuitlab.montecarlo.launch import finish_text, start_text
 from circuitlab.sim.libngspice import library
 
 from tests.test_mc_engine import ROWS, make_spec, rows
@@ -43,8 +44,8 @@ def lib():
 
 def test_library_and_subprocess_give_identical_vectors_and_measures(lib, tmp_path):
     text, tags = stacked_text()
-    via_lib, err_lib = _finish_text(_start_text(text, tmp_path, lib), 30)
-    via_sub, err_sub = _finish_text(_start_text(text, tmp_path, None), 30)
+    via_lib, err_lib = finish_text(start_text(text, tmp_path, lib), 30)
+    via_sub, err_sub = finish_text(start_text(text, tmp_path, None), 30)
     assert err_lib is None and err_sub is None
     a, b = via_lib.plots[0], via_sub.plots[0]
     assert a.kind == b.kind == "tran" and a.scale == b.scale == "time"
@@ -58,20 +59,20 @@ def test_library_and_subprocess_give_identical_vectors_and_measures(lib, tmp_pat
 def test_timeout_halts_the_run_and_the_library_stays_usable(lib, tmp_path):
     slow = ("slow rc\nV1 in 0 PULSE(0 1 10n 1n 1n 200n 400n)\nR1 in out 1k\nC1 out 0 100p\n"
             ".tran 1p 10m\n.end\n")
-    out, error = _finish_text(_start_text(slow, tmp_path, lib), 0.3)
+    out, error = finish_text(start_text(slow, tmp_path, lib), 0.3)
     assert out.timed_out and "0.3 s" in str(error) and lib.broken is None
     text, tags = stacked_text(3)
-    out, error = _finish_text(_start_text(text, tmp_path, lib), 30)
+    out, error = finish_text(start_text(text, tmp_path, lib), 30)
     assert error is None and len(out.plots[0].vectors) == 2 * len(tags) + 1
 
 
 def test_a_netlist_error_is_typed_and_the_next_run_works(lib, tmp_path):
     bad = "bad\nR1 in out 1k\nC1 out 0 100p\nQ9 a b\n.tran 1n 1u\n.end\n"
-    out, error = _finish_text(_start_text(bad, tmp_path, lib), 10)
+    out, error = finish_text(start_text(bad, tmp_path, lib), 10)
     assert isinstance(error, NetlistError) and out.plots == []
     assert "q9" in str(error).lower()
     text, _ = stacked_text(2)
-    assert _finish_text(_start_text(text, tmp_path, lib), 30)[1] is None
+    assert finish_text(start_text(text, tmp_path, lib), 30)[1] is None
 
 
 def _ngspice_plots(lib):
@@ -96,13 +97,13 @@ def test_memory_stays_flat_over_many_runs(lib, tmp_path):
     less than one leaked vector copy over those 150 runs (measured: 2-10 kB)."""
     text, _ = stacked_text(10)
     for _ in range(5):  # warm-up: caches and first plots
-        out, _err = _finish_text(_start_text(text, tmp_path, lib), 30)
+        out, _err = finish_text(start_text(text, tmp_path, lib), 30)
     one_vector = out.plots[0].vectors["time"].nbytes  # 1041 points x 8 B with ngspice 39 on this circuit
     tracemalloc.start()
     try:
         before = tracemalloc.get_traced_memory()[0]
         for _ in range(150):
-            out, _err = _finish_text(_start_text(text, tmp_path, lib), 30)
+            out, _err = finish_text(start_text(text, tmp_path, lib), 30)
             assert _err is None
         del out, _err  # the last run's own vectors (41 x 8.3 kB) are not a leak
         grown = tracemalloc.get_traced_memory()[0] - before
@@ -179,8 +180,8 @@ def test_named_vectors_include_branch_currents(lib, tmp_path):
     tags = [f"{k}p0" for k in range(3)]
     text = netlists.stack(circuits, tags, ["v(out)", "i(vin)", "v(in)"])
     names = ["time", *(netlists.rename_probes(v, t) for t in tags for v in ("v(out)", "i(vin)"))]
-    via_lib, error = _finish_text(_start_text(text, tmp_path, lib), 30, names)
-    via_sub, _ = _finish_text(_start_text(text, tmp_path, None), 30)
+    via_lib, error = finish_text(start_text(text, tmp_path, lib), 30, names)
+    via_sub, _ = finish_text(start_text(text, tmp_path, None), 30)
     assert error is None and sorted(via_lib.plots[0].vectors) == sorted(n.lower() for n in names)
     for name in names:
         got = via_lib.plots[0][name]

@@ -131,23 +131,63 @@ def test_non_converging_samples_get_their_status(tmp_path):
     assert (status == 3).sum() > 5
 
 
+def gated(values):
+    """rc_bsource, except that with ``CIRCUITLAB_TEST_GATE=path:k`` in the environment samples k and later
+    wait (at most 120 s) until ``path`` exists: a campaign that stops at a known sample on any machine."""
+    gate = os.environ.get("CIRCUITLAB_TEST_GATE")
+    if gate:
+        path, k = gate.rsplit(":", 1)
+        deadline = time.monotonic() + 120
+        while values["mc_sample"] >= int(k) and not os.path.exists(path) and time.monotonic() < deadline:
+            time.sleep(0.01)
+    from circuitlab.montecarlo.examples import rc_bsource
+    return rc_bsource(values)
+
+
+def gated_spec_text(batch: int) -> str:
+    return make_spec(batch=batch).text.replace("circuitlab.montecarlo.examples:rc_bsource", "test_mc_engine:gated")
+
+
+def start_gated(path: Path, gate: str, workers: int, batch: int = 5) -> subprocess.Popen:
+    """A campaign process over ``gated_spec_text(batch)`` (rows identical to ``make_spec``'s)."""
+    code = ("import sys; sys.path.insert(0, 'tests'); from circuitlab.montecarlo import parse_spec; "
+            "from circuitlab.montecarlo.engine import run_campaign; from test_mc_engine import gated_spec_text; "
+            f"run_campaign(parse_spec(gated_spec_text({batch})), sys.argv[1], workers={workers}, progress=False)")
+    return subprocess.Popen([sys.executable, "-c", code, str(path)], cwd=str(Path(__file__).parents[1]),
+                            env={**os.environ, "CIRCUITLAB_TEST_GATE": gate})
+
+
+def wait_for_rows(path: Path, rows_done: int, proc: subprocess.Popen, timeout: float = 120.0) -> int:
+    """Wait until the results file shows at least ``rows_done`` finished samples (or fail)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "the campaign ended before the expected rows were written"
+        if path.exists():
+            try:
+                done = summary(path)["done"]
+            except (SchemaError, OSError):  # created but not yet readable
+                done = -1
+            if done >= rows_done:
+                return done
+        time.sleep(0.02)
+    raise AssertionError(f"{path} did not reach {rows_done} finished samples within {timeout:g} s")
+
+
 def test_kill_and_resume_equals_uninterrupted(reference, tmp_path):
-    """SIGKILL the campaign process at random moments (start-up, mid-run, mid-write), then resume."""
-    code = ("import sys; from circuitlab.montecarlo.engine import run_campaign; "
-            "from tests.test_mc_engine import make_spec; "
-            "run_campaign(make_spec(batch=5), sys.argv[1], workers=1, progress=False)")
-    root = str(__import__("pathlib").Path(__file__).parents[1])
-    rng = np.random.default_rng()
-    for i, delay in enumerate(rng.uniform(0.6, 2.0, 3)):
+    """SIGKILL the campaign process at seeded points mid-run (once its file shows k finished samples; later
+    samples wait at a gate, so the kill lands mid-run on any machine), then resume."""
+    rng = np.random.default_rng(20261206)
+    for i, k in enumerate(rng.choice(np.arange(20, 40), size=2, replace=False)):
         path = tmp_path / f"k{i}.h5"
-        proc = subprocess.Popen([sys.executable, "-c", code, str(path)], cwd=root)
-        try:
-            proc.wait(timeout=float(delay))
-        except subprocess.TimeoutExpired:
-            proc.kill()  # SIGKILL: no clean-up in the coordinator
-            proc.wait()
-        if not path.exists():
-            continue  # killed before the file was created: nothing to resume
+        proc = start_gated(path, f"{tmp_path / 'never'}:{k}", workers=1)
+        # tasks hold one stack group (10 samples); the group holding k and, with a spare core, the
+        # group before it (its worker prefetches the next group) wait at the gate
+        target = 10 * (int(k) // 10 - 1)
+        wait_for_rows(path, target, proc)
+        proc.kill()  # SIGKILL: no clean-up in the coordinator
+        proc.wait()
+        done = summary(path)["done"]
+        assert target <= done <= k and done < 40  # the kill landed mid-run
         s = resume_campaign(path, workers=2, progress=False)
         assert s["done"] == 40
         assert_same(rows(reference), rows(path))

@@ -20,7 +20,8 @@ from circuitlab.montecarlo.engine import resolve_mode, resume_campaign, run_camp
 from circuitlab.montecarlo.evaluate import evaluate_run, run_text
 from circuitlab.montecarlo.netlists import fill_template
 from circuitlab.montecarlo.sampling import SAMPLE_SEED_STREAM, columns, draw_sample, sample_seed
-from circuitlab.montecarlo.worker import NONCONVERGED, SIM_ERROR, TIMEOUT, Task, run_task
+from circuitlab.montecarlo.outcomes import NONCONVERGED, SIM_ERROR, TIMEOUT
+from circuitlab.montecarlo.worker import Task, run_task
 
 ROOT = Path(__file__).resolve().parents[1]
 IR = """

@@ -15,7 +15,7 @@ import pytest
 from circuitlab.montecarlo import summary as summary_of
 from circuitlab.montecarlo.engine import resume_campaign, run_campaign
 
-from test_mc_engine import ROWS, assert_same, make_spec, rows
+from test_mc_engine import ROWS, assert_same, make_spec, rows, start_gated, wait_for_rows
 
 pytestmark = pytest.mark.ngspice
 ROOT = Path(__file__).parents[1]
@@ -102,24 +102,27 @@ def _children(pid: int):
 
 
 def test_killed_worker_is_replaced_and_the_campaign_is_complete(tmp_path):
+    """Kill a worker while samples wait at a gate (so the campaign cannot finish first on a fast machine,
+    and no fixed sleep decides when), open the gate: the task is retried and the file is complete."""
     ref = tmp_path / "ref.h5"
     run_campaign(make_spec(batch=5), ref, workers=1, progress=False)
     path = tmp_path / "killed.h5"
-    code = ("import sys; sys.path.insert(0, 'tests'); from circuitlab.montecarlo.engine import run_campaign; "
-            "from test_mc_engine import make_spec; "
-            "run_campaign(make_spec(batch=5), sys.argv[1], workers=2, progress=False)")
-    proc = subprocess.Popen([sys.executable, "-c", code, str(path)], cwd=ROOT)
+    gate = tmp_path / "gate"
+    proc = start_gated(path, f"{gate}:25", workers=2)
+    wait_for_rows(path, 10, proc)  # the first task is written; samples 25 and later wait at the gate
     killed = None
     deadline = time.monotonic() + 60
-    while killed is None and proc.poll() is None and time.monotonic() < deadline:
+    while killed is None and time.monotonic() < deadline:
         # the pool uses forkserver: workers are children of the forkserver process, itself a child of
         # the campaign (its other multiprocessing child is the resource tracker, which must not be hit)
         servers = [p for p in _children(proc.pid) if b"forkserver" in _cmdline(p)]
         workers = [w for s in servers for w in _children(s)]
-        if workers and path.exists():
+        if workers:
             os.kill(workers[0], signal.SIGKILL)
             killed = workers[0]
-        time.sleep(0.05)
+        time.sleep(0.02)
+    assert killed is not None and proc.poll() is None  # killed mid-run
+    assert summary_of(path)["done"] < 40
+    gate.touch()
     assert proc.wait(timeout=120) == 0
-    assert killed is not None, "the campaign finished before a worker could be killed"
     assert_same(rows(ref), rows(path))

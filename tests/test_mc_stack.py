@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from circuitlab.montecarlo import netlists
-from circuitlab.montecarlo.worker import _finish_text, _start_text, measure_values
+from circuitlab.montecarlo.extract import measure_values
+from circuitlab.montecarlo.launch import finish_text, start_text
 from circuitlab.netlist import (PWL, BSource, Capacitor, Circuit, CurrentSource, Inductor, Measure, Model,
                                 Pulse, Resistor, Tran, VoltageSource)
 from circuitlab.netlist.elements import Diode
@@ -33,7 +34,7 @@ def mixed(k: int) -> Circuit:
 
 def run(text, tags, tmp_path):
     names = ["time", *(netlists.rename_probes(v, t) for t in tags for v in ("v(out)", "v(mon)", "i(vin)"))]
-    out, error = _finish_text(_start_text(text, tmp_path, None), 60)
+    out, error = finish_text(start_text(text, tmp_path, None), 60)
     assert error is None, error
     return {n: out.plots[0][n] for n in names}, measure_values(out.stdout)
 

@@ -129,10 +129,24 @@ def test_relative_include_is_resolved_against_the_netlist_file(tmp_path):
 def test_syntax_error_is_a_netlist_error_with_the_line(backend):
     text = "syntax\nV1 in 0 DC 1\nR1 in out 1k\nC1 out 0 1n foo=\n.tran 1n 1u\n.end\n"
     with pytest.raises(NetlistError, match="line 4") as info:
-        simulate(text, backend=backend)
+        simulate(text, backend=backend, keep_run_dir=True)
     err = info.value
     assert err.line_number == 4 and err.line.strip() == "C1 out 0 1n foo="
     assert err.run_dir.is_dir() and err.netlist_path.read_text().startswith("syntax") and err.stderr
+
+
+def test_failed_run_directory_is_removed_unless_kept(tmp_path, monkeypatch):
+    text = "syntax\nV1 in 0 DC 1\nR1 in out 1k\nC1 out 0 1n foo=\n.tran 1n 1u\n.end\n"
+    monkeypatch.delenv("CIRCUITLAB_KEEP_RUNS", raising=False)
+    with pytest.raises(NetlistError, match="line 4") as info:
+        simulate(text, run_root=tmp_path)
+    assert list(tmp_path.iterdir()) == [] and info.value.run_dir is None and "foo=" in info.value.stderr + \
+        info.value.stdout + info.value.line
+    monkeypatch.setenv("CIRCUITLAB_KEEP_RUNS", "1")
+    with pytest.raises(NetlistError, match=r"line 4.*\(run directory: .*circuitlab-run-") as info:
+        simulate(text, run_root=tmp_path)
+    assert [p.name.startswith("circuitlab-run-") for p in tmp_path.iterdir()] == [True]
+    assert info.value.netlist_path.read_text() == text
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

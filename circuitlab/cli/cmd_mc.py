@@ -103,7 +103,28 @@ def _run(args) -> int:
     s = run_campaign(spec, args.out, samples=args.samples, workers=_workers(args), executor=args.executor,
                      scheduler=args.scheduler, mode=args.mode, progress=False if args.no_progress else None,
                      spec_base=str(args.spec.resolve().parent), trust=_trust(args))
+    return _finished(s, args.out)
+
+
+def _finished(s, path) -> int:
+    """Print the summary of a finished run; 1 (one line on stderr) if no sample succeeded, else 0 with
+    the number of failed samples and their first distinct errors."""
+    import sys
+    from ..montecarlo.outcomes import STATUS_NAMES
+    from ..montecarlo.store import first_errors
     _print_summary(s)
+    if s["failed"] == 0:
+        return 0
+    first = first_errors(path)
+    shown = [" ".join((t if t.startswith(f"sample {k}: ") else f"sample {k}: {t}").split())[:300]
+             for k, _, t in first]
+    if s["ok"] == 0:
+        print(f"circuitlab: error: no sample succeeded ({s['failed']} of {s['done']} failed; first error: "
+              f"{shown[0] if shown else '?'}); see 'circuitlab mc inspect {path}'", file=sys.stderr)
+        return 1
+    print(f"{s['failed']} sample{'s' if s['failed'] != 1 else ''} failed; first distinct errors:")
+    for (k, code, _), line in zip(first, shown):
+        print(f"  [{STATUS_NAMES.get(code, code)}] {line}")
     return 0
 
 
@@ -112,8 +133,7 @@ def _resume(args) -> int:
     _logging()
     s = resume_campaign(args.results, workers=_workers(args), executor=args.executor, scheduler=args.scheduler,
                         progress=False if args.no_progress else None, trust=_trust(args))
-    _print_summary(s)
-    return 0
+    return _finished(s, args.results)
 
 
 def _status(args) -> int:

@@ -9,6 +9,8 @@ import datetime as _dt
 import json
 import math
 import os
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional
 
@@ -16,7 +18,9 @@ import numpy as np
 
 from .. import __version__
 from ..errors import ConfigError
+from ..sim.api import keep_runs
 from . import store
+from .checks import check_campaign
 from .executors import make_executor
 from .progress import Progress
 from .sampling import columns, sweep_points
@@ -62,13 +66,14 @@ def spare_core(workers: int, scheduler: Optional[str] = None) -> bool:
 
 
 def plan(spec: CampaignSpec, mode: str, samples: int, full: int, pending: np.ndarray,
-         base: Optional[str] = None, workers: int = 1, overlap: bool = True) -> List[Task]:
+         base: Optional[str] = None, workers: int = 1, overlap: bool = True,
+         tmp_root: Optional[str] = None) -> List[Task]:
     """Tasks covering every stack group that holds a pending sample, in order.
 
     A task holds at most ``batch_size`` samples (whole stack groups). With several workers the last
     tasks shrink (guided self-scheduling: a task takes at most 1/(2 x workers) of the groups still
     unplanned) so that the workers finish together; which samples share a task never changes a result.
-    ``overlap`` is handed to every task (see :class:`.worker.Task`).
+    ``overlap`` and ``tmp_root`` are handed to every task (see :class:`.tasks.Task`).
     """
     unit = spec.stack_size if mode == "stacked" else 1
     per_task = max(1, math.ceil(spec.batch_size / unit))  # in groups
@@ -80,7 +85,7 @@ def plan(spec: CampaignSpec, mode: str, samples: int, full: int, pending: np.nda
             a = run[0] * unit
             end = (run[-1] + 1) * unit
             pad = min(end, full) if unit > 1 else min(end, samples)
-            tasks.append(Task(spec.text, base, a, min(end, samples), pad, mode, overlap=overlap))
+            tasks.append(Task(spec.text, base, a, min(end, samples), pad, mode, overlap=overlap, tmp_root=tmp_root))
             run.clear()
     for i, g in enumerate(groups):
         size = per_task if workers <= 1 else min(per_task, max(1, math.ceil((len(groups) - i + len(run))
@@ -146,19 +151,35 @@ def run_campaign(spec: CampaignSpec, out, *, samples: Optional[int] = None, work
         spec = spec.with_samples(samples)
         full = max(full, spec.samples)  # more samples than the spec's: the campaign grows, groups stay
     resolved = resolve_mode(spec, mode)
+    check_campaign(spec)  # a broken nominal circuit or [record] stops here, before any worker starts
     ex = make_executor(executor, workers, scheduler)
+    tmp = _tmp_root()
     try:
         ex.start()  # workers start while the results file is made
         f = store.create(out, _layout(spec, resolved, full, spec_base))
         try:
             tasks = plan(spec, resolved, spec.samples, full, np.ones(spec.samples, dtype=bool), spec_base,
-                         workers, spare_core(workers, scheduler))
+                         workers, spare_core(workers, scheduler), tmp)
             _execute(f, spec, tasks, ex, progress=progress, done=0)
         finally:
             store.close_quietly(f)
     finally:
-        ex.close()
+        try:
+            ex.close()
+        finally:
+            _remove(tmp)
     return store.summary(out)
+
+
+def _tmp_root() -> str:
+    """The campaign's temporary folder (``circuitlab-mc-*``): workers make their run folders in it."""
+    return tempfile.mkdtemp(prefix="circuitlab-mc-")
+
+
+def _remove(tmp: str) -> None:
+    """Remove the campaign's temporary folder, also after a failure, unless ``CIRCUITLAB_KEEP_RUNS=1``."""
+    if not keep_runs():
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def resume_campaign(path, *, workers: int = 1, executor: str = "local", scheduler: Optional[str] = None,
@@ -173,9 +194,11 @@ def resume_campaign(path, *, workers: int = 1, executor: str = "local", schedule
     spec = parse_spec(store.maybe_str(attrs["spec"]), base=Path(base) if base else None)
     spec = spec.with_samples(int(attrs["samples"]))
     mode = store.maybe_str(attrs["mode"])
-    tasks = plan(spec, mode, spec.samples, int(attrs["full_samples"]), ~done, base, workers,
-                 spare_core(workers, scheduler))
-    if tasks:
+    if (~done).any():
+        check_campaign(spec)
+        tmp = _tmp_root()
+        tasks = plan(spec, mode, spec.samples, int(attrs["full_samples"]), ~done, base, workers,
+                     spare_core(workers, scheduler), tmp)
         ex = make_executor(executor, workers, scheduler)
         try:
             ex.start()
@@ -185,7 +208,10 @@ def resume_campaign(path, *, workers: int = 1, executor: str = "local", schedule
             finally:
                 f.close()
         finally:
-            ex.close()
+            try:
+                ex.close()
+            finally:
+                _remove(tmp)
     return store.summary(path)
 
 

@@ -30,7 +30,8 @@ from typing import Dict, List, Mapping, Sequence, Tuple
 import numpy as np
 
 from ..errors import ConvergenceError, SimulationTimeout
-from .netlists import import_function
+from .functions import import_function
+from .outcomes import NONCONVERGED, OK, SIM_ERROR, TIMEOUT, RunOutcome, code_error
 from .spec import CampaignSpec
 
 
@@ -81,7 +82,6 @@ def run_text(spec: CampaignSpec, values: Mapping[str, object]) -> str:
 
 def evaluate_run(spec: CampaignSpec, values: Mapping[str, object]) -> Tuple[int, str, np.ndarray]:
     """Call the evaluator for one run: (status, error text, measures in ``[record]`` order)."""
-    from .worker import NONCONVERGED, OK, SIM_ERROR, TIMEOUT
     names = spec.record.measures
     nan = np.full(len(names), np.nan)
     func = load_evaluator(spec.evaluator)
@@ -92,7 +92,7 @@ def evaluate_run(spec: CampaignSpec, values: Mapping[str, object]) -> Tuple[int,
     except ConvergenceError as exc:
         return NONCONVERGED, f"evaluator {spec.evaluator!r}: {exc}", nan
     except Exception as exc:  # noqa: BLE001 - any failure of user code is the run's failure
-        return SIM_ERROR, f"evaluator {spec.evaluator!r} raised {type(exc).__name__}: {exc}", nan
+        return SIM_ERROR, code_error("evaluator", spec.evaluator, int(values.get("mc_sample", -1)), exc), nan
     if not isinstance(out, Mapping):
         return SIM_ERROR, (f"evaluator {spec.evaluator!r} returned {type(out).__name__}, not a dict "
                            f"{{measure: float}} of {', '.join(names)}"), nan
@@ -111,9 +111,8 @@ def evaluate_run(spec: CampaignSpec, values: Mapping[str, object]) -> Tuple[int,
     return OK, "", result
 
 
-def run_draws(spec: CampaignSpec, draws: Sequence) -> Tuple[Dict[int, List[str]], Dict[int, list]]:
+def run_draws(spec: CampaignSpec, draws: Sequence) -> Tuple[Dict[int, List[str]], Dict[int, List[RunOutcome]]]:
     """Every run of the given samples: ({k: run texts}, {k: runs}) in the worker's form."""
-    from .worker import _Run
     texts: Dict[int, List[str]] = {}
     runs: Dict[int, list] = {}
     for d in draws:
@@ -122,5 +121,5 @@ def run_draws(spec: CampaignSpec, draws: Sequence) -> Tuple[Dict[int, List[str]]
         for v in d.points:
             status, error, measures = evaluate_run(spec, v)
             ok = not error
-            runs[d.index].append(_Run(status, error, np.zeros((0, 0)) if ok else None, measures if ok else None))
+            runs[d.index].append(RunOutcome(status, error, np.zeros((0, 0)) if ok else None, measures if ok else None))
     return texts, runs

@@ -15,7 +15,6 @@ results, about 5 % less ngspice time per run (no expansion pass, a shorter deck 
 from __future__ import annotations
 
 import hashlib
-import importlib
 import re
 from functools import lru_cache
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
@@ -24,24 +23,14 @@ from ..errors import CircuitError, ConfigError
 from ..netlist import Circuit
 from ..netlist.elements import BSource, Capacitor, CurrentSource, Inductor, Resistor, VoltageSource
 from ..netlist.values import format_number, format_params, format_value
+from .evaluate import run_text
+from .functions import import_function
+from .outcomes import code_error
+from .sampling import SampleDraw, draw_samples
 from .spec import CampaignSpec
+from .templates import PLACEHOLDER
 
-_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _PROBE = re.compile(r"\b([vViI])\(([^()]*)\)")
-
-
-@lru_cache(maxsize=32)
-def import_function(path: str, role: str = "builder", returns: str = "a circuitlab Circuit"):
-    """Import ``package.module:function`` (a spec's ``role``); ConfigError naming the fix if it cannot."""
-    module, _, func = path.partition(":")
-    try:
-        obj = getattr(importlib.import_module(module), func)
-    except (ImportError, AttributeError) as exc:
-        raise ConfigError(f"{role} {path!r} cannot be imported ({exc}); give 'package.module:function' of a "
-                          f"function returning {returns}")
-    if not callable(obj):
-        raise ConfigError(f"{role} {path!r} is not callable")
-    return obj
 
 
 def load_builder(path: str):
@@ -66,7 +55,7 @@ def fill_template(template: str, values: Mapping[str, object]) -> str:
     def sub(m):
         name = m.group(1)
         return _literal(values[name]) if name in values else m.group(0)
-    text = _PLACEHOLDER.sub(sub, template)
+    text = PLACEHOLDER.sub(sub, template)
     return text if text.endswith("\n") else text + "\n"
 
 
@@ -74,11 +63,29 @@ def run_netlist(spec: CampaignSpec, values: Mapping[str, object]) -> str:
     """The netlist text of one run (the exact text ``mc rerun`` writes and single mode runs); for an
     evaluator, the text of its call (:func:`.evaluate.run_text`)."""
     if spec.evaluator is not None:
-        from .evaluate import run_text
         return run_text(spec, values)
     if spec.builder is not None:
         return build_circuit(spec, values).to_text()
     return fill_template(spec.template, values)
+
+
+def prepare_samples(spec: CampaignSpec, indices: Sequence[int], draws: Dict[int, SampleDraw],
+                    built: Dict[int, list], texts: Dict[int, List[str]], failed: Dict[int, str]) -> List[SampleDraw]:
+    """Draw samples ``indices`` (those not in ``draws`` yet) and write their netlists: circuits in
+    ``built`` (builder specs), texts in ``texts``. A sample whose builder raises (or returns no Circuit)
+    gets no circuits and no texts; its error text goes to ``failed`` (see :func:`.outcomes.code_error`)."""
+    for d in draw_samples(spec, [k for k in indices if k not in draws]):  # seeded together, bit-identical
+        draws[d.index] = d                                                 # to one draw_sample per k
+        if spec.builder is not None:
+            try:
+                built[d.index] = [build_circuit(spec, v) for v in d.points]
+                texts[d.index] = [c.to_text() for c in built[d.index]]
+            except Exception as exc:  # noqa: BLE001 - a builder's failure costs its sample only
+                built[d.index], texts[d.index] = [], []
+                failed[d.index] = code_error("builder", spec.builder, d.index, exc)
+        else:
+            texts[d.index] = [run_netlist(spec, v) for v in d.points]
+    return [draws[k] for k in indices]
 
 
 def netlist_hash(texts: Sequence[str]) -> str:

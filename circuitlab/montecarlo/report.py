@@ -11,8 +11,9 @@ import numpy as np
 from ..errors import CircuitlabError, ZeroNominalWarning
 from . import store
 from .spec import parse_spec
+from .outcomes import STATUS_NAMES
 from .trust import check_file
-from .worker import STATUS_NAMES, Task, run_task, single_netlists
+from .worker import Task, run_task, single_netlists
 
 
 def scalars(path) -> Tuple[Dict[str, np.ndarray], np.ndarray]:

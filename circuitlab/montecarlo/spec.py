@@ -361,7 +361,7 @@ def parse_spec(text: str, *, base: Optional[Path] = None) -> CampaignSpec:
             path = base / path
         if not path.is_file():
             raise ConfigError(f"{where}: template_file {str(path)!r} does not exist")
-        template = path.read_text()
+        template = _read_text(path, "template_file")
     parameters = data.get("parameters", {})
     _keys(parameters, tuple(parameters) if isinstance(parameters, Mapping) else (), "[parameters]")
     params = {_ident(k, k, "[parameters]"): _number(v, k, "[parameters]") for k, v in parameters.items()}
@@ -391,6 +391,7 @@ def parse_spec(text: str, *, base: Optional[Path] = None) -> CampaignSpec:
         jitters=tuple(_jitter(j, i) for i, j in enumerate(jitters)),
         record=_record(data.get("record", {})), evaluator=evaluator, text=text)
     _check_names(spec)
+    _check_placeholders(spec)
     if evaluator is not None:
         _check_evaluator(spec, data)
     _warn_zero_nominal(spec)
@@ -459,11 +460,32 @@ def _check_names(spec: CampaignSpec) -> None:
         raise ConfigError("[record]: record at least one of vectors, measures or derived")
 
 
-def load_spec(path) -> CampaignSpec:
-    """Read and parse a campaign TOML file."""
-    path = Path(path)
+def _check_placeholders(spec: CampaignSpec) -> None:
+    """A template's ``{name}`` placeholders against the run's values (see :mod:`.templates`)."""
+    if spec.template is not None:
+        from .templates import check_placeholders
+        names = [*spec.parameters, *(a for a, _ in spec.sweep), *(j.param for j in spec.jitters), "mc_sample",
+                 "mc_seed"]
+        check_placeholders(spec.template, names)
+
+
+def _read_text(path: Path, what: str) -> str:
+    """A UTF-8 text file; ConfigError (one line) if it cannot be read or is binary / not UTF-8."""
     try:
-        text = path.read_text()
+        data = path.read_bytes()
     except OSError as exc:
-        raise ConfigError(f"cannot read campaign spec {str(path)!r}: {exc}")
-    return parse_spec(text, base=path.resolve().parent)
+        raise ConfigError(f"cannot read {what} {str(path)!r}: {exc.strerror or exc}")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{what} {str(path)!r} is not UTF-8 text (byte {exc.start}: {data[exc.start:exc.start + 1]!r}); "
+                          f"give a UTF-8 text file") from None
+    if "\0" in text:
+        raise ConfigError(f"{what} {str(path)!r} is a binary file (it holds NUL bytes); give a UTF-8 text file")
+    return text
+
+
+def load_spec(path) -> CampaignSpec:
+    """Read and parse a campaign TOML file (UTF-8 text)."""
+    path = Path(path)
+    return parse_spec(_read_text(path, "campaign spec"), base=path.resolve().parent)

@@ -272,3 +272,25 @@ def maybe_str(v: Optional[object]) -> str:
 
 def read_json_list_attrs(attrs, key: str) -> list:
     return json.loads(attrs[key]) if key in attrs else []
+
+
+def first_errors(path, limit: int = 3) -> list:
+    """Up to ``limit`` (sample, status code, error text) of failed samples, in sample order, one per
+    distinct error text (the sample index that a builder's or evaluator's error starts with ignored)."""
+    out, seen = [], set()
+    with open_read(path) as f:
+        samples = int(f.attrs["samples"])
+        status = f["status"][()][:samples]
+        bad = np.flatnonzero(status > 0)
+        if bad.size == 0:
+            return out
+        errors = f["error"][()]
+        for k in bad.tolist():
+            text = errors[k].decode("utf-8", "replace")
+            key = text.split(": ", 1)[1] if text.startswith(f"sample {k}: ") else text
+            if key not in seen:
+                seen.add(key)
+                out.append((k, int(status[k]), text))
+                if len(out) == limit:
+                    break
+    return out

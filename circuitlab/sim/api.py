@@ -1,19 +1,26 @@
 """``simulate()``: one entry point for both backends, returning a :class:`SimResult` or a typed error."""
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import tempfile
 from pathlib import Path
 from typing import Iterable, List, Optional
 
-from ..errors import CircuitlabError, MeasureError, SimulationTimeout
+from ..errors import CircuitlabError, MeasureError, SimulationError, SimulationTimeout
 from .backend_subprocess import RunOutput, run_subprocess
 from .diagnostics import classify_failure, measure_names, parse_measures
 from .netlist_input import netlist_text
 from .result import Plot, SimResult
 
 BACKENDS = ("subprocess", "pyspice")
+KEEP_RUNS_ENV = "CIRCUITLAB_KEEP_RUNS"
+
+
+def keep_runs() -> bool:
+    """Whether the user asked to keep temporary run directories (``CIRCUITLAB_KEEP_RUNS=1``)."""
+    return os.environ.get(KEEP_RUNS_ENV, "0") not in ("", "0")
 _ANALYSIS_CARD = re.compile(r"^\s*\.(op|dc|tran|ac|noise|tf|sens|pz|disto)\b", re.IGNORECASE | re.MULTILINE)
 
 
@@ -39,8 +46,10 @@ def simulate(netlist, *, timeout: float = 60.0, backend: str = "subprocess", ext
 
     ``netlist``: a :class:`~circuitlab.netlist.Circuit`, netlist text, a path to a netlist file or a
     PySpice ``Circuit``. ``timeout`` in seconds (the ngspice process is killed when it expires).
-    ``extra_cards`` (e.g. ``[".tran 1n 1u"]``) are added before ``.end``. The run directory is removed
-    after a successful run unless ``keep_run_dir``; after a failure it is kept and named in the error.
+    ``extra_cards`` (e.g. ``[".tran 1n 1u"]``) are added before ``.end``. The run directory
+    (``circuitlab-run-*`` in the temporary folder or ``run_root``) is removed after the run, failed or
+    not, unless ``keep_run_dir`` or the environment sets ``CIRCUITLAB_KEEP_RUNS=1``; a kept directory
+    is named in the error (``run_dir``, ``netlist_path``); stdout and stderr are on the error either way.
     ``seed`` fixes ngspice's own random sources (``.options seed=N``: TRRANDOM, agauss; not TRNOISE).
 
     Raises NetlistError, ConvergenceError, SimulationTimeout, MeasureError or SimulationError (all with
@@ -56,6 +65,20 @@ def simulate(netlist, *, timeout: float = 60.0, backend: str = "subprocess", ext
         extra_cards = [*extra_cards, f".options seed={seed}"]
     text, _source = netlist_text(netlist, extra_cards)
     run_dir = Path(tempfile.mkdtemp(prefix="circuitlab-run-", dir=run_root))
+    keep = keep_run_dir or keep_runs()
+    try:
+        return _simulate_in(run_dir, text, timeout, backend, threads, keep)
+    except BaseException as exc:
+        if not keep:
+            shutil.rmtree(run_dir, ignore_errors=True)
+            if isinstance(exc, SimulationError):
+                exc.run_dir = exc.netlist_path = None
+        raise
+
+
+def _simulate_in(run_dir: Path, text: str, timeout: float, backend: str, threads: int,
+                 keep: bool) -> SimResult:
+    """:func:`simulate` in its run directory (which the caller removes after a failure unless ``keep``)."""
     netlist_path = run_dir / "netlist.cir"
     netlist_path.write_text(text)
     context = dict(run_dir=run_dir, netlist_path=netlist_path)
@@ -76,12 +99,12 @@ def simulate(netlist, *, timeout: float = 60.0, backend: str = "subprocess", ext
         raise error
     measures, failed = parse_measures(out.stdout, measure_names(text))
     result = SimResult(_ordered(out.plots, text), measures, backend, out.stdout, out.stderr,
-                       run_dir if keep_run_dir else None)
+                       run_dir if keep else None)
     if failed:
         raise MeasureError(f".meas failed for {', '.join(failed)} (the vector never reached the condition or "
                            f"the point lies outside the analysis); fix the statement or extend the analysis; "
                            f"the other results are in .result", failed=tuple(failed), result=result,
                            stdout=out.stdout, stderr=out.stderr, **context)
-    if not keep_run_dir:
+    if not keep:
         shutil.rmtree(run_dir, ignore_errors=True)
     return result
