@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-SPEC = (ROOT / "characterisation" / "rc_bsource.toml").read_text()
+SPEC = (ROOT / "circuitlab" / "specs" / "rc_bsource.toml").read_text()
 
 
 def bench_spec(stack: int = 100, batch: int = 500):

@@ -7,13 +7,14 @@ Layout (schema version 1)::
     /parameters/NAME  scalar dataset; attrs: unit, stderr
     /tables/NAME      group; dataset "values" (attr unit); datasets "axis0", "axis1", ... (attrs name, unit)
     /metrics          attrs: name -> float
-    /provenance       attrs: source_sha256, spec, seed, circuitlab_version, ngspice_version, ...
+    /provenance       attrs: source_sha256, spec, seed, circuitlab_version, ngspice_version, ...,
+                      platform_* (machine and software stack, see provenance.py)
 """
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Dict, Tuple, Union
@@ -110,7 +111,9 @@ def save_model(model: Model, path) -> Path:
     import h5py
 
     from .. import __version__
+    from .provenance import with_platform
     validate(model, str(path))
+    model = replace(model, provenance=with_platform(model.provenance))  # CPU, OS, numpy/scipy/torch/ngspice
     path = Path(path)
     tmp = path.with_name(path.name + ".partial")
     with h5py.File(tmp, "w") as f:
