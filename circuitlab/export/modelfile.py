@@ -22,6 +22,7 @@ from typing import Dict, Tuple, Union
 import numpy as np
 
 from ..errors import SchemaError
+from ..resources import package_path
 from .schema import FORMAT, KINDS, SCHEMA_VERSION
 
 
@@ -175,7 +176,7 @@ def _read(f, where: str) -> Model:
                  {k: (v.item() if hasattr(v, "item") else v) for k, v in f["provenance"].attrs.items()}, version)
 
 
-BUILTIN_DIR = Path(__file__).resolve().parent.parent / "models"
+BUILTIN_DIR = package_path("models")   # circuitlab/models (package data)
 
 
 def resolve_model_path(path_or_name) -> Path:
