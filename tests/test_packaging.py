@@ -48,8 +48,12 @@ def _clean_env(venv: Path) -> dict:
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory):
     """(wheel path, build output, venv folder, environment for running the venv's commands)."""
+    import setuptools
     if shutil.which("git") is None:
         pytest.skip("git is needed to list the tracked files")
+    if int(setuptools.__version__.split(".")[0]) < 77:
+        pytest.fail(f"setuptools {setuptools.__version__} cannot build circuitlab (SPDX licence field): "
+                    "install '.[test]' (setuptools>=77)")
     base = tmp_path_factory.mktemp("wheel")
     src = _tracked_copy(base / "src")
     build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
