@@ -179,9 +179,9 @@ def test_jitter_becomes_pwl_edges_and_stacks():
 
 
 def test_every_builtin_spec_is_a_campaign_spec():
-    """Every built-in spec (circuitlab/specs/, package data) is a strict Monte Carlo spec that `circuitlab mc run` accepts (each
-    also runs in the suite: rc_bsource and RRAM in their tests, P2M and MeRAM through their characterise
-    commands at --quick)."""
+    """Every built-in spec (circuitlab/specs/, package data) is a strict Monte Carlo spec that `circuitlab
+    mc run` accepts (each also runs in the suite: rc_bsource and RRAM in their tests, P2M and MeRAM through
+    their characterise commands at --quick)."""
     from circuitlab.montecarlo import load_spec
     from circuitlab.montecarlo.engine import resolve_mode
     from circuitlab.resources import builtin_specs
