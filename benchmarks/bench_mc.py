@@ -31,7 +31,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-SPEC = (ROOT / "characterisation" / "rc_bsource.toml").read_text()
+from circuitlab.resources import builtin_spec  # noqa: E402 (after the path insert)
+
+SPEC = builtin_spec("rc_bsource").read_text()
 
 
 def bench_spec(stack: int = 100, batch: int = 500):

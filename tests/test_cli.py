@@ -69,7 +69,7 @@ def test_sim_error_is_one_line(tmp_path):
     assert r.returncode == 1 and "not found" in r.stderr
 
 
-def test_netlist_generate_all_reproduces_committed_netlists(tmp_path):
+def test_netlist_generate_all_reproduces_committed_netlists(tmp_path, pinned_sympy):
     r = cli("netlist", "generate", "--all", "-o", tmp_path)
     assert r.returncode == 0, r.stderr
     for name in EXAMPLES:

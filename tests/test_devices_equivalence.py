@@ -47,7 +47,7 @@ def reference(model, points):
     return tb.numpy_outputs(model, points)
 
 
-def test_committed_veriloga_is_up_to_date(model):
+def test_committed_veriloga_is_up_to_date(model, pinned_sympy):
     path = va_path(model.name)
     assert path.is_file(), f"{path} missing: run `circuitlab devices emit {model.name} --target veriloga --write`"
     assert path.read_text() == emit_veriloga(model), \

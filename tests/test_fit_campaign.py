@@ -38,7 +38,7 @@ def test_unknown_family_and_column(tmp_path):
 @pytest.fixture(scope="module")
 def campaign(tmp_path_factory):
     out = tmp_path_factory.mktemp("fit") / "rc.h5"
-    r = subprocess.run([sys.executable, "-m", "circuitlab.cli.main", "mc", "run", "characterisation/rc_bsource.toml",
+    r = subprocess.run([sys.executable, "-m", "circuitlab.cli.main", "mc", "run", "rc_bsource",
                         "--out", out, "--samples", "150", "--workers", "1", "--no-progress"], cwd=ROOT,
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr

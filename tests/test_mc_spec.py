@@ -178,15 +178,14 @@ def test_jitter_becomes_pwl_edges_and_stacks():
     assert ".save v(x1p0.out) v(x2p0.out)" in text and "vmax_2p0 MAX v(x2p0.out)" in text
 
 
-def test_every_characterisation_spec_is_a_campaign_spec():
-    """Every file in characterisation/ is a strict Monte Carlo spec that `circuitlab mc run` accepts (each
-    also runs in the suite: rc_bsource and RRAM in their tests, P2M and MeRAM through their characterise
-    commands at --quick)."""
-    from pathlib import Path
-
+def test_every_builtin_spec_is_a_campaign_spec():
+    """Every built-in spec (circuitlab/specs/, package data) is a strict Monte Carlo spec that `circuitlab
+    mc run` accepts (each also runs in the suite: rc_bsource and RRAM in their tests, P2M and MeRAM through
+    their characterise commands at --quick)."""
     from circuitlab.montecarlo import load_spec
     from circuitlab.montecarlo.engine import resolve_mode
-    specs = sorted((Path(__file__).resolve().parents[1] / "characterisation").glob("*.toml"))
+    from circuitlab.resources import builtin_specs
+    specs = list(builtin_specs().values())
     assert len(specs) >= 14
     for path in specs:
         spec = load_spec(path)

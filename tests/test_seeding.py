@@ -252,9 +252,9 @@ def test_draw_samples_equal_draw_sample_and_the_old_formula(seed):
     assert not np.array_equal(draw_sample(spec, 1).row, draw_sample(spec, 0).row)
 
 
-def test_draw_samples_on_a_characterisation_spec():
-    from pathlib import Path
-    spec = parse_spec((Path(__file__).resolve().parents[1] / "characterisation" / "rc_bsource.toml").read_text())
+def test_draw_samples_on_a_builtin_spec():
+    from circuitlab.resources import builtin_spec
+    spec = parse_spec(builtin_spec("rc_bsource").read_text())
     ks = list(range(0, 60))
     for d, k in zip(draw_samples(spec, np.arange(60)), ks):
         assert same_draw(d, reference_draw(spec, k))

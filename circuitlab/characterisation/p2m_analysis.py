@@ -1,6 +1,6 @@
 """Figures and numbers of the P2M characterisation campaigns (seed: dwmtj_p2m_snn_paper.txt).
 
-Each ``analyse_*`` function reads one campaign HDF5 file (``characterisation/p2m_*.toml``), computes
+Each ``analyse_*`` function reads one campaign HDF5 file (built-in specs ``p2m_*.toml``), computes
 the seed's figure of merit, saves the plot matching the seed figure next to the data (PNG) and
 returns a dict of plain numbers (SI units; variations as fractions):
 

@@ -1,6 +1,6 @@
 """Figures and numbers of the RRAM characterisation (seed: neurram_cim_slides.txt).
 
-:func:`characterise` runs the six RRAM campaigns ``characterisation/rram_{relaxation,ir_drop,ir_drop_1t1r,
+:func:`characterise` runs the six RRAM campaigns built-in specs ``rram_{relaxation,ir_drop,ir_drop_1t1r,
 settling,adc,energy}.toml`` through the Monte Carlo engine (the relaxation through the ngspice rram_cim cell,
 the array sweeps as evaluators of :mod:`circuitlab.circuits.rram_campaigns`), each into
 ``DIR/<name>.h5``, then analyses those files: a plot ``DIR/<name>.png`` per campaign, a summary
@@ -22,8 +22,9 @@ from ..circuits import rram_campaigns as rc
 from ..circuits import rram_relaxation as rr
 from ..errors import CircuitlabError
 from ..plotting import axes, save
+from ..resources import spec_dir
 
-SPEC_DIR = Path(__file__).resolve().parents[2] / "characterisation"
+SPEC_DIR = spec_dir()   # the built-in specs (package data)
 MIN_SAMPLES = 2
 SWEEPS = ("ir_drop", "settling", "adc", "energy")   # rram_<name>.toml, evaluator campaigns
 

@@ -14,7 +14,7 @@ first pulse) and the energy each driver delivers over the run (``e_g<k>``: INTEG
 driver current, J). eps_i = A_i - A_{i-1} (see :func:`epsilon_samples`).
 
 Device-to-device variation: ``p_scale[k]`` multiplies cell k's whole P_sw table (clipped to [0, 1]),
-written as instance parameters (see ``characterisation/meram_unit.toml``).
+written as instance parameters (see built-in spec ``circuitlab/specs/meram_unit.toml``).
 """
 from __future__ import annotations
 
@@ -163,7 +163,7 @@ def decode_states(a: np.ndarray) -> np.ndarray:
 
 
 def campaign(p: Mapping[str, object]) -> Circuit:
-    """Monte Carlo builder (``characterisation/meram_unit.toml``).
+    """Monte Carlo builder (built-in spec ``circuitlab/specs/meram_unit.toml``).
 
     Values: ``voltage`` (V), ``w_msb``, ``w_other`` (s), ``period`` (s), ``pulses``; ``p_scale0`` ..
     ``p_scale7`` (factor on each cell's P_sw table, drawn by the campaign: device-to-device variation);

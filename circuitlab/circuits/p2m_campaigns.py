@@ -1,4 +1,4 @@
-"""Monte Carlo builders of the P2M characterisation campaigns (``characterisation/p2m_*.toml``) and
+"""Monte Carlo builders of the P2M characterisation campaigns (built-in specs ``circuitlab/specs/p2m_*.toml``) and
 the registered example netlists.
 
 A builder takes one run's values (dict, SI units) and returns a Circuit. Variations arrive as

@@ -1,6 +1,6 @@
 """The 22 nm-class transistor card of the P2M cell and its threshold-voltage mismatch (Pelgrom).
 
-The card lives as text in ``netlists/models/ptm22hp.mod`` (BSIM4, ngspice level 54; every number
+The card ships as package data in ``circuitlab/circuits/cards/ptm22hp.mod`` (BSIM4, ngspice level 54; every number
 from the published PTM 22 nm HP card, deviations listed in its header and README). :func:`load_card`
 parses it into :class:`~circuitlab.netlist.Model` objects, which builders write inline into each
 netlist, so Monte Carlo workers need no include path.
@@ -25,8 +25,9 @@ from typing import Dict, Tuple
 
 from ..errors import ConfigError, InvalidValueError
 from ..netlist import Model
+from ..resources import card_path
 
-CARD_PATH = Path(__file__).resolve().parents[2] / "netlists" / "models" / "ptm22hp.mod"
+CARD_PATH = card_path("ptm22hp.mod")
 NMOS, PMOS = "nmos22", "pmos22"
 A_VT = 1.2e-3 * 1e-6     # V m (1.2 mV um)
 L_MIN = 22e-9            # m, drawn gate length of the node

@@ -1,7 +1,7 @@
 """RRAM crossbar campaigns: IR drop, SL settling, ADC transfer and energy per MVM (seed: neurram_cim_slides.txt).
 
 The functions :func:`ir_drop`, :func:`settling`, :func:`adc` and :func:`energy` are Monte Carlo
-*evaluators* (``characterisation/rram_{ir_drop,settling,adc,energy}.toml``, run with ``circuitlab mc
+*evaluators* (built-in specs ``rram_{ir_drop,settling,adc,energy}.toml``, run with ``circuitlab mc
 run``; see :mod:`circuitlab.montecarlo.evaluate`): each takes one run's values and returns its measures.
 Each sample draws one array and input vector per array size from ``default_rng([mc_seed, size])``
 (:func:`sample_array`), so a sample uses the same array at every other sweep point (wire resistance,

@@ -2,7 +2,7 @@
 
 Stage by stage, each writing under ``--out-dir`` and saying where:
 1. netlists: generate the example netlists, simulate each with ngspice, compare with closed forms;
-2. Monte Carlo: the default campaign ``characterisation/rc_bsource.toml`` (reduced sample count),
+2. Monte Carlo: the default campaign, built-in spec ``rc_bsource`` (reduced sample count),
    with its summary table and histograms;
 3. LLG: the VC-MTJ switching probability P_sw(V, t) at 2.1/2.4/2.7 V (seed Fig. 2c, reduced trials);
 4. MeRAM: the 8-bit unit's noise table eps from that P_sw table (seed pulse settings);
@@ -48,17 +48,18 @@ def closed_form() -> dict:
     }
 
 
-DEFAULT_SPEC = Path(__file__).resolve().parents[2] / "characterisation" / "rc_bsource.toml"
+DEFAULT_SPEC = "rc_bsource"   # a built-in spec (circuitlab/specs/rc_bsource.toml)
 
 
 def run(args) -> int:
+    from ..resources import builtin_spec
     out = args.out_dir
     out.mkdir(parents=True, exist_ok=True)
     print("== 1/6 netlists: example circuits against closed forms")
     run_netlists(args)
-    print("\n== 2/6 Monte Carlo: default campaign", DEFAULT_SPEC.name)
-    run_stage(["mc", "run", DEFAULT_SPEC, "--out", out / "mc" / "rc_bsource.h5", "--samples", args.samples,
-               "--no-progress"], fresh=out / "mc" / "rc_bsource.h5")
+    print("\n== 2/6 Monte Carlo: default campaign", DEFAULT_SPEC)
+    run_stage(["mc", "run", builtin_spec(DEFAULT_SPEC), "--out", out / "mc" / "rc_bsource.h5",
+               "--samples", args.samples, "--no-progress"], fresh=out / "mc" / "rc_bsource.h5")
     run_stage(["mc", "inspect", out / "mc" / "rc_bsource.h5"])
     print("\n== 3/6 LLG: VC-MTJ switching probability (seed Fig. 2c)")
     psw = out / "llg" / "psw.h5"

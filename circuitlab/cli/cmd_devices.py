@@ -14,7 +14,7 @@ def register(sub) -> None:
     emit = dsub.add_parser("emit", help="print the generated code of a model")
     emit.add_argument("name")
     emit.add_argument("--target", choices=("veriloga", "ngspice", "numpy"), default="veriloga")
-    emit.add_argument("--write", action="store_true", help="(veriloga) also write veriloga/<name>.va")
+    emit.add_argument("--write", action="store_true", help="(veriloga) also write circuitlab/devices/va/<name>.va")
     emit.set_defaults(func=_emit)
     plot = dsub.add_parser("plot", help="characteristic curves to a PNG file")
     plot.add_argument("name")

@@ -1,4 +1,9 @@
-"""``circuitlab mc``: Monte Carlo characterisation campaigns (run, resume, status, inspect, rerun)."""
+"""``circuitlab mc``: Monte Carlo characterisation campaigns (run, resume, status, inspect, rerun, specs).
+
+``mc run SPEC`` takes a spec file or the name of a built-in spec (``mc run rc_bsource``); an existing
+file of that name always wins. ``mc specs`` lists the built-in specs, ``mc specs NAME --copy DIR``
+copies one out to edit.
+"""
 from __future__ import annotations
 
 import json
@@ -43,7 +48,8 @@ def register(sub) -> None:
     mc.set_defaults(func=lambda args: (mc.print_help(), 2)[1])
 
     p = msub.add_parser("run", help="run a campaign spec into a new HDF5 results file")
-    p.add_argument("spec", type=Path, help="campaign spec (TOML)")
+    p.add_argument("spec", type=Path,
+                   help="campaign spec (TOML file, or the name of a built-in spec: see `circuitlab mc specs`)")
     p.add_argument("--out", type=Path, required=True, help="results file to create (HDF5)")
     p.add_argument("--samples", type=int, default=None, help="number of samples (the first N of the full campaign)")
     p.add_argument("--mode", choices=("auto", "stacked", "batch", "single", "python"), default=None,
@@ -51,6 +57,11 @@ def register(sub) -> None:
     _executor_args(p)
     _trust_args(p, stored=False)
     p.set_defaults(func=_run)
+
+    p = msub.add_parser("specs", help="list the built-in campaign specs, or copy one to edit")
+    p.add_argument("names", nargs="*", help="built-in spec names (default: all, with --copy)")
+    p.add_argument("--copy", type=Path, default=None, metavar="DIR", help="copy the named (or all) specs into DIR")
+    p.set_defaults(func=_specs)
 
     p = msub.add_parser("resume", help="finish an interrupted campaign")
     p.add_argument("results", type=Path)
@@ -98,7 +109,9 @@ def _print_summary(s) -> None:
 def _run(args) -> int:
     from ..montecarlo import load_spec
     from ..montecarlo.engine import run_campaign
+    from ..resources import resolve_spec
     _logging()
+    args.spec = resolve_spec(args.spec)
     spec = load_spec(args.spec)
     s = run_campaign(spec, args.out, samples=args.samples, workers=_workers(args), executor=args.executor,
                      scheduler=args.scheduler, mode=args.mode, progress=False if args.no_progress else None,
@@ -126,6 +139,35 @@ def _finished(s, path) -> int:
     for (k, code, _), line in zip(first, shown):
         print(f"  [{STATUS_NAMES.get(code, code)}] {line}")
     return 0
+
+
+def _specs(args) -> int:
+    import shutil
+    from ..errors import ConfigError
+    from ..resources import builtin_spec, builtin_specs
+    paths = [builtin_spec(n) for n in args.names] if args.names else list(builtin_specs().values())
+    if args.copy is None:
+        for path in paths:
+            print(f"{path.stem:<22} {_spec_title(path)}")
+        print(f"({len(paths)} built-in specs in {paths[0].parent if paths else '?'}; "
+              "run one with `circuitlab mc run NAME --out FILE.h5`)")
+        return 0
+    args.copy.mkdir(parents=True, exist_ok=True)
+    for path in paths:
+        target = args.copy / path.name
+        if target.exists():
+            raise ConfigError(f"{target} exists; remove it or copy into another folder")
+        shutil.copyfile(path, target)
+        print(f"copied {path.stem} to {target}")
+    return 0
+
+
+def _spec_title(path: Path) -> str:
+    """The first comment line of a spec (its one-line description)."""
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("#"):
+            return line.lstrip("# ").strip()
+    return ""
 
 
 def _resume(args) -> int:

@@ -1,9 +1,10 @@
 """``circuitlab p2m``: run every P2M characterisation campaign and compute the seed figures.
 
-``circuitlab p2m characterise --out-dir DIR [--quick 0.02]`` runs ``characterisation/p2m_*.toml``
-(``--quick`` scales the sample count, at least 40 samples each), writes ``DIR/<name>.h5``, the plot
-of each seed figure ``DIR/p2m_*.png`` and ``DIR/p2m_summary.json``; ``circuitlab p2m analyse
---out-dir DIR`` recomputes the figures from existing files.
+``circuitlab p2m characterise --out-dir DIR [--quick 0.02]`` runs the built-in specs ``p2m_*.toml``
+(package data, listed by ``circuitlab mc specs``; ``--quick`` scales the sample count, at least 40
+samples each), writes ``DIR/<name>.h5``, the plot of each seed figure ``DIR/p2m_*.png`` and
+``DIR/p2m_summary.json``; ``circuitlab p2m analyse --out-dir DIR`` recomputes the figures from
+existing files.
 """
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ import math
 import time
 from pathlib import Path
 
-SPEC_DIR = Path(__file__).resolve().parents[2] / "characterisation"
 MIN_SAMPLES = 40
 
 
@@ -24,7 +24,8 @@ def register(sub) -> None:
     c.add_argument("--quick", type=float, default=None, help="scale factor of the sample counts (e.g. 0.02)")
     c.add_argument("--workers", type=int, default=None, help="worker processes (default: CPU count)")
     c.add_argument("--only", nargs="*", default=None, help="campaign names (default: all p2m_*.toml)")
-    c.add_argument("--spec-dir", type=Path, default=SPEC_DIR, help="folder of the p2m_*.toml specs")
+    c.add_argument("--spec-dir", type=Path, default=None,
+                   help="folder of the p2m_*.toml specs (default: the built-in ones)")
     c.set_defaults(func=characterise)
     a = s.add_parser("analyse", help="recompute the figures from existing campaign files")
     a.add_argument("--out-dir", type=Path, required=True)
@@ -38,6 +39,9 @@ def _specs(spec_dir: Path, only):
     unknown = sorted(set(names) - set(ANALYSES))
     if unknown:
         raise ConfigError(f"unknown P2M campaign(s) {unknown}; known: {', '.join(sorted(ANALYSES))}")
+    if spec_dir is None:
+        from ..resources import spec_dir as builtin_dir
+        spec_dir = builtin_dir()
     return [(n, spec_dir / f"{n}.toml") for n in names]
 
 

@@ -1,7 +1,7 @@
 """``circuitlab rram characterise --out-dir DIR [--quick F] [--workers N]``: every RRAM campaign, its plots and a
 summary.
 
-Runs the Monte Carlo campaigns ``characterisation/rram_{relaxation,ir_drop,ir_drop_1t1r,settling,adc,energy}.toml``
+Runs the Monte Carlo campaigns of the built-in specs ``rram_{relaxation,ir_drop,ir_drop_1t1r,settling,adc,energy}.toml``
 (each also runs alone with ``circuitlab mc run``) into ``DIR/<name>.h5``, then analyses those files: a
 plot ``DIR/<name>.png`` beside each, ``DIR/rram_summary.h5`` (input of ``circuitlab export rram_cim``)
 and ``DIR/rram_report.json``. ``--quick F`` scales every sample count by F (at least 2 per campaign, 20

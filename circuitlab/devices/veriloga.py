@@ -1,4 +1,5 @@
-"""Verilog-A target: one module per model, written to ``veriloga/<model>.va`` and committed.
+"""Verilog-A target: one module per model, written to ``circuitlab/devices/va/<model>.va``
+(package data) and committed.
 
 Every quantity and state rate is a ``(*retrieve*)`` variable so that verilogae can evaluate it from
 branch voltages and parameters. States live on internal nodes ``s_<name>`` as ``x / scale`` with
@@ -11,10 +12,10 @@ from typing import Dict, List
 
 from .core import DeviceModel, rate_name
 from .printers import print_expr
+from ..resources import veriloga_dir
 
 HOLD_CONDUCTANCE = 1e-15  # S on a 1 F state capacitor: a 1e15 s pull towards the initial state (DC definition)
-REPO_ROOT = Path(__file__).resolve().parents[2]
-VERILOGA_DIR = REPO_ROOT / "veriloga"
+VERILOGA_DIR = veriloga_dir()   # circuitlab/devices/va (package data)
 
 
 def symbol_names(model: DeviceModel) -> Dict[str, str]:
@@ -79,7 +80,7 @@ def va_path(name: str) -> Path:
 
 
 def write_veriloga(model: DeviceModel, directory: Path | None = None) -> Path:
-    """Write ``<directory>/<model>.va`` (default: the repository's ``veriloga/``) and return its path."""
+    """Write ``<directory>/<model>.va`` (default: the package's ``devices/va/``) and return its path."""
     directory = Path(directory) if directory is not None else VERILOGA_DIR
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{model.name}.va"

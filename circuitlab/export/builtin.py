@@ -52,7 +52,7 @@ P2M_SCALE = 0.2  # 200 samples per Fig. 6 campaign: the built-in f1/f2 (full 100
 
 
 def _p2m_campaigns(work: Path) -> Path:
-    """The Fig. 6a-d campaigns behind p2m_f1 and p2m_f2 (specs in characterisation/, seeds fixed there)."""
+    """The Fig. 6a-d campaigns behind p2m_f1 and p2m_f2 (built-in specs in circuitlab/specs/, seeds fixed there)."""
     folder = work / "p2m"
     if not (folder / "p2m_fig6d_read.h5").exists():
         _run(["p2m", "characterise", "--out-dir", folder, "--quick", P2M_SCALE, "--workers", 2, "--only",

@@ -7,13 +7,14 @@ Layout (schema version 1)::
     /parameters/NAME  scalar dataset; attrs: unit, stderr
     /tables/NAME      group; dataset "values" (attr unit); datasets "axis0", "axis1", ... (attrs name, unit)
     /metrics          attrs: name -> float
-    /provenance       attrs: source_sha256, spec, seed, circuitlab_version, ngspice_version, ...
+    /provenance       attrs: source_sha256, spec, seed, circuitlab_version, ngspice_version, ...,
+                      platform_* (machine and software stack, see provenance.py)
 """
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Dict, Tuple, Union
@@ -21,6 +22,7 @@ from typing import Dict, Tuple, Union
 import numpy as np
 
 from ..errors import SchemaError
+from ..resources import package_path
 from .schema import FORMAT, KINDS, SCHEMA_VERSION
 
 
@@ -110,7 +112,9 @@ def save_model(model: Model, path) -> Path:
     import h5py
 
     from .. import __version__
+    from .provenance import with_platform
     validate(model, str(path))
+    model = replace(model, provenance=with_platform(model.provenance))  # CPU, OS, numpy/scipy/torch/ngspice
     path = Path(path)
     tmp = path.with_name(path.name + ".partial")
     with h5py.File(tmp, "w") as f:
@@ -172,7 +176,7 @@ def _read(f, where: str) -> Model:
                  {k: (v.item() if hasattr(v, "item") else v) for k, v in f["provenance"].attrs.items()}, version)
 
 
-BUILTIN_DIR = Path(__file__).resolve().parent.parent / "models"
+BUILTIN_DIR = package_path("models")   # circuitlab/models (package data)
 
 
 def resolve_model_path(path_or_name) -> Path:

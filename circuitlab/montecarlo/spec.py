@@ -2,7 +2,7 @@
 
 Every table accepts only its documented keys; an unknown key, a wrong type or an out-of-range value
 raises :class:`~circuitlab.errors.ConfigError` naming the key, the table and what is allowed. The
-layout (see ``characterisation/rc_bsource.toml`` for a complete example)::
+layout (see ``circuitlab/specs/rc_bsource.toml`` for a complete example)::
 
     name, seed, samples, builder | template | template_file | evaluator, timeout [s], batch_size, mode,
     stack_size
