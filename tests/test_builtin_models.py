@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
+from circuitlab.cli.builtin import RECIPES, build_builtin
 from circuitlab.export import load_model
-from circuitlab.export.builtin import RECIPES, build_builtin
 from circuitlab.export.modelfile import BUILTIN_DIR
 
 VOLATILE = {"source_sha256"}  # hashes of intermediate files (they hold a creation time)

@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 from circuitlab.export import load_model
+from circuitlab.export.curve import curve_model
 from circuitlab.fit import FitError
-from circuitlab.fit.campaign import campaign_columns, curve_model, fit_campaign, fit_curve
+from circuitlab.fit.campaign import campaign_columns, fit_campaign, fit_curve
 
 ROOT = Path(__file__).parents[1]
 

@@ -8,13 +8,17 @@ from __future__ import annotations
 
 from .spec import CampaignSpec, load_spec, parse_spec
 
-__all__ = ["CampaignSpec", "load_spec", "parse_spec", "run_campaign", "resume_campaign", "summary"]
+__all__ = ["CampaignSpec", "load_spec", "parse_spec", "run_campaign", "resume_campaign", "summary",
+           "load_results", "CampaignResults"]
 
 
 def __getattr__(name):
     if name in ("run_campaign", "resume_campaign"):
         from . import engine
         return getattr(engine, name)
+    if name in ("load_results", "CampaignResults"):
+        from . import results
+        return getattr(results, name)
     if name == "summary":
         from .store import summary
         return summary
