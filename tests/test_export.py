@@ -51,7 +51,8 @@ def test_missing_table_wrong_unit_and_wrong_kind(tmp_path):
     m = psw_model()
     with pytest.raises(SchemaError, match="needs table 'p_switch', which is missing"):
         save_model(ModelFile("vcmtj_psw"), tmp_path / "x.h5")
-    bad_unit = ModelFile("vcmtj_psw", tables={"p_switch": Table(m.tables["p_switch"].values, "%", m.tables["p_switch"].axes)})
+    bad_unit = ModelFile("vcmtj_psw",
+                         tables={"p_switch": Table(m.tables["p_switch"].values, "%", m.tables["p_switch"].axes)})
     with pytest.raises(SchemaError, match="unit '%'.*needs '1'"):
         save_model(bad_unit, tmp_path / "x.h5")
     path = save_model(m, tmp_path / "ok.h5")

@@ -32,8 +32,9 @@ class CampaignResults:
     ``params`` {column: (n,)}, ``measures`` / ``derived`` {name: (n, points)}, ``sweep`` {axis: (points,)}
     (the grid, one value per point), ``status`` (n,) int8 (-1 pending, 0 ok, 1 sim_error, 2 timeout,
     3 nonconverged), ``errors`` (n,) failure texts ('' when none), ``time`` the common grid (s) of the
-    recorded vectors, ``points`` the sweep points per sample (1 without a sweep), ``units`` {vector: unit}, ``provenance`` the file's root attributes (circuitlab and
-    ngspice versions, creation time, nominal netlist hash, seed, mode, ...).
+    recorded vectors, ``points`` the sweep points per sample (1 without a sweep), ``units`` {vector:
+    unit}, ``provenance`` the file's root attributes (circuitlab and ngspice versions, creation time,
+    nominal netlist hash, seed, mode, ...).
     """
     path: Path
     name: str
@@ -195,5 +196,6 @@ def load_results(path) -> CampaignResults:
         derived={m: derived[:, :, j] for j, m in enumerate(d["derived_names"])},
         sweep={a: sweep[:, j] for j, a in enumerate(d["sweep_names"])},
         status=np.asarray(d["status"]), errors=tuple(d["error"]), netlist_sha256=tuple(d["netlist_sha256"]),
-        time=d["time"], vector_names=tuple(d["vector_names"]), points=int(sweep.shape[0]), units=dict(d["vector_units"]),
+        time=d["time"], vector_names=tuple(d["vector_names"]), points=int(sweep.shape[0]),
+        units=dict(d["vector_units"]),
         provenance={k: v for k, v in attrs.items() if k not in _NOT_PROVENANCE})
