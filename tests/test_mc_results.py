@@ -194,7 +194,7 @@ def test_foreign_files_get_typed_one_line_errors(tmp_path, campaign):
         assert "\n" not in str(exc)
 
 
-def test_export_p2m_from_a_folder_of_other_campaigns_is_a_typed_error(tmp_path, campaign):
+def test_export_p2m_from_a_folder_of_other_campaigns_is_a_typed_error(tmp_path, campaign, capsys):
     from circuitlab.cli.main import main
     from circuitlab.export.p2m import export_p2m_f1, export_p2m_f2
     for name in ("p2m_fig6a_cmos", "p2m_fig6b_dwmtj", "p2m_fig6c_hybrid", "p2m_fig6d_read"):
@@ -209,4 +209,7 @@ def test_export_p2m_from_a_folder_of_other_campaigns_is_a_typed_error(tmp_path, 
     empty.mkdir()
     with pytest.raises(SchemaError, match=r"p2m_fig6a_cmos.h5 does not exist; .*circuitlab p2m characterise"):
         export_p2m_f1(empty, tmp_path / "f1.h5")
+    capsys.readouterr()
     assert main(["export", "p2m_f1", "--from", str(tmp_path), "--out", str(tmp_path / "f1.h5")]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "is not a P2M Fig. 6a-c campaign" in err and "KeyError" not in err

@@ -10,6 +10,9 @@ returns a dict of plain numbers (SI units; variations as fractions):
 - Fig. 6d: normalised pre-activation vs accumulator wall difference, worst-case spread (seed 11.38 %);
 - Fig. 4: sense margin of pre-activation vs threshold, output spikes, energy per event and window;
 - Fig. 5: fraction of samples whose output changes 0 -> 1 after reprogramming.
+
+The f1/f2 curves are fitted by :mod:`circuitlab.fit.p2m` (the exporters use the same functions);
+:func:`run_campaigns` runs the campaigns that ``circuitlab p2m characterise`` and the built-in recipes need.
 """
 from __future__ import annotations
 
