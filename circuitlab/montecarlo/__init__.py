@@ -1,6 +1,7 @@
 """Monte Carlo characterisation campaigns: strict TOML specs, seeded per-sample draws, ngspice runs in
 worker processes (stacked, batch or single) or Python evaluators (mode 'python', see :mod:`.evaluate`),
-a local or Dask executor, one resumable HDF5 file.
+a local or Dask executor, one resumable HDF5 file, read back with :func:`load_results`
+(a :class:`~.results.CampaignResults`).
 
 Importing this package is light; h5py, dask and tqdm are imported when a campaign runs.
 """

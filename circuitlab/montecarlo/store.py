@@ -114,18 +114,10 @@ def open_read(path):
     if not path.is_file():
         raise SchemaError(f"results file {str(path)!r} does not exist")
     try:
-        # a plain open first: it checks the file's length against its superblock, which an SWMR open skips
-        # (and reading a truncated file in SWMR mode retries its metadata reads for minutes)
-        f = h5py.File(path, "r", libver="latest")
+        f = h5py.File(path, "r", swmr=True, libver="latest")
     except OSError as exc:
-        if "truncated file" in str(exc) or "signature not found" in str(exc):
-            raise SchemaError(f"{str(path)!r} is not a readable HDF5 file (corrupt or not HDF5: {exc}); it was "
-                              f"left untouched")
-        try:  # held, or left open by a killed writer, in SWMR mode: read it in SWMR mode
-            f = h5py.File(path, "r", swmr=True, libver="latest")
-        except OSError as exc2:
-            raise SchemaError(f"{str(path)!r} is not a readable HDF5 file (corrupt or not HDF5: {exc2}); it was "
-                              f"left untouched")
+        raise SchemaError(f"{str(path)!r} is not a readable HDF5 file (corrupt or not HDF5: {exc}); it was left "
+                          f"untouched")
     try:
         check(f, path)
         yield f
