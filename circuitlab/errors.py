@@ -95,6 +95,11 @@ class ConfigError(CircuitlabError, ValueError):
     """A configuration file or argument is malformed (unknown key, wrong type, out of range)."""
 
 
+class NumericalError(CircuitlabError):
+    """A numerical procedure (a fit, a solve) cannot give an answer from the data it was given (too few
+    or non-finite points, no convergence); the input was well formed, the data do not suffice."""
+
+
 class SchemaError(CircuitlabError):
     """A circuitlab HDF5 file is foreign, corrupt or of a newer schema than this version reads."""
 

@@ -19,8 +19,8 @@ import math
 import numpy as np
 import pytest
 
+from circuitlab.cli.builtin import RECIPES, build_builtin
 from circuitlab.export import load_model
-from circuitlab.export.builtin import RECIPES, build_builtin
 from circuitlab.export.modelfile import BUILTIN_DIR
 from circuitlab.export.provenance import PREFIX as PLATFORM_PREFIX
 

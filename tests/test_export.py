@@ -8,16 +8,16 @@ import numpy as np
 import pytest
 
 from circuitlab.errors import SchemaError
-from circuitlab.export import Axis, Model, Parameter, Table, load_model, save_model
+from circuitlab.export import Axis, ModelFile, Parameter, Table, load_model, save_model
 
 GOLDEN = Path(__file__).parent / "golden" / "models" / "vcmtj_psw_v1.h5"
 
 
-def psw_model() -> Model:
+def psw_model() -> ModelFile:
     v = np.array([2.1, 2.4, 2.7])
     w = np.array([0.4e-9, 1e-9, 2e-9])
     p = np.array([[0.0, 0.0, 0.0], [0.33, 0.5, 0.48], [0.99, 0.74, 0.37]])  # devices.md, 400 trials
-    return Model("vcmtj_psw", tables={"p_switch": Table(p, "1", (Axis("voltage", v, "V"), Axis("width", w, "s")))},
+    return ModelFile("vcmtj_psw", tables={"p_switch": Table(p, "1", (Axis("voltage", v, "V"), Axis("width", w, "s")))},
                  metrics={"trials": 400.0}, provenance={"source": "reference/devices.md", "seed": 0})
 
 
@@ -34,7 +34,7 @@ def test_round_trip_and_sidecar(tmp_path):
 def test_string_axis_round_trip(tmp_path):
     x = np.linspace(0, 1, 5)
     tab = lambda: Table(np.zeros((2, 5)), "1", (Axis("configuration", np.array(["cmos", "cmos_x"]), ""), Axis("x", x, "1")))
-    m = Model("p2m_f1", {"worst_case_variation": Parameter(0.08, "1", 0.01)},
+    m = ModelFile("p2m_f1", {"worst_case_variation": Parameter(0.08, "1", 0.01)},
               {k: tab() for k in ("mean", "sigma", "lower", "upper")})
     back = load_model(save_model(m, tmp_path / "f1.h5"))
     assert list(back.tables["mean"].axes[0].values) == ["cmos", "cmos_x"]
@@ -50,15 +50,16 @@ def test_committed_version_1_file_keeps_loading():
 def test_missing_table_wrong_unit_and_wrong_kind(tmp_path):
     m = psw_model()
     with pytest.raises(SchemaError, match="needs table 'p_switch', which is missing"):
-        save_model(Model("vcmtj_psw"), tmp_path / "x.h5")
-    bad_unit = Model("vcmtj_psw", tables={"p_switch": Table(m.tables["p_switch"].values, "%", m.tables["p_switch"].axes)})
+        save_model(ModelFile("vcmtj_psw"), tmp_path / "x.h5")
+    bad_unit = ModelFile("vcmtj_psw",
+                         tables={"p_switch": Table(m.tables["p_switch"].values, "%", m.tables["p_switch"].axes)})
     with pytest.raises(SchemaError, match="unit '%'.*needs '1'"):
         save_model(bad_unit, tmp_path / "x.h5")
     path = save_model(m, tmp_path / "ok.h5")
     with pytest.raises(SchemaError, match="holds a 'vcmtj_psw' model where a 'p2m_f2' model is needed"):
         load_model(path, kind="p2m_f2")
     with pytest.raises(SchemaError, match="unknown model kind 'teleporter'"):
-        save_model(Model("teleporter"), tmp_path / "x.h5")
+        save_model(ModelFile("teleporter"), tmp_path / "x.h5")
     assert not (tmp_path / "x.h5").exists()
 
 

@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 from circuitlab.export import load_model
+from circuitlab.export.curve import curve_model
 from circuitlab.fit import FitError
-from circuitlab.fit.campaign import campaign_columns, curve_model, fit_campaign, fit_curve
+from circuitlab.fit.campaign import campaign_columns, fit_campaign, fit_curve
 
 ROOT = Path(__file__).parents[1]
 
@@ -75,3 +76,14 @@ def test_fit_cli_from_campaign(campaign, tmp_path):
     r = subprocess.run([sys.executable, "-m", "circuitlab.cli.main", "fit", campaign, "--x", "c", "--y", "vmax",
                         "--coverage", "-1", "--out", tmp_path / "bad.h5"], capture_output=True, text=True)
     assert r.returncode == 1 and "--coverage '-1' must be > 0" in r.stderr
+    r = subprocess.run([sys.executable, "-m", "circuitlab.cli.main", "fit", campaign, "--x", "c", "--y", "nosuch",
+                        "--out", tmp_path / "none.h5"], capture_output=True, text=True, timeout=120)
+    # a FitError is a NumericalError (not a ConfigError) and reaches the user as one line
+    assert r.returncode == 1 and r.stderr.count("\n") == 1 and "has no column 'nosuch'" in r.stderr
+    assert not (tmp_path / "none.h5").exists()
+
+
+def test_fit_error_is_numerical_not_config():
+    from circuitlab.errors import CircuitlabError, ConfigError, NumericalError
+    assert issubclass(FitError, NumericalError) and issubclass(FitError, CircuitlabError)
+    assert not issubclass(FitError, ConfigError)

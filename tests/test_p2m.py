@@ -164,3 +164,14 @@ def test_quick_campaigns_produce_the_seed_figures(tmp_path):
 def test_characterise_rejects_unknown_campaign(tmp_path):
     from circuitlab.cli.main import main
     assert main(["p2m", "characterise", "--out-dir", str(tmp_path), "--only", "p2m_nothing"]) == 1
+
+
+def test_run_campaigns_rejects_bad_scale_and_names_before_running(tmp_path):
+    from circuitlab.characterisation.p2m_analysis import run_campaigns
+    from circuitlab.characterisation.rram_analysis import SPEC_DIR
+    from circuitlab.errors import ConfigError
+    with pytest.raises(ConfigError, match=r"--quick 2\.0 must lie in \(0, 1\]"):
+        run_campaigns(tmp_path / "out", SPEC_DIR, quick=2.0)
+    with pytest.raises(ConfigError, match=r"unknown P2M campaign\(s\) \['p2m_nothing'\]; known: p2m_fig4_conv"):
+        run_campaigns(tmp_path / "out", SPEC_DIR, ["p2m_fig6a_cmos", "p2m_nothing"])
+    assert not (tmp_path / "out").exists()   # nothing ran, nothing was written

@@ -10,16 +10,20 @@ returns a dict of plain numbers (SI units; variations as fractions):
 - Fig. 6d: normalised pre-activation vs accumulator wall difference, worst-case spread (seed 11.38 %);
 - Fig. 4: sense margin of pre-activation vs threshold, output spikes, energy per event and window;
 - Fig. 5: fraction of samples whose output changes 0 -> 1 after reprogramming.
+
+The f1/f2 curves are fitted by :mod:`circuitlab.fit.p2m` (the exporters use the same functions);
+:func:`run_campaigns` runs the campaigns that ``circuitlab p2m characterise`` and the built-in recipes need.
 """
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Dict
+from typing import Dict, Tuple
 
 import numpy as np
 
-from ..circuits.p2m_campaigns import N_MAX, n_events, weight_value
-from ..fit import ConditionalNoise, select_polynomial, worst_case_variation
+from ..devices.p2m_encoding import f1_data, f2_data
+from ..fit.p2m import NormalisedCurve, f1_curve, f2_curve
+from ..montecarlo.results import load_results
 from ..plotting import axes, save
 
 SEED = {"fig6a_cmos": 0.1094, "fig6b_dwmtj": 0.3939, "fig6c_hybrid": 0.0803, "fig6d_read": 0.1138,
@@ -28,21 +32,7 @@ SEED = {"fig6a_cmos": 0.1094, "fig6b_dwmtj": 0.3939, "fig6c_hybrid": 0.0803, "fi
 
 def load(path) -> Dict[str, np.ndarray]:
     """Parameter columns, measures and derived scalars of the finished (ok) samples of a campaign."""
-    import h5py
-    from ..montecarlo import store
-    from ..montecarlo.report import scalars
-    values, status = scalars(path)
-    with h5py.File(path, "r") as f:
-        cols = store.read_json_list(f, "columns")
-        params = f["params"][()][:len(status)]
-    ok = status == 0
-    out = {c: params[ok, j] for j, c in enumerate(cols)}
-    out.update({k: v[ok] for k, v in values.items()})
-    return out
-
-
-def _mean_fit(x, y, degrees=range(1, 6)):
-    return select_polynomial(x, y, degrees=degrees, folds=5, seed=0)
+    return load_results(path).sample_columns(ok_only=True)
 
 
 def _spread_plot(x, y, mean, noise, title, xlabel, ylabel, path, seed_value, ours):
@@ -59,34 +49,26 @@ def _spread_plot(x, y, mean, noise, title, xlabel, ylabel, path, seed_value, our
     return save(fig, path)
 
 
-def weight_curve(path, config: str):
-    """f1 data of one weight configuration: (x, y, mean, noise, worst case, data) with x = normalised
-    input x weight, y = DW displacement normalised to its value at x = 1, ``mean`` the fitted curve."""
+def weight_curve(path, config: str) -> Tuple[NormalisedCurve, Dict[str, np.ndarray], np.ndarray]:
+    """f1 of one weight configuration (:func:`circuitlab.fit.p2m.f1_curve`): the curve, the ok samples'
+    columns and their input event counts."""
     d = load(path)
-    n = np.array([n_events(x) for x in d["x_level"]])
-    w = weight_value(config, d["w_level"], d.get("p_level", np.ones_like(d["w_level"])))
-    x = n / N_MAX * w
-    q = d["q_acc"] * 1e-9                          # m (the wall node is in nm)
-    fit = _mean_fit(x, q)
-    full = float(fit(np.array([1.0]))[0])           # displacement at x * w = 1: the full scale
-    y = q / full
-    mean = lambda t: fit(t) / full  # noqa: E731
-    noise = ConditionalNoise.from_samples(x, y, mean, bins=min(20, max(2, x.size // 10)))
-    return x, y, mean, noise, worst_case_variation(x, y, mean), {"d": d, "n": n, "full": full, "fit": fit}
+    x, q, n = f1_data(d, config)
+    return f1_curve(x, q), d, n
 
 
 def analyse_weight(path, config: str, out_dir) -> Dict[str, object]:
     """Fig. 6a-c of one weight configuration ('cmos', 'dwmtj', 'hybrid')."""
-    x, y, mean, noise, wc, extra = weight_curve(path, config)
-    d, n = extra["d"], extra["n"]
+    curve, d, n = weight_curve(path, config)
     key = {"cmos": "fig6a_cmos", "dwmtj": "fig6b_dwmtj", "hybrid": "fig6c_hybrid"}[config]
-    png = _spread_plot(x, y, mean, noise, f"Fig. 6{key[4]}: {config} weights",
+    png = _spread_plot(curve.x, curve.y, curve.mean, curve.noise, f"Fig. 6{key[4]}: {config} weights",
                        "normalised input x weight", "normalised DW displacement d_NORM",
-                       Path(out_dir) / f"p2m_{key}.png", SEED[key], wc)
+                       Path(out_dir) / f"p2m_{key}.png", SEED[key], curve.worst_case)
     e_event = d["e_window"][n > 0] / n[n > 0]
-    out = {"samples": int(x.size), "worst_case": wc, "seed": SEED[key], "full_scale_m": extra["full"],
-           "mean_degree": len(extra["fit"].params) - 1, "e_event_mean_J": float(e_event.mean()),
-           "e_event_std_J": float(e_event.std()), "p_idle_W": float(np.median(d["p_idle"])), "plot": png}
+    out = {"samples": int(curve.x.size), "worst_case": curve.worst_case, "seed": SEED[key],
+           "full_scale_m": curve.scale, "mean_degree": len(curve.raw.params) - 1,
+           "e_event_mean_J": float(e_event.mean()), "e_event_std_J": float(e_event.std()),
+           "p_idle_W": float(np.median(d["p_idle"])), "plot": png}
     if config == "hybrid":
         out["prog_range"] = programmable_range(d, n)
     return {key: out}
@@ -109,28 +91,23 @@ def programmable_range(d: Dict[str, np.ndarray], n: np.ndarray) -> Dict[str, obj
             "seed": list(SEED["prog_range"])}
 
 
-def read_curve(path):
-    """f2 data: (x, y, mean, noise, worst case, data) with x = (q_P - q_N) / L and y the pre-activation
-    voltage normalised to the fitted curve's span over x in [-1, 1]."""
+def read_curve(path) -> Tuple[NormalisedCurve, Dict[str, np.ndarray]]:
+    """f2 (:func:`circuitlab.fit.p2m.f2_curve`): the curve and the ok samples' columns."""
     d = load(path)
-    x = d["qp_level"] - d["qn_level"]
-    fit = _mean_fit(x, d["vpre"])
-    lo_v, hi_v = (float(v) for v in fit(np.array([-1.0, 1.0])))
-    mean = lambda t: (fit(t) - lo_v) / (hi_v - lo_v)  # noqa: E731
-    y = (d["vpre"] - lo_v) / (hi_v - lo_v)
-    noise = ConditionalNoise.from_samples(x, y, mean, bins=min(20, max(2, x.size // 10)))
-    return x, y, mean, noise, worst_case_variation(x, y, mean), {"d": d, "vpre_range": (lo_v, hi_v)}
+    return f2_curve(*f2_data(d)), d
 
 
 def analyse_read(path, out_dir) -> Dict[str, object]:
     """Fig. 6d: normalised pre-activation vs normalised accumulator wall difference."""
-    x, y, norm, noise, wc, extra = read_curve(path)
-    d = extra["d"]
-    lower = float(np.max(norm(x) - y))
-    png = _spread_plot(x, y, norm, noise, "Fig. 6d: series-divider read", "d_NORM,DIFF (q_P - q_N) / L",
-                       "normalised V_ACT,PRE", Path(out_dir) / "p2m_fig6d_read.png", SEED["fig6d_read"], wc)
-    return {"fig6d_read": {"samples": int(x.size), "worst_case": wc, "worst_case_lower": lower,
-                           "seed": SEED["fig6d_read"], "vpre_range_V": list(extra["vpre_range"]),
+    curve, d = read_curve(path)
+    x, y = curve.x, curve.y
+    lower = float(np.max(curve.mean(x) - y))
+    png = _spread_plot(x, y, curve.mean, curve.noise, "Fig. 6d: series-divider read", "d_NORM,DIFF (q_P - q_N) / L",
+                       "normalised V_ACT,PRE", Path(out_dir) / "p2m_fig6d_read.png", SEED["fig6d_read"],
+                       curve.worst_case)
+    vpre_range = [float(v) for v in curve.raw(np.array([-1.0, 1.0]))]
+    return {"fig6d_read": {"samples": int(x.size), "worst_case": curve.worst_case, "worst_case_lower": lower,
+                           "seed": SEED["fig6d_read"], "vpre_range_V": vpre_range,
                            "e_read_mean_J": float(d["e_read_rd"].mean()), "plot": png}}
 
 
@@ -170,6 +147,44 @@ def analyse_reprogram(path, out_dir) -> Dict[str, object]:
                                "q_w0_m": [float(np.median(d["qw0_1"])) * 1e-9, float(np.median(d["qw0_2"])) * 1e-9],
                                "q_w1_m": [float(np.median(d["qw1_1"])) * 1e-9, float(np.median(d["qw1_2"])) * 1e-9],
                                "plot": png}}
+
+
+MIN_SAMPLES = 40   # per campaign, whatever --quick says
+
+
+def run_campaigns(out_dir, spec_dir, names=None, quick=None, workers: int = 2, log=None) -> Dict[str, dict]:
+    """Run the P2M campaigns ``names`` (default: all of :data:`ANALYSES`) from ``spec_dir/<name>.toml``
+    (None: the built-in specs) into
+    ``out_dir/<name>.h5`` (replacing old files); ``quick`` scales each spec's sample count (at least
+    :data:`MIN_SAMPLES`). Returns {name: {"samples", "seconds"}}; ``log`` gets one line per campaign."""
+    import math
+    import time
+
+    from ..errors import ConfigError
+    from ..montecarlo import load_spec, run_campaign
+    from ..resources import spec_dir as builtin_specs
+    if quick is not None and not 0 < quick <= 1:
+        raise ConfigError(f"--quick {quick!r} must lie in (0, 1]")
+    names = list(names or sorted(ANALYSES))
+    unknown = sorted(set(names) - set(ANALYSES))
+    if unknown:
+        raise ConfigError(f"unknown P2M campaign(s) {unknown}; known: {', '.join(sorted(ANALYSES))}")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    timings = {}
+    for name in names:
+        path = (Path(spec_dir) if spec_dir is not None else builtin_specs()) / f"{name}.toml"
+        spec = load_spec(path)
+        samples = spec.samples if quick is None else max(MIN_SAMPLES, math.ceil(spec.samples * quick))
+        out = out_dir / f"{name}.h5"
+        if out.exists():
+            out.unlink()
+        start = time.perf_counter()
+        run_campaign(spec, out, samples=samples, workers=workers, progress=False, spec_base=str(path.parent))
+        timings[name] = {"samples": samples, "seconds": round(time.perf_counter() - start, 2)}
+        if log is not None:
+            log(f"{name}: {samples} samples in {timings[name]['seconds']} s")
+    return timings
 
 
 ANALYSES = {

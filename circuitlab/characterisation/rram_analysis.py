@@ -21,6 +21,7 @@ import numpy as np
 from ..circuits import rram_campaigns as rc
 from ..circuits import rram_relaxation as rr
 from ..errors import CircuitlabError
+from ..montecarlo.results import load_results
 from ..plotting import axes, save
 from ..resources import spec_dir
 
@@ -51,19 +52,14 @@ def with_value(text: str, key: str, value, table: str = "") -> str:
 def campaign_scalars(path) -> Tuple[Dict[str, np.ndarray], Dict[str, np.ndarray], int]:
     """(sweep axes {name: values}, scalars {measure or derived name: (n_ok, *axis lengths)}, failed count)
     of a campaign file; only samples with status ok are kept."""
-    from ..montecarlo import parse_spec, store
-    with store.open_read(path) as f:
-        base = store.maybe_str(f.attrs["spec_base"]) or None
-        spec = parse_spec(store.maybe_str(f.attrs["spec"]), base=Path(base) if base else None)
-        n = int(f.attrs["samples"])
-        ok = f["status"][()][:n] == 0
-        names = store.read_json_list(f, "measure_names") + store.read_json_list(f, "derived_names")
-        data = np.concatenate([f["measures"][()][:n], f["derived"][()][:n]], axis=2)[ok]
+    results = load_results(path)
+    ok = results.ok()
     if not ok.any():
         raise CircuitlabError(f"{path}: no sample finished with status ok; look at 'circuitlab mc inspect {path}'")
-    grid = {a: np.asarray(v) for a, v in spec.sweep}
+    grid = results.sweep_axes
     shape = tuple(len(v) for v in grid.values())
-    return grid, {m: data[..., j].reshape(len(data), *shape) for j, m in enumerate(names)}, int(n - ok.sum())
+    scalars = {**results.measures, **results.derived}
+    return grid, {m: v[ok].reshape(int(ok.sum()), *shape) for m, v in scalars.items()}, int(len(results) - ok.sum())
 
 
 # --- relaxation ----------------------------------------------------------------------------------------
@@ -71,14 +67,10 @@ def relaxation_table(path) -> Dict[str, np.ndarray]:
     """sigma_g (S) over (time, target G) from a finished rram_relaxation campaign, read noise removed.
 
     Sample 0 (the nominal sample: every draw zero) is left out of the spread."""
-    import h5py
-    with h5py.File(path, "r") as f:
-        names = json.loads(f.attrs["sweep_names"])
-        sweep = f["sweep"][()]
-        derived = f["derived"][()][..., json.loads(f.attrs["derived_names"]).index("g_read")]
-        ok = f["status"][()] == 0
-    g_read = derived[1:][ok[1:]]
-    g_col, t_col = sweep[:, names.index("g_target")], sweep[:, names.index("t_read")]
+    results = load_results(path)
+    g_read, ok = results.derived["g_read"], results.ok()
+    g_read = g_read[1:][ok[1:]]
+    g_col, t_col = results.sweep["g_target"], results.sweep["t_read"]
     times, gs = np.unique(t_col), np.unique(g_col)
     total = np.zeros((len(times), len(gs)))
     for a, t in enumerate(times):
@@ -134,10 +126,8 @@ def adc_table(path) -> Dict[str, np.ndarray]:
 
 def energy_table(path) -> Dict[str, np.ndarray]:
     """Array size; energy per MVM (e_*) and per MAC (mac_*), J, per sample, voltage and current mode."""
-    from ..montecarlo import parse_spec, store
     _, s, _ = campaign_scalars(path)
-    with store.open_read(path) as f:
-        size = parse_spec(store.maybe_str(f.attrs["spec"])).parameters["size"]
+    size = load_results(path).spec.parameters["size"]
     return {"size": np.array(int(size)), "e_voltage": s["e_voltage"], "e_current": s["e_current"],
             "mac_voltage": s["mac_voltage"], "mac_current": s["mac_current"]}
 

@@ -17,15 +17,13 @@ from typing import Dict, Mapping, Sequence, Tuple
 
 import numpy as np
 
+from ..devices.p2m_encoding import N_MAX, TMR0, W_MAX, n_events, weight_value  # noqa: F401 (levels, re-exported)
 from ..errors import ConfigError
 from ..netlist import Circuit, Measure
 from . import p2m_models as pm
 from .p2m import Event, P2MSpec, Program, Weight, energy_measures, p2m_cell, wall
 
-N_MAX = 4                   # events per input at full input activation (x = 1)
-W_MAX = 4 * pm.W_MIN        # m, widest weight transistor (cmos/hybrid)
 X_L, X_R, L_TRACK = 20e-9, 100e-9, 120e-9   # m, dwmtj MTJ span and track (device defaults)
-TMR0 = 2.0
 T0, PERIOD, PULSE = 1e-9, 1e-9, 60e-12      # s: first event, event spacing, write-pulse width
 PULSE_CONV = 100e-12                        # s, write pulses of the Fig. 4 and Fig. 5 runs
 
@@ -38,11 +36,6 @@ def _dvt(p, i: int, width: float) -> float:
     return pm.delvto(_get(p, f"z_vt{i}", 0.0), width, pm.L_MIN, global_shift=_get(p, "dvt_g", 0.0))
 
 
-def n_events(x_level: float) -> int:
-    """Events of one input at input activation ``x_level`` in [0, 1]: round(x N_MAX)."""
-    return int(np.clip(np.rint(float(x_level) * N_MAX), 0, N_MAX))
-
-
 def width_of(w_level: float) -> float:
     """PMOS width (m) of a weight level in [0, 1]: W_MIN .. W_MAX linearly."""
     return pm.W_MIN + float(np.clip(w_level, 0, 1)) * (W_MAX - pm.W_MIN)
@@ -51,15 +44,6 @@ def width_of(w_level: float) -> float:
 def wall_of(level: float) -> float:
     """Programmed wall (m) of a weight DW-MTJ at level in [0, 1]: 1 -> x_L (R_P, largest weight)."""
     return X_R - float(np.clip(level, 0, 1)) * (X_R - X_L)
-
-
-def weight_value(config: str, w_level, p_level=1.0):
-    """The nominal normalised weight in (0, 1]: W/W_MAX (cmos), zero-bias G/G_P of the wall at
-    ``w_level`` (dwmtj), W/W_MAX times G/G_P of the wall at ``p_level`` (hybrid)."""
-    w = (pm.W_MIN + np.clip(w_level, 0, 1) * (W_MAX - pm.W_MIN)) / W_MAX
-    f = 1.0 - np.clip(w_level if config == "dwmtj" else p_level, 0, 1)
-    g = (1 - f) + f / (1 + TMR0)
-    return {"cmos": w, "dwmtj": g, "hybrid": w * g}[config]
 
 
 def _weight(config: str, p, i: int, sign: int, w_level: float, p_level: float) -> Weight:

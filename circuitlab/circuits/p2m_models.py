@@ -23,6 +23,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Dict, Tuple
 
+from ..devices.p2m_encoding import L_MIN, W_MIN  # noqa: F401 (m: gate length, smallest width; re-exported)
 from ..errors import ConfigError, InvalidValueError
 from ..netlist import Model
 from ..resources import card_path
@@ -30,8 +31,6 @@ from ..resources import card_path
 CARD_PATH = card_path("ptm22hp.mod")
 NMOS, PMOS = "nmos22", "pmos22"
 A_VT = 1.2e-3 * 1e-6     # V m (1.2 mV um)
-L_MIN = 22e-9            # m, drawn gate length of the node
-W_MIN = 44e-9            # m, 2 L_MIN: the smallest width used by the cell
 VDD = 0.8                # V, nominal supply of PTM 22 nm HP
 
 _MODEL = re.compile(r"^\.model\s+(\S+)\s+(\S+)\s*(.*)$", re.IGNORECASE)

@@ -27,29 +27,16 @@ from typing import Dict, Mapping
 
 import numpy as np
 
+from ..devices.neurram import NEURRAM_POLY, READ_NOISE, T_DAY, US, neurram_sigma  # noqa: F401 (re-exported)
 from ..netlist import Circuit, Instance, Measure, Tran, VoltageSource
 
-US = 1e-6
-T_DAY = 86400.0
-# NeuRRAM-fitted sigma(G) in uS, x = G / 40 uS (IBM aihwkit ReRamWan2022NoiseModel; devices.md section 3)
-NEURRAM_POLY = {1.0: (0.348, 16.030, -43.853, 45.393, -16.815),
-                T_DAY: (0.701, 22.086, -50.773, 47.095, -16.458)}
 PROG_SIGMA = 0.25 * US      # S, write-verify residual (truncated at VERIFY_TOL)
 VERIFY_TOL = 1.0 * US       # S, NeuRRAM write-verify tolerance
-READ_NOISE = 0.01           # relative read noise (devices.md section 3: about 1 %)
 V_VERIFY = 0.2              # V, verify read (NeuRRAM software)
 V_WL = 3.3                  # V, word line during reads
 # (b [uS], a [uS^(2-p)], G1 [uS], p) per calibration time: output of calibrate(), pinned by a test
 RELAX_CARD = {1.0: (0.570498, 0.319108, 7.253313, 1.751969),
               T_DAY: (0.725440, 0.941731, 10.552263, 1.553130)}
-
-
-def neurram_sigma(g, t: float) -> np.ndarray:
-    """NeuRRAM-fitted conductance spread (S) at target conductance ``g`` (S) and time ``t`` (1 s or 1 day)."""
-    if t not in NEURRAM_POLY:
-        raise ValueError(f"the NeuRRAM polynomial exists for t = 1 s and 1 day only, not {t!r} s")
-    x = np.asarray(g, float) / (40 * US)
-    return np.polynomial.polynomial.polyval(x, NEURRAM_POLY[t]) * US
 
 
 def _form(q, g_us):

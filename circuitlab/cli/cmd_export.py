@@ -27,7 +27,7 @@ def register(sub) -> None:
 def run_export(args) -> int:
     from ..errors import ConfigError
     if args.builtin is not None:
-        from ..export.builtin import BUILTIN_DIR, build_builtin
+        from .builtin import BUILTIN_DIR, build_builtin
         for name, path in build_builtin(args.builtin, args.out_dir or BUILTIN_DIR).items():
             print(f"{name}: {path}")
         return 0

@@ -25,7 +25,8 @@ def register(sub) -> None:
 def run(args) -> int:
     from ..errors import ConfigError
     from ..export import file_sha256, save_model
-    from ..fit.campaign import curve_model, fit_campaign, plot_curve
+    from ..export.curve import curve_model
+    from ..fit.campaign import fit_campaign, plot_curve
     coverage = args.coverage if args.coverage == "quantile" else _float(args.coverage)
     source = args.source
     if source.suffix == ".toml":

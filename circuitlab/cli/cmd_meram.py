@@ -31,8 +31,8 @@ def register(sub) -> None:
 def run_noise(args) -> int:
     import numpy as np
 
-    from ..meram import PulseSettings, bit_probabilities, default_weights, epsilon_moments, sample, sample_statistics
-    from ..meram.io import plot_noise_histogram, write_noise_table
+    from ..meram import PulseSettings, epsilon_moments, sample_statistics
+    from ..meram.io import make_noise_table, plot_noise_histogram
     from .engnum import check_h5_out, parse_eng
     if args.bits < 1 or args.bits > 64:
         raise ConfigError(f"--bits {args.bits} must lie between 1 and 64")
@@ -43,20 +43,9 @@ def run_noise(args) -> int:
     check_h5_out(args.out)
     settings = PulseSettings(voltage=parse_eng(args.voltage, "--voltage"), msb_width=parse_eng(args.msb_width, "--msb-width"),
                              other_width=parse_eng(args.other_width, "--other-width"), bits=args.bits)
-    seeds = np.random.SeedSequence(args.seed).spawn(2)       # one stream for the LLG, one for sampling
-    if args.psw_table is not None:
-        from ..physics.io import read_switching_table
-        table = read_switching_table(args.psw_table)
-        source = f"P_sw table {args.psw_table}"
-    else:
-        table = None
-        source = f"LLG engine, {args.llg_trials} trials per initial state"
-    llg_seed = int(seeds[0].generate_state(1)[0])
-    a, b = bit_probabilities(settings, table, trials=args.llg_trials, seed=llg_seed)
-    weights = default_weights(args.bits)
-    eps = sample(a, b, args.samples, rng=np.random.default_rng(seeds[1]), mode=args.mode, weights=weights)
-    write_noise_table(args.out, eps, p_p_to_ap=a, p_ap_to_p=b, weights=weights, mode=args.mode, seed=args.seed,
-                      source=source, settings=settings)
+    eps, a, b, weights = make_noise_table(args.out, bits=args.bits, samples=args.samples, seed=args.seed,
+                                          mode=args.mode, settings=settings, psw_table=args.psw_table,
+                                          llg_trials=args.llg_trials)
     sigma = epsilon_moments(a, b, weights)["std"]
     png = plot_noise_histogram(eps, sigma, args.out.with_suffix(".png"),
                                title=f"{args.bits}-bit MeRAM unit, {args.mode}, {settings.voltage:g} V")

@@ -9,11 +9,7 @@ existing files.
 from __future__ import annotations
 
 import json
-import math
-import time
 from pathlib import Path
-
-MIN_SAMPLES = 40
 
 
 def register(sub) -> None:
@@ -32,38 +28,11 @@ def register(sub) -> None:
     a.set_defaults(func=analyse)
 
 
-def _specs(spec_dir: Path, only):
-    from ..errors import ConfigError
-    from ..characterisation.p2m_analysis import ANALYSES
-    names = only or sorted(ANALYSES)
-    unknown = sorted(set(names) - set(ANALYSES))
-    if unknown:
-        raise ConfigError(f"unknown P2M campaign(s) {unknown}; known: {', '.join(sorted(ANALYSES))}")
-    if spec_dir is None:
-        from ..resources import spec_dir as builtin_dir
-        spec_dir = builtin_dir()
-    return [(n, spec_dir / f"{n}.toml") for n in names]
-
-
 def characterise(args) -> int:
-    from ..errors import ConfigError
-    from ..montecarlo import load_spec, run_campaign
-    if args.quick is not None and not 0 < args.quick <= 1:
-        raise ConfigError(f"--quick {args.quick!r} must lie in (0, 1]")
-    args.out_dir.mkdir(parents=True, exist_ok=True)
-    timings = {}
-    for name, path in _specs(args.spec_dir, args.only):
-        spec = load_spec(path)
-        samples = spec.samples if args.quick is None else max(MIN_SAMPLES, math.ceil(spec.samples * args.quick))
-        out = args.out_dir / f"{name}.h5"
-        if out.exists():
-            out.unlink()
-        start = time.perf_counter()
-        run_campaign(spec, out, samples=samples, workers=args.workers or _cpus(), progress=False,
-                     spec_base=str(path.parent))
-        timings[name] = {"samples": samples, "seconds": round(time.perf_counter() - start, 2)}
-        print(f"{name}: {samples} samples in {timings[name]['seconds']} s")
-    return _analyse(args.out_dir, [n for n, _ in _specs(args.spec_dir, args.only)], timings)
+    from ..characterisation.p2m_analysis import ANALYSES, run_campaigns
+    timings = run_campaigns(args.out_dir, args.spec_dir, args.only, quick=args.quick, workers=args.workers or _cpus(),
+                            log=print)
+    return _analyse(args.out_dir, list(args.only or sorted(ANALYSES)), timings)
 
 
 def _cpus() -> int:

@@ -48,7 +48,7 @@ class Table:
 
 
 @dataclass(frozen=True)
-class Model:
+class ModelFile:
     """An in-memory model file."""
     kind: str
     parameters: Dict[str, Parameter] = field(default_factory=dict)
@@ -76,7 +76,7 @@ def file_sha256(path) -> str:
     return h.hexdigest()
 
 
-def validate(model: Model, where: str = "model") -> None:
+def validate(model: ModelFile, where: str = "model") -> None:
     """Check the model against its kind's schema; raise SchemaError naming what is wrong."""
     schema = KINDS.get(model.kind)
     if schema is None:
@@ -107,7 +107,7 @@ def _axis_values(values) -> np.ndarray:
     return arr.astype("S") if arr.dtype.kind in "UO" else arr
 
 
-def save_model(model: Model, path) -> Path:
+def save_model(model: ModelFile, path) -> Path:
     """Validate and write ``model`` to ``path`` (HDF5) plus ``path.json``; return the path."""
     import h5py
 
@@ -140,7 +140,7 @@ def save_model(model: Model, path) -> Path:
     return path
 
 
-def _read(f, where: str) -> Model:
+def _read(f, where: str) -> ModelFile:
     fmt = f.attrs.get("format")
     fmt = fmt.decode() if isinstance(fmt, bytes) else fmt
     if fmt != FORMAT:
@@ -172,7 +172,7 @@ def _read(f, where: str) -> Model:
         tables[name] = Table(g["values"][()], str(g["values"].attrs.get("unit", "")), tuple(axes))
     kind = f.attrs.get("kind", "")
     kind = kind.decode() if isinstance(kind, bytes) else str(kind)
-    return Model(kind, params, tables, {k: float(v) for k, v in f["metrics"].attrs.items()},
+    return ModelFile(kind, params, tables, {k: float(v) for k, v in f["metrics"].attrs.items()},
                  {k: (v.item() if hasattr(v, "item") else v) for k, v in f["provenance"].attrs.items()}, version)
 
 
@@ -192,7 +192,7 @@ def resolve_model_path(path_or_name) -> Path:
                       f"(built-in: {', '.join(known) or 'none'})")
 
 
-def load_model(path_or_name, kind: str = None) -> Model:
+def load_model(path_or_name, kind: str = None) -> ModelFile:
     """Load and fully validate a model file (or built-in model by name); ``kind`` checks the kind too."""
     import h5py
     path = resolve_model_path(path_or_name)

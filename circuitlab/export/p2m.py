@@ -16,7 +16,10 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__
-from .modelfile import Axis, Model, Parameter, Table, file_sha256, save_model
+from ..devices.p2m_encoding import F1_COLUMNS, F2_COLUMNS, f1_data, f2_data
+from ..errors import SchemaError
+from ..fit.p2m import f1_curve, f2_curve
+from .modelfile import Axis, ModelFile, Parameter, Table, file_sha256, save_model
 
 CONFIGS = (("cmos", "p2m_fig6a_cmos"), ("dwmtj", "p2m_fig6b_dwmtj"), ("hybrid", "p2m_fig6c_hybrid"))
 GRID = 101
@@ -29,31 +32,45 @@ def _prov(files) -> dict:
             "circuitlab_version": __version__, "ngspice_version": ngspice_version()}
 
 
+FIX = "make the folder with 'circuitlab p2m characterise --out-dir DIR' and pass --from DIR"
+
+
+def _columns(path: Path, names, what: str):
+    """The ok samples' columns of a P2M campaign file, after checking it is one (typed one-line errors)."""
+    from ..montecarlo.results import load_results
+    if not path.is_file():
+        raise SchemaError(f"{path} does not exist; the P2M exporters read {what} from the campaign folder; {FIX}")
+    results = load_results(path)
+    results.require(names, what, FIX)
+    return results.sample_columns(ok_only=True)
+
+
 def export_p2m_f1(campaign_dir, out) -> Path:
     """Model file (kind p2m_f1) from the three Fig. 6a-c campaign files in ``campaign_dir``; plus a plot."""
-    from ..characterisation.p2m_analysis import weight_curve
     campaign_dir = Path(campaign_dir)
     files = [campaign_dir / f"{name}.h5" for _, name in CONFIGS]
     x = np.linspace(0.0, 1.0, GRID)
     rows = {k: [] for k in ("mean", "sigma", "lower", "upper")}
     params, metrics, clouds = {}, {}, []
-    for (config, _), path in zip(CONFIGS, files):
-        cx, cy, mean, noise, wc, extra = weight_curve(path, config)
-        d, n = extra["d"], extra["n"]
+    for (config, name), path in zip(CONFIGS, files):
+        d = _columns(path, F1_COLUMNS, f"a P2M Fig. 6a-c campaign ({name}.h5)")
+        cx, q, n = f1_data(d, config)
+        curve = f1_curve(cx, q)
+        cy, wc = curve.y, curve.worst_case
         e_event = d["e_window"][n > 0] / n[n > 0]  # supply + gate drivers over the window, per event
         params[f"energy_per_event_{config}"] = Parameter(float(e_event.mean()), "J",
                                                          float(e_event.std(ddof=1) / np.sqrt(e_event.size)))
-        lo, hi = noise.bounds(x, mean, coverage="quantile")
-        for key, row in (("mean", mean(x)), ("sigma", noise.sigma(x)), ("lower", lo), ("upper", hi)):
+        lo, hi = curve.bounds(x)
+        for key, row in (("mean", curve.mean(x)), ("sigma", curve.noise.sigma(x)), ("lower", lo), ("upper", hi)):
             rows[key].append(row)
         params[f"worst_case_{config}"] = Parameter(wc, "1")
-        metrics[f"rmse_{config}"] = float(np.sqrt(np.mean((cy - mean(cx)) ** 2)))
+        metrics[f"rmse_{config}"] = float(np.sqrt(np.mean((cy - curve.mean(cx)) ** 2)))
         metrics[f"samples_{config}"] = float(cx.size)
-        clouds.append((config, cx, cy, x, mean(x), lo, hi, wc))
+        clouds.append((config, cx, cy, x, curve.mean(x), lo, hi, wc))
     params["worst_case_variation"] = Parameter(max(p.value for k, p in params.items() if k.startswith("worst")), "1")
     axes = (Axis("configuration", np.array([c for c, _ in CONFIGS]), ""), Axis("x", x, "1"))
     tables = {k: Table(np.array(v), "1", axes) for k, v in rows.items()}
-    out = save_model(Model("p2m_f1", params, tables, metrics, _prov(files)), out)
+    out = save_model(ModelFile("p2m_f1", params, tables, metrics, _prov(files)), out)
     _plot(clouds, out.with_suffix(".png"), "p2m_f1: normalised DW displacement vs input x weight",
           "normalised input x weight", "d_NORM")
     return out
@@ -61,20 +78,21 @@ def export_p2m_f1(campaign_dir, out) -> Path:
 
 def export_p2m_f2(campaign_dir, out) -> Path:
     """Model file (kind p2m_f2) from the Fig. 6d campaign file in ``campaign_dir``; plus a plot."""
-    from ..characterisation.p2m_analysis import read_curve
     path = Path(campaign_dir) / "p2m_fig6d_read.h5"
-    cx, cy, mean, noise, wc, extra = read_curve(path)
-    e_read = extra["d"]["e_read_rd"]
+    d = _columns(path, F2_COLUMNS, "the P2M Fig. 6d campaign (p2m_fig6d_read.h5)")
+    curve = f2_curve(*f2_data(d))
+    cx, cy, wc, mean = curve.x, curve.y, curve.worst_case, curve.mean
+    e_read = d["e_read_rd"]
     x = np.linspace(-1.0, 1.0, GRID)
-    lo, hi = noise.bounds(x, mean, coverage="quantile")
+    lo, hi = curve.bounds(x)
     ax = (Axis("x", x, "1"),)
     tables = {"mean": Table(mean(x), "1", ax), "lower": Table(lo, "1", ax), "upper": Table(hi, "1", ax),
-              "sigma": Table(noise.sigma(x), "1", ax)}
+              "sigma": Table(curve.noise.sigma(x), "1", ax)}
     params = {"worst_case_variation": Parameter(wc, "1"),
               "worst_case_lower": Parameter(float(np.max(mean(cx) - cy)), "1"),
               "energy_per_read": Parameter(float(e_read.mean()), "J", float(e_read.std(ddof=1) / np.sqrt(e_read.size)))}
     metrics = {"rmse": float(np.sqrt(np.mean((cy - mean(cx)) ** 2))), "samples": float(cx.size)}
-    out = save_model(Model("p2m_f2", params, tables, metrics, _prov([path])), out)
+    out = save_model(ModelFile("p2m_f2", params, tables, metrics, _prov([path])), out)
     _plot([("read", cx, cy, x, mean(x), lo, hi, wc)], out.with_suffix(".png"),
           "p2m_f2: normalised pre-activation vs accumulator difference", "(q_P - q_N) / L", "V_ACT,PRE normalised")
     return out

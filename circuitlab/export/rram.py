@@ -3,7 +3,8 @@
 Tables (SI units):
 
 - ``sigma_g`` [S] over (time [s], conductance [S]): programmed-and-relaxed conductance spread, read
-  noise removed (measured through the ngspice rram_cim cell; see circuitlab/circuits/rram_relaxation.py);
+  noise removed (measured through the ngspice rram_cim cell; see circuitlab/circuits/rram_relaxation.py;
+  the NeuRRAM reference is circuitlab/devices/neurram.py);
 - ``sigma_g_neurram`` [S] over (time, conductance): the NeuRRAM polynomial at 1 s and 1 day (reference);
 - ``ir_drop_rms`` [1] over (size [1], r_wire [ohm]): RMS SL-voltage error / V_read of the voltage-mode
   MVM, with ``ir_drop_worst`` [1] the largest column error;
@@ -23,7 +24,7 @@ import numpy as np
 
 from .. import __version__
 from ..errors import CircuitlabError
-from .modelfile import Axis, Model, Parameter, Table, file_sha256, save_model
+from .modelfile import Axis, ModelFile, Parameter, Table, file_sha256, save_model
 
 
 def _provenance(source: Path, report: dict) -> dict:
@@ -35,10 +36,10 @@ def _provenance(source: Path, report: dict) -> dict:
 
 
 def export_rram_cim(source, out) -> Path:
-    """Model file (kind ``rram_cim``) from ``DIR/rram_summary.h5`` of ``circuitlab rram characterise``."""
+    """ModelFile file (kind ``rram_cim``) from ``DIR/rram_summary.h5`` of ``circuitlab rram characterise``."""
     import h5py
 
-    from ..circuits.rram_relaxation import NEURRAM_POLY, READ_NOISE, neurram_sigma
+    from ..devices.neurram import NEURRAM_POLY, READ_NOISE, neurram_sigma
     source = Path(source)
     if not source.is_file():
         raise CircuitlabError(f"{source}: no such file; run 'circuitlab rram characterise --out-dir DIR' and "
@@ -83,5 +84,5 @@ def export_rram_cim(source, out) -> Path:
             metrics[f"sigma_g_rms_dev_{key}_S"] = float(np.sqrt(np.mean(dev ** 2)))
     metrics["energy_ratio_current_to_voltage"] = float(np.mean(en["mac_current"]) / np.mean(en["mac_voltage"]))
     report["relaxation_samples"] = int(rel["samples"])
-    model = Model("rram_cim", params, tables, metrics, _provenance(source, report))
+    model = ModelFile("rram_cim", params, tables, metrics, _provenance(source, report))
     return save_model(model, out)

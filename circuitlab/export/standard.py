@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__
-from .modelfile import Axis, Model, Parameter, Table, file_sha256, save_model
+from .modelfile import Axis, ModelFile, Parameter, Table, file_sha256, save_model
 
 
 def _provenance(source: Path, **extra) -> dict:
@@ -31,7 +31,7 @@ def _provenance(source: Path, **extra) -> dict:
 
 
 def export_vcmtj_psw(source, out) -> Path:
-    """Model file (kind vcmtj_psw) from a P_sw table written by ``circuitlab llg sweep``; plus a plot."""
+    """ModelFile file (kind vcmtj_psw) from a P_sw table written by ``circuitlab llg sweep``; plus a plot."""
     from ..physics.io import read_switching_table
     source = Path(source)
     t = read_switching_table(source)
@@ -42,7 +42,7 @@ def export_vcmtj_psw(source, out) -> Path:
               "p_ap_to_p": Table(t.p_ap_to_p, "1", (v_axis, w_axis)),
               "wilson_lower": Table(lo, "1", (v_axis, w_axis)), "wilson_upper": Table(hi, "1", (v_axis, w_axis))}
     half_width = (hi - lo) / 2
-    model = Model("vcmtj_psw", {"trials_per_state": Parameter(float(t.trials), "1")}, tables,
+    model = ModelFile("vcmtj_psw", {"trials_per_state": Parameter(float(t.trials), "1")}, tables,
                   {"ci95_half_width_max": float(half_width.max()), "ci95_half_width_mean": float(half_width.mean())},
                   _provenance(source, seed=-1 if t.seed is None else int(t.seed),
                               params=json.dumps(t.params.to_dict()), backend=t.backend, dtype=t.dtype))
@@ -90,7 +90,7 @@ def _pulse_energies(attrs, p_pa, p_ap) -> dict:
 
 
 def export_meram_eps(source, out) -> Path:
-    """Model file (kind meram_eps) from a noise table written by ``circuitlab meram noise``."""
+    """ModelFile file (kind meram_eps) from a noise table written by ``circuitlab meram noise``."""
     import h5py
 
     from ..errors import SchemaError
@@ -115,4 +115,4 @@ def export_meram_eps(source, out) -> Path:
     metrics = {f"sample_{k}": float(attrs[f"sample_{k}"]) for k in ("mean", "std", "lag1_autocorr", "kurtosis")}
     prov = _provenance(source, seed=int(attrs["seed"]), mode=str(attrs["mode"]), bits=int(attrs["bits"]),
                        probability_source=re.sub(r"\S*/", "", str(attrs.get("source", ""))))  # no local paths
-    return save_model(Model("meram_eps", params, tables, metrics, prov), out)
+    return save_model(ModelFile("meram_eps", params, tables, metrics, prov), out)

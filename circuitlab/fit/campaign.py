@@ -1,4 +1,5 @@
-"""Fitting a curve with its Monte Carlo spread to a campaign file, and writing it as a model file.
+"""Fitting a curve with its Monte Carlo spread to a campaign file (the model file is export's job:
+:func:`circuitlab.export.curve.curve_model`).
 
 A campaign row is one (sample, sweep point); its columns are the sample's parameters, the sweep
 axes, and the recorded ``.meas`` results and derived scalars. ``fit_campaign`` fits ``y`` against ``x``
@@ -7,7 +8,6 @@ over the rows whose sample finished ``ok``, models the spread around the mean cu
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Optional, Tuple, Union
@@ -21,23 +21,9 @@ from .noise import ConditionalNoise, worst_case_variation
 
 def campaign_columns(path) -> Tuple[Dict[str, np.ndarray], np.ndarray]:
     """Every column of a campaign's rows (samples x sweep points, flattened) and the ok mask."""
-    from ..montecarlo import store
-    with store.open_read(path) as f:
-        n = int(f.attrs["samples"])
-        status = f["status"][()][:n]
-        params = f["params"][()][:n]
-        measures, derived, sweep = f["measures"][()][:n], f["derived"][()][:n], f["sweep"][()]
-        names = {k: store.read_json_list(f, k) for k in ("columns", "measure_names", "derived_names", "sweep_names")}
-    npts = measures.shape[1]
-    cols: Dict[str, np.ndarray] = {}
-    for j, name in enumerate(names["columns"]):
-        cols[name] = np.repeat(params[:, j], npts)
-    for j, name in enumerate(names["sweep_names"]):
-        cols[name] = np.tile(sweep[:, j], n)
-    for data, key in ((measures, "measure_names"), (derived, "derived_names")):
-        for j, name in enumerate(names[key]):
-            cols[name] = data[:, :, j].reshape(-1)
-    return cols, np.repeat(status == 0, npts)
+    from ..montecarlo.results import load_results
+    results = load_results(path)
+    return results.rows(), np.repeat(results.ok(), results.points)
 
 
 @dataclass(frozen=True)
@@ -84,22 +70,6 @@ def fit_campaign(path, x: str, y: str, **kw) -> CurveFit:
     if ok.sum() < 20:
         raise FitError(f"campaign {Path(path).name} has only {int(ok.sum())} ok rows; at least 20 are needed")
     return fit_curve(cols[x][ok], cols[y][ok], x_name=x, y_name=y, **kw)
-
-
-def curve_model(cf: CurveFit, kind: str = "curve", units=("", ""), points: int = 101, provenance=None):
-    """The fit as a model file: mean/sigma/lower/upper tabulated on ``points`` x values, fit metrics."""
-    from ..export import Axis, Model, Parameter, Table
-    res = cf.result
-    grid = np.linspace(res.x.min(), res.x.max(), points)
-    lo, hi = cf.bounds(grid)
-    ax = (Axis("x", grid, units[0]),)
-    tables = {"mean": Table(res(grid), units[1], ax), "sigma": Table(cf.noise.sigma(grid), units[1], ax),
-              "lower": Table(lo, units[1], ax), "upper": Table(hi, units[1], ax)}
-    params = {"worst_case_variation": Parameter(cf.worst_case, "1")}
-    params.update({f"coef_{k}": Parameter(v, "", e) for (k, v), e in zip(res.values.items(), res.stderr)})
-    prov = {"x": cf.x_name, "y": cf.y_name, "family": json.dumps(res.family.describe()),
-            "coverage": str(cf.coverage), **(provenance or {})}
-    return Model(kind, params, tables, {k: float(v) for k, v in res.metrics.items()}, prov)
 
 
 def plot_curve(cf: CurveFit, path, title: str = "", xlabel: str = None, ylabel: str = None) -> Path:

@@ -12,12 +12,13 @@ from typing import Dict, Sequence
 
 import numpy as np
 
-from ..errors import ConfigError
+from ..errors import NumericalError
 from .families import Family, MonotoneSpline, scaled_polynomial, uniform_knots
 
 
-class FitError(ConfigError):
-    """The data cannot be fitted as asked (too few points, non-finite values, no convergence)."""
+class FitError(NumericalError, ValueError):
+    """The data cannot be fitted as asked (too few points, non-finite values, no convergence, a family
+    or column that does not apply). A :class:`~circuitlab.errors.NumericalError`, not a ConfigError."""
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,33 @@ def write_noise_table(path, eps, *, p_p_to_ap, p_ap_to_p, weights, mode, seed, s
     return path
 
 
+def make_noise_table(path, *, bits: int, samples: int, seed: int, mode: str, settings, psw_table=None,
+                     llg_trials: int = 1000):
+    """Sample ``samples`` eps values of a ``bits``-bit unit and write them with :func:`write_noise_table`.
+
+    The bit probabilities come from the P_sw table file ``psw_table`` (``circuitlab llg sweep``) or, without
+    one, from the LLG engine with ``llg_trials`` trials per initial state. ``seed`` is split into one
+    stream for the LLG and one for sampling. Returns (eps, p_p_to_ap, p_ap_to_p, weights)."""
+    from .markov import default_weights
+    from .pulses import bit_probabilities
+    from .sampling import sample
+    seeds = np.random.SeedSequence(seed).spawn(2)       # one stream for the LLG, one for sampling
+    if psw_table is not None:
+        from ..physics.io import read_switching_table
+        table = read_switching_table(psw_table)
+        source = f"P_sw table {psw_table}"
+    else:
+        table = None
+        source = f"LLG engine, {llg_trials} trials per initial state"
+    llg_seed = int(seeds[0].generate_state(1)[0])
+    a, b = bit_probabilities(settings, table, trials=llg_trials, seed=llg_seed)
+    weights = default_weights(bits)
+    eps = sample(a, b, samples, rng=np.random.default_rng(seeds[1]), mode=mode, weights=weights)
+    write_noise_table(path, eps, p_p_to_ap=a, p_ap_to_p=b, weights=weights, mode=mode, seed=seed,
+                      source=source, settings=settings)
+    return eps, a, b, weights
+
+
 def plot_noise_histogram(eps, sigma: float, path, title: str = "MeRAM noise") -> Path:
     """Histogram of eps (density) against the Gaussian N(0, sigma^2) (seed Fig. 3b)."""
     import matplotlib

@@ -33,7 +33,7 @@ def default_weights(bits: int = 8) -> np.ndarray:
     return 2.0 ** np.arange(1, 1 - int(bits), -1)
 
 
-def _probabilities(p_p_to_ap, p_ap_to_p, weights=None):
+def checked_probabilities(p_p_to_ap, p_ap_to_p, weights=None):
     a = np.atleast_1d(np.asarray(p_p_to_ap, dtype=float))
     b = np.atleast_1d(np.asarray(p_ap_to_p, dtype=float))
     if a.ndim != 1 or a.shape != b.shape:
@@ -53,7 +53,7 @@ def _probabilities(p_p_to_ap, p_ap_to_p, weights=None):
 
 def bit_matrices(p_p_to_ap, p_ap_to_p) -> np.ndarray:
     """Per-bit column-stochastic matrices T_k = [[1 - a, b], [a, 1 - b]], shape (n, 2, 2) (seed eq. 2)."""
-    a, b, _ = _probabilities(p_p_to_ap, p_ap_to_p)
+    a, b, _ = checked_probabilities(p_p_to_ap, p_ap_to_p)
     return np.stack([np.stack([1 - a, b], axis=-1), np.stack([a, 1 - b], axis=-1)], axis=-2)
 
 
@@ -85,7 +85,7 @@ def apply_transition(prob, p_p_to_ap, p_ap_to_p) -> np.ndarray:
 
 def stationary_distribution(p_p_to_ap, p_ap_to_p) -> np.ndarray:
     """Stationary law of M, the Kronecker product of per-bit laws (b/(a+b), a/(a+b)); length 2^n."""
-    a, b, _ = _probabilities(p_p_to_ap, p_ap_to_p)
+    a, b, _ = checked_probabilities(p_p_to_ap, p_ap_to_p)
     pi = np.ones(1)
     for ak, bk in zip(a, b):
         pi = np.kron(pi, [bk / (ak + bk), ak / (ak + bk)])
@@ -126,7 +126,7 @@ def epsilon_distribution(p_p_to_ap, p_ap_to_p, weights=None) -> tuple[np.ndarray
         p_ap_to_p: per-bit AP -> P probability per pulse, MSB first.
         weights: read-out weight per bit (default :func:`default_weights`).
     """
-    a, b, w = _probabilities(p_p_to_ap, p_ap_to_p, weights)
+    a, b, w = checked_probabilities(p_p_to_ap, p_ap_to_p, weights)
     values, pmf = np.zeros(1), np.ones(1)
     for ak, bk, wk in zip(a, b, w):
         q = ak * bk / (ak + bk)
@@ -139,7 +139,7 @@ def epsilon_distribution(p_p_to_ap, p_ap_to_p, weights=None) -> tuple[np.ndarray
 
 def epsilon_distribution_dense(p_p_to_ap, p_ap_to_p, weights=None) -> tuple[np.ndarray, np.ndarray]:
     """The same law from the dense matrix: sum_{i,j} M[j, i] pi[i] at A_j - A_i (oracle, small n)."""
-    a, b, w = _probabilities(p_p_to_ap, p_ap_to_p, weights)
+    a, b, w = checked_probabilities(p_p_to_ap, p_ap_to_p, weights)
     m = transition_matrix(a, b)
     pi = stationary_distribution(a, b)
     av = readout_values(w)
@@ -160,7 +160,7 @@ def epsilon_moments(p_p_to_ap, p_ap_to_p, weights=None) -> dict:
         dict with ``mean`` (0), ``var``, ``std``, ``lag1_autocorr`` and ``kurtosis`` (excess, Fisher:
         0 for a Gaussian).
     """
-    a, b, w = _probabilities(p_p_to_ap, p_ap_to_p, weights)
+    a, b, w = checked_probabilities(p_p_to_ap, p_ap_to_p, weights)
     q = a * b / (a + b)
     var = np.sum(w ** 2 * 2 * q)
     v = a * b / (a + b) ** 2

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ConfigError
-from .markov import _probabilities, epsilon_moments
+from .markov import checked_probabilities, epsilon_moments
 
 
 def _check_rng(rng):
@@ -51,7 +51,7 @@ def _bit_chain(a: float, b: float, n_steps: int, rng: np.random.Generator) -> np
 
 def sample_states(p_p_to_ap, p_ap_to_p, n_pulses: int, *, rng: np.random.Generator) -> np.ndarray:
     """MTJ states (0 = P, 1 = AP) of one unit after each of ``n_pulses`` pulses, shape (n_pulses, n_bits)."""
-    a, b, _ = _probabilities(p_p_to_ap, p_ap_to_p)
+    a, b, _ = checked_probabilities(p_p_to_ap, p_ap_to_p)
     _check_rng(rng)
     if int(n_pulses) != n_pulses or n_pulses < 1:
         raise ConfigError(f"number of pulses {n_pulses!r} must be a positive integer")
@@ -69,7 +69,7 @@ def sample_stream(p_p_to_ap, p_ap_to_p, n_samples: int, *, rng: np.random.Genera
         weights: read-out weights (default 2^1 ... 2^(2 - n)).
         normalise: divide by the closed-form standard deviation (unit variance, for DDPM noise).
     """
-    a, b, w = _probabilities(p_p_to_ap, p_ap_to_p, weights)
+    a, b, w = checked_probabilities(p_p_to_ap, p_ap_to_p, weights)
     if int(n_samples) != n_samples or n_samples < 1:
         raise ConfigError(f"samples = {n_samples!r} must be a positive integer")
     states = sample_states(a, b, int(n_samples) + 1, rng=rng)

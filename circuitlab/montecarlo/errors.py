@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ..errors import CircuitlabError, ConfigError, SchemaError
 
-__all__ = ["CampaignError", "StorageError", "WorkerLostError", "ConfigError", "SchemaError"]
+__all__ = ["CampaignError", "StorageError", "WorkerLostError", "ColumnError", "ConfigError", "SchemaError"]
 
 
 class CampaignError(CircuitlabError):
@@ -25,3 +25,10 @@ class StorageError(CampaignError):
 
 class WorkerLostError(CampaignError):
     """Worker processes kept dying (killed, out of memory); rows written before are kept."""
+
+
+class ColumnError(CircuitlabError, KeyError):
+    """A results file has no column (or vector) of that name; the message lists the names it has."""
+
+    def __str__(self) -> str:  # KeyError would print the message quoted
+        return str(self.args[0]) if self.args else ""

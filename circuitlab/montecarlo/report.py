@@ -10,6 +10,7 @@ import numpy as np
 
 from ..errors import CircuitlabError, ZeroNominalWarning
 from . import store
+from .results import load_results
 from .spec import parse_spec
 from .outcomes import STATUS_NAMES
 from .trust import check_file
@@ -18,30 +19,20 @@ from .worker import Task, run_task, single_netlists
 
 def scalars(path) -> Tuple[Dict[str, np.ndarray], np.ndarray]:
     """Every recorded scalar (measures and derived, per sweep point) as name -> array, and the status."""
-    out: Dict[str, np.ndarray] = {}
-    with store.open_read(path) as f:
-        n = int(f.attrs["samples"])
-        status = f["status"][()][:n]
-        npts = f["measures"].shape[1]
-        for group, key in (("measures", "measure_names"), ("derived", "derived_names")):
-            data = f[group][()][:n]
-            for j, name in enumerate(store.read_json_list(f, key)):
-                for p in range(npts):
-                    out[name if npts == 1 else f"{name}[{p}]"] = data[:, p, j]
-    return out, status
+    results = load_results(path)
+    return results.scalars(), results.status
 
 
 def table(path) -> List[str]:
     """Lines of the summary table: counts per status, then mean/std/min/max of each scalar over ok samples."""
-    summ = store.summary(path)
-    values, status = scalars(path)
-    lines = [f"campaign {summ['spec_name']!r} seed {summ['seed']}: {summ['done']}/{summ['samples']} done, "
-             f"{summ['ok']} ok, {summ['failed']} failed"]
-    counts = {STATUS_NAMES[s]: int((status == s).sum()) for s in STATUS_NAMES}
-    counts["pending"] = int((status < 0).sum())
-    lines.append("status: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
+    results = load_results(path)
+    values, status = results.scalars(), results.status
+    done, ok_count = int((status >= 0).sum()), int((status == 0).sum())
+    lines = [f"campaign {results.name!r} seed {results.seed}: {done}/{results.samples} done, "
+             f"{ok_count} ok, {done - ok_count} failed"]
+    lines.append("status: " + ", ".join(f"{k}={v}" for k, v in results.counts().items()))
     lines.append(f"{'scalar':<20} {'n':>7} {'mean':>13} {'std':>13} {'min':>13} {'max':>13}")
-    ok = status == 0
+    ok = results.ok()
     for name, arr in values.items():
         x = arr[ok & np.isfinite(arr)]
         if len(x):

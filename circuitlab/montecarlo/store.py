@@ -108,6 +108,9 @@ def open_read(path):
     """
     h5py = _h5()
     path = Path(path)
+    if path.is_dir():
+        raise SchemaError(f"{str(path)!r} is a folder, not a results file; give the .h5 file that "
+                          f"'circuitlab mc run SPEC --out FILE.h5' wrote")
     if not path.is_file():
         raise SchemaError(f"results file {str(path)!r} does not exist")
     try:
@@ -149,6 +152,27 @@ def layout_of(f) -> Layout:
     v = f["vectors"].shape
     return Layout({k: f.attrs[k] for k in f.attrs}, f["params"].shape[1], v[1], v[2], v[3],
                   f["measures"].shape[2], f["derived"].shape[2], f["time"][()], f["sweep"][()])
+
+
+def read_all(path, vectors: bool = False) -> Dict[str, object]:
+    """Every dataset of a results file's first ``samples`` rows (``vectors`` only when asked: they can
+    be large) and its root attributes, as plain numpy arrays: ``attrs``, ``params``, ``status``,
+    ``error`` (str list), ``netlist_sha256`` (str list), ``measures``, ``derived``, ``time``, ``sweep``
+    and the name lists ``columns``, ``measure_names``, ``derived_names``, ``sweep_names``,
+    ``vector_names``, ``vector_units`` (dict)."""
+    with open_read(path) as f:
+        attrs = {k: (maybe_str(v) if isinstance(v, (bytes, str)) else (v.item() if hasattr(v, "item") else v))
+                 for k, v in f.attrs.items()}
+        n = min(int(attrs["samples"]), f["status"].shape[0])
+        out: Dict[str, object] = {"attrs": attrs, "time": f["time"][()], "sweep": f["sweep"][()]}
+        for name in ("params", "status", "measures", "derived") + (("vectors",) if vectors else ()):
+            out[name] = f[name][:n]
+        for name in ("error", "netlist_sha256"):
+            out[name] = [e.decode("utf-8", "replace") for e in f[name][:n]]
+        for key in ("columns", "measure_names", "derived_names", "sweep_names", "vector_names"):
+            out[key] = read_json_list(f, key)
+        out["vector_units"] = json.loads(f.attrs["vector_units"]) if "vector_units" in f.attrs else {}
+    return out
 
 
 def write_rows(f, result) -> None:
