@@ -6,14 +6,14 @@ import sys
 
 import numpy as np
 
-from circuitlab.export.modelfile import Axis, Model, Table, load_model, save_model
+from circuitlab.export.modelfile import Axis, ModelFile, Table, load_model, save_model
 from circuitlab.export.provenance import PREFIX, cpu_model, platform_info
 
 
 def test_save_model_adds_the_platform_and_keeps_the_exporters_fields(tmp_path):
     import scipy
     axes = (Axis("voltage", np.array([1.0, 2.0]), "V"), Axis("width", np.array([1e-9, 2e-9]), "s"))
-    m = Model("vcmtj_psw", {}, {"p_switch": Table(np.full((2, 2), 0.5), "1", axes)},
+    m = ModelFile("vcmtj_psw", {}, {"p_switch": Table(np.full((2, 2), 0.5), "1", axes)},
               provenance={"seed": 3, PREFIX + "os": "set by the exporter"})
     path = save_model(m, tmp_path / "m.h5")
     prov = load_model(path).provenance
