@@ -74,16 +74,10 @@ def _pulse_energies(attrs, p_pa, p_ap) -> dict:
     (circuitlab.circuits.meram_unit, tests/test_meram_circuit.py) integrates the driver power to the same."""
     if "pulse_voltage" not in attrs:
         return {}
-    from ..devices import get
-    from ..devices.numeric import Evaluator
-    v = float(attrs["pulse_voltage"])
-    ev = Evaluator(get("vcmtj"))
-    zero = {"h_thx": 0.0, "h_thy": 0.0, "h_thz": 0.0, "mx": 0.0, "my": 0.0}
-    r_p, r_ap = (float(ev(None, V_pn=v, mz=mz, **zero)["Rmtj"]) for mz in (1.0, -1.0))
+    from ..meram.energy import pulse_energies
     widths = np.full(len(p_pa), float(attrs["pulse_other_width"]))
     widths[0] = float(attrs["pulse_msb_width"])
-    in_p = p_ap / np.clip(p_pa + p_ap, 1e-12, None)
-    per_pulse = v * v * widths * (in_p / r_p + (1 - in_p) / r_ap)
+    per_pulse = pulse_energies(float(attrs["pulse_voltage"]), widths, p_pa, p_ap)
     return {"energy_per_msb_pulse": Parameter(float(per_pulse[0]), "J"),
             "energy_per_write_pulse": Parameter(float(per_pulse[1:].mean()), "J"),
             "energy_per_noise_sample": Parameter(float(per_pulse.sum()), "J")}
@@ -115,4 +109,35 @@ def export_meram_eps(source, out) -> Path:
     metrics = {f"sample_{k}": float(attrs[f"sample_{k}"]) for k in ("mean", "std", "lag1_autocorr", "kurtosis")}
     prov = _provenance(source, seed=int(attrs["seed"]), mode=str(attrs["mode"]), bits=int(attrs["bits"]),
                        probability_source=re.sub(r"\S*/", "", str(attrs.get("source", ""))))  # no local paths
+    return save_model(ModelFile("meram_eps", params, tables, metrics, prov), out)
+
+
+def export_meram_design(design_json, out, *, samples: int = 40_000, seed: int = 0) -> Path:
+    """ModelFile file (kind meram_eps) from a DESIGN.json of ``circuitlab meram design``.
+
+    Tables as :func:`export_meram_eps` (``pmf`` exact, ``samples`` a shuffled stream of ``samples`` eps
+    drawn with ``numpy.random.default_rng(seed)`` and divided by the exact std, as that kind defines it;
+    ``samples_raw`` undivided) plus the per-bit ``voltage`` (V) and ``width`` (s) of the design."""
+    from ..meram import epsilon_moments, shuffled_table
+    from ..meram.design import lattice_pmf
+    source = Path(design_json)
+    d = json.loads(source.read_text())
+    w, p_pa, p_ap = (np.asarray(d[k], dtype=float) for k in ("weights", "p_p_to_ap", "p_ap_to_p"))
+    exact = epsilon_moments(p_pa, p_ap, w)
+    values, pmf = lattice_pmf(np.asarray(d["q"], dtype=float), w)
+    keep = pmf > 0
+    raw = shuffled_table(p_pa, p_ap, samples, rng=np.random.default_rng(seed), weights=w)
+    bit = Axis("bit", np.arange(len(w)), "")
+    index = Axis("index", np.arange(len(raw)), "")
+    tables = {"pmf": Table(pmf[keep], "1", (Axis("eps", values[keep], "1"),)),
+              "samples": Table(raw / exact["std"], "1", (index,)), "samples_raw": Table(raw, "1", (index,)),
+              "weights": Table(w, "1", (bit,)), "p_p_to_ap": Table(p_pa, "1", (bit,)),
+              "p_ap_to_p": Table(p_ap, "1", (bit,)), "voltage": Table(np.asarray(d["voltage"], float), "V", (bit,)),
+              "width": Table(np.asarray(d["width"], float), "s", (bit,))}
+    params = {"variance": Parameter(exact["var"], "1"), "lag1_autocorr": Parameter(exact["lag1_autocorr"], "1"),
+              "kurtosis_excess": Parameter(exact["kurtosis"], "1"),
+              "energy_per_noise_sample": Parameter(float(d["energy_per_sample"]), "J")}
+    metrics = {k: float(d[k]) for k in ("tv", "w1", "range_sigma")}
+    prov = _provenance(source, seed=int(seed), mode="shuffled", bits=int(d["bits"]),
+                       probability_source=f"meram design ({d['metric']}) from {d.get('psw_source', '?')}")
     return save_model(ModelFile("meram_eps", params, tables, metrics, prov), out)

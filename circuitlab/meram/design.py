@@ -245,11 +245,17 @@ def design(table, bits: int, *, voltages=None, metric: str = "tv", var_tol: floa
     cands = candidates(table, voltages, refine)
     chosen, info = search(cands, w, metric=metric, target=target, var_tol=var_tol, range_sigma=range_sigma)
     report = design_report(chosen, w, target=target)
+    from .energy import pulse_energies
+    energy = pulse_energies([c.voltage for c in chosen], [c.width for c in chosen],
+                            [c.p_p_to_ap for c in chosen], [c.p_ap_to_p for c in chosen])
     return {"bits": int(bits), "target": target if isinstance(target, str) else "custom", "metric": metric,
             "variance_tolerance": var_tol, "range_sigma_required": range_sigma, "feasible": info["violation"] == 0.0,
             "weights": w.tolist(), "voltage": [c.voltage for c in chosen], "width": [c.width for c in chosen],
             "p_p_to_ap": [c.p_p_to_ap for c in chosen], "p_ap_to_p": [c.p_ap_to_p for c in chosen],
-            "q": [c.q for c in chosen], "candidates": len(cands), "search_start": list(info["start"]), **report}
+            "q": [c.q for c in chosen], "candidates": len(cands), "search_start": list(info["start"]), **report,
+            "energy_per_bit": energy.tolist(), "energy_per_sample": float(energy.sum()),
+            "energy_definition": "sum over bits of V^2 t (pi_P / R_P(V) + pi_AP / R_AP(V)), J; R from the "
+                                 "vcmtj device model (circuitlab.meram.energy)"}
 
 
 def table_from_model(model):
