@@ -160,7 +160,8 @@ def search(cands, weights, *, metric: str = "tv", target="normal", var_tol: floa
     """Deterministic coordinate descent: one candidate per bit minimising (variance violation, distance).
 
     The variance must lie in [1 - var_tol, 1 + var_tol] and, with ``range_sigma`` > 0, also satisfy
-    max|eps| / std >= range_sigma, i.e. Var <= (sum w_k / range_sigma)^2 (all bits switching).
+    max|eps| / std >= range_sigma, i.e. Var <= (sum w_k / range_sigma)^2 (exact when every chosen q_k > 0;
+    :func:`design` checks the realised range).
 
     Returns (chosen candidates MSB first, {"distance", "var", "violation", "start"}).
     """
@@ -249,7 +250,7 @@ def design(table, bits: int, *, voltages=None, metric: str = "tv", var_tol: floa
     energy = pulse_energies([c.voltage for c in chosen], [c.width for c in chosen],
                             [c.p_p_to_ap for c in chosen], [c.p_ap_to_p for c in chosen])
     return {"bits": int(bits), "target": target if isinstance(target, str) else "custom", "metric": metric,
-            "variance_tolerance": var_tol, "range_sigma_required": range_sigma, "feasible": info["violation"] == 0.0,
+            "variance_tolerance": var_tol, "range_sigma_required": range_sigma, "feasible": info["violation"] == 0.0 and report["range_sigma"] >= range_sigma - 1e-9,
             "weights": w.tolist(), "voltage": [c.voltage for c in chosen], "width": [c.width for c in chosen],
             "p_p_to_ap": [c.p_p_to_ap for c in chosen], "p_ap_to_p": [c.p_ap_to_p for c in chosen],
             "q": [c.q for c in chosen], "candidates": len(cands), "search_start": list(info["start"]), **report,
