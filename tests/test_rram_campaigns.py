@@ -272,8 +272,8 @@ def test_crossbar_sensing_mode_is_checked():
 
 
 @pytest.mark.ngspice
-def test_rram_characterise_command_runs_all_six_campaigns(tmp_path, capsys, monkeypatch):
-    """`circuitlab rram characterise --quick` end to end on reduced copies of the six specs: every campaign
+def test_rram_characterise_command_runs_all_seven_campaigns(tmp_path, capsys, monkeypatch):
+    """`circuitlab rram characterise --quick` end to end on reduced copies of the seven specs: every campaign
     file, plot, the summary and the printed report."""
     import functools
     import json
@@ -286,7 +286,8 @@ def test_rram_characterise_command_runs_all_six_campaigns(tmp_path, capsys, monk
                             ("t_read", [1.0, 86400.0], "sweep")],
              "ir_drop": [("size", [8, 16], "sweep"), ("r_wire", [0.5, 1.0], "sweep")],
              "ir_drop_1t1r": [], "settling": [("size", [8, 16], "sweep")], "adc": [("size", 32.0, "parameters")],
-             "energy": [("size", 8.0, "parameters")]}
+             "energy": [("size", 8.0, "parameters")],
+             "energy_seed": [("size", 4.0, "parameters"), ("bits", 2.0, "parameters")]}
     for name, changes in edits.items():
         text = (ra.SPEC_DIR / f"rram_{name}.toml").read_text()
         for key, value, table in changes:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import ConfigError
+
 US = 1e-6                   # S per uS
 T_DAY = 86400.0             # s
 # NeuRRAM-fitted sigma(G) in uS, x = G / 40 uS (IBM aihwkit ReRamWan2022NoiseModel; devices.md section 3)
@@ -33,5 +35,5 @@ def crosssim_sigma(g) -> np.ndarray:
     """CrossSim's fit of the NeuRRAM conductance spread at about 1 s (S) at target ``g`` (S, <= 39.26 uS)."""
     g = np.asarray(g, float)
     if np.any(g > CROSSSIM_G_MAX * (1 + 1e-12)) or np.any(g < 0):
-        raise ValueError(f"CrossSim's fit is valid for 0 <= G <= 39.26 uS; got up to {np.max(g) / US:g} uS")
+        raise ConfigError(f"CrossSim's fit is valid for 0 <= G <= 39.26 uS; got up to {np.max(g) / US:g} uS")
     return np.polynomial.polynomial.polyval(g / US, CROSSSIM_CUBIC) * US
