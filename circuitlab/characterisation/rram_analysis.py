@@ -146,7 +146,7 @@ def analyse_energy_seed(d, out_dir: Path) -> Dict[str, object]:
     """Energy per MAC as the seed's conditions are added one by one, both modes, beside the seed's figures."""
     from ..circuits.rram_energy_seed import STAGES
     names = [STAGES[int(k)] for k in d["stage"]]
-    fig, ax = axes(f"Energy per MAC, seed conditions added in turn ({int(d['size'])}x{int(d['size'])} weights, "
+    fig, ax = axes(f"Energy per MAC as the seed's conditions are added\n({int(d['size'])}x{int(d['size'])} weights, "
                    f"{int(d['bits'])}-bit inputs, ngspice)", "condition (cumulative)", "energy per MAC (fJ)")
     out: Dict[str, object] = {"stages": names, "size": int(d["size"]), "bits": int(d["bits"])}
     for mode, colour in (("voltage", "C0"), ("current", "C1")):
@@ -156,7 +156,7 @@ def analyse_energy_seed(d, out_dir: Path) -> Dict[str, object]:
         x = np.arange(len(names))
         ax.plot(np.repeat(x[None, :], n, 0).ravel(), v.ravel(), ".", color=colour, ms=3, alpha=0.4)
         ax.errorbar(x, mean, err, fmt="o-", color=colour, ms=4, label=f"{mode} mode (mean +- stderr)")
-        ax.axhline(SEED_MAC[mode] * 1e15, color=colour, ls="--", lw=1, label=f"seed {mode} {SEED_MAC[mode] * 1e15} fJ")
+        ax.axhline(SEED_MAC[mode] * 1e15, color=colour, ls="--", lw=1, label=f"seed {mode} {SEED_MAC[mode] * 1e15:.2f} fJ")
         out[f"mac_{mode}_J"] = (mean * 1e-15).tolist()
         out[f"stderr_{mode}_J"] = (err * 1e-15).tolist()
         out[f"factor_{mode}"] = [float("nan")] + (mean[1:] / mean[:-1]).tolist()
