@@ -1,9 +1,9 @@
 """Figures and numbers of the RRAM characterisation (seed: neurram_cim_slides.txt).
 
-:func:`characterise` runs the seven RRAM campaigns built-in specs ``rram_{relaxation,ir_drop,ir_drop_1t1r,
-settling,adc,energy,energy_seed}.toml`` through the Monte Carlo engine (the relaxation through the ngspice rram_cim cell,
-the array sweeps as evaluators of :mod:`circuitlab.circuits.rram_campaigns`), each into
-``DIR/<name>.h5``, then analyses those files: a plot ``DIR/<name>.png`` per campaign, a summary
+:func:`characterise` runs the seven RRAM campaigns built-in specs ``rram_{relaxation,ir_drop,
+ir_drop_1t1r,settling,adc,energy,energy_seed}.toml`` through the Monte Carlo engine (the relaxation
+through the ngspice rram_cim cell, the array sweeps as evaluators of :mod:`circuitlab.circuits.rram_campaigns` and
+:mod:`circuitlab.circuits.rram_energy_seed`), each into ``DIR/<name>.h5``, then analyses those files: a plot ``DIR/<name>.png`` per campaign, a summary
 ``DIR/rram_summary.h5`` that the ``rram_cim`` exporter reads and ``DIR/rram_report.json``. Only samples
 with status ok enter the figures. All numbers are SI (S, s, J, V); error figures are fractions of V_read.
 """
@@ -156,7 +156,8 @@ def analyse_energy_seed(d, out_dir: Path) -> Dict[str, object]:
         x = np.arange(len(names))
         ax.plot(np.repeat(x[None, :], n, 0).ravel(), v.ravel(), ".", color=colour, ms=3, alpha=0.4)
         ax.errorbar(x, mean, err, fmt="o-", color=colour, ms=4, label=f"{mode} mode (mean +- stderr)")
-        ax.axhline(SEED_MAC[mode] * 1e15, color=colour, ls="--", lw=1, label=f"seed {mode} {SEED_MAC[mode] * 1e15:.2f} fJ")
+        ax.axhline(SEED_MAC[mode] * 1e15, color=colour, ls="--", lw=1,
+                   label=f"seed {mode} {SEED_MAC[mode] * 1e15:.2f} fJ")
         out[f"mac_{mode}_J"] = (mean * 1e-15).tolist()
         out[f"stderr_{mode}_J"] = (err * 1e-15).tolist()
         out[f"factor_{mode}"] = [float("nan")] + (mean[1:] / mean[:-1]).tolist()

@@ -216,7 +216,8 @@ def source_energy(res, names, t_end, reference: float = 0.0) -> float:
     keep = t <= t_end * (1 + 1e-9)
     total = 0.0
     for name in names:
-        p = -(np.asarray(res[f"v({name[1]})"] if name[1] != "0" else 0.0) - reference) * np.asarray(res[f"i({name[0]})"])
+        v = np.asarray(res[f"v({name[1]})"]) if name[1] != "0" else 0.0
+        p = -(v - reference) * np.asarray(res[f"i({name[0]})"])
         total += np.trapezoid(p[keep], t[keep])
     return float(total)
 

@@ -1,9 +1,9 @@
 """``circuitlab rram characterise --out-dir DIR [--quick F] [--workers N]``: every RRAM campaign, its plots and a
 summary.
 
-Runs the Monte Carlo campaigns of the built-in specs ``rram_{relaxation,ir_drop,ir_drop_1t1r,settling,adc,energy,energy_seed}.toml``
-(each also runs alone with ``circuitlab mc run``) into ``DIR/<name>.h5``, then analyses those files: a
-plot ``DIR/<name>.png`` beside each, ``DIR/rram_summary.h5`` (input of ``circuitlab export rram_cim``)
+Runs the Monte Carlo campaigns of the built-in specs ``rram_{relaxation,ir_drop,ir_drop_1t1r,settling,adc,energy,
+energy_seed}.toml`` (each also runs alone with ``circuitlab mc run``) into ``DIR/<name>.h5``, then analyses those
+files: a plot ``DIR/<name>.png`` beside each, ``DIR/rram_summary.h5`` (input of ``circuitlab export rram_cim``)
 and ``DIR/rram_report.json``. ``--quick F`` scales every sample count by F (at least 2 per campaign, 20
 for the relaxation campaign), keeps settling sizes <= 64 and 1T1R IR-drop sizes at 16 and 64.
 """

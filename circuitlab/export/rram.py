@@ -73,6 +73,7 @@ def export_rram_cim(source, out) -> Path:
     ref = np.stack([neurram_sigma(rel["conductance"], t) for t in ref_t])
     size_ax, r_ax = Axis("size", ir["sizes"].astype(float), "1"), Axis("r_wire", ir["r_wire"], "ohm")
     bits_ax, clip_ax = Axis("bits", adc["bits"].astype(float), "1"), Axis("clip", adc["clip"], "1")
+    stage_ax = Axis("stage", es["stage"], "1")
     tables = {
         "sigma_g": Table(rel["sigma_g"], "S", (t_ax, g_ax)),
         "sigma_g_neurram": Table(ref, "S", (Axis("time", ref_t, "s"), g_ax)),
@@ -80,16 +81,13 @@ def export_rram_cim(source, out) -> Path:
         "ir_drop_worst": Table(ir["worst"].max(axis=2), "1", (size_ax, r_ax)),
         "adc_rms": Table(adc["rms"], "1", (bits_ax, clip_ax)),
         "adc_clipped": Table(adc["clipped"], "1", (clip_ax,)),
-        "energy_per_mac_stage_voltage": Table(es["mac_voltage"].mean(axis=0), "J", (Axis("stage", es["stage"], "1"),)),
-        "energy_per_mac_stage_current": Table(es["mac_current"].mean(axis=0), "J", (Axis("stage", es["stage"], "1"),)),
+        "energy_per_mac_stage_voltage": Table(es["mac_voltage"].mean(axis=0), "J", (stage_ax,)),
+        "energy_per_mac_stage_current": Table(es["mac_current"].mean(axis=0), "J", (stage_ax,)),
     }
-    n = len(en["mac_voltage"])
     params = {
         "read_noise_rel": Parameter(READ_NOISE, "1"),
-        "energy_per_mac_voltage": Parameter(float(np.mean(en["mac_voltage"])), "J",
-                                            float(np.std(en["mac_voltage"], ddof=1) / np.sqrt(n)) if n > 1 else float("nan")),
-        "energy_per_mac_current": Parameter(float(np.mean(en["mac_current"])), "J",
-                                            float(np.std(en["mac_current"], ddof=1) / np.sqrt(n)) if n > 1 else float("nan")),
+        "energy_per_mac_voltage": _mean(en["mac_voltage"]),
+        "energy_per_mac_current": _mean(en["mac_current"]),
         "energy_per_mac_voltage_seed": _mean(es["mac_voltage"][:, -1]),
         "energy_per_mac_current_seed": _mean(es["mac_current"][:, -1]),
         "settling_time": Parameter(float(np.max(st["worst"][-1])), "s"),
