@@ -2,10 +2,11 @@
 
 :func:`characterise` runs the seven RRAM campaigns built-in specs ``rram_{relaxation,ir_drop,
 ir_drop_1t1r,settling,adc,energy,energy_seed}.toml`` through the Monte Carlo engine (the relaxation
-through the ngspice rram_cim cell, the array sweeps as evaluators of :mod:`circuitlab.circuits.rram_campaigns` and
-:mod:`circuitlab.circuits.rram_energy_seed`), each into ``DIR/<name>.h5``, then analyses those files: a plot
-``DIR/<name>.png`` per campaign, a summary ``DIR/rram_summary.h5`` that the ``rram_cim`` exporter reads and ``DIR/rram_report.json``. Only samples
-with status ok enter the figures. All numbers are SI (S, s, J, V); error figures are fractions of V_read.
+through the ngspice rram_cim cell, the array sweeps as evaluators of :mod:`circuitlab.circuits.rram_campaigns`
+and :mod:`circuitlab.circuits.rram_energy_seed`), each into ``DIR/<name>.h5``, then analyses those files:
+a plot ``DIR/<name>.png`` per campaign, a summary ``DIR/rram_summary.h5`` that the ``rram_cim`` exporter
+reads and ``DIR/rram_report.json``. Only samples with status ok enter the figures. All numbers are SI
+(S, s, J, V); error figures are fractions of V_read.
 """
 from __future__ import annotations
 
