@@ -137,16 +137,17 @@ def energy_table(path) -> Dict[str, np.ndarray]:
 def energy_seed_table(path) -> Dict[str, np.ndarray]:
     """Stages (see :mod:`circuitlab.circuits.rram_energy_seed`), array size, input bits; energy per MAC
     (mac_*, J, (samples, stages)) in both modes."""
+    from ..circuits.rram_energy_seed import STAGES
     grid, s, _ = campaign_scalars(path)
     p = load_results(path).spec.parameters
-    return {"stage": np.asarray(grid["stage"], float), "size": np.array(int(p["size"])),
+    names = np.array([STAGES[int(k)] for k in grid["stage"]], dtype="S")
+    return {"stage": np.asarray(grid["stage"], float), "stage_names": names, "size": np.array(int(p["size"])),
             "bits": np.array(int(p["bits"])), "mac_voltage": s["mac_voltage"], "mac_current": s["mac_current"]}
 
 
 def analyse_energy_seed(d, out_dir: Path) -> Dict[str, object]:
     """Energy per MAC as the seed's conditions are added one by one, both modes, beside the seed's figures."""
-    from ..circuits.rram_energy_seed import STAGES
-    names = [STAGES[int(k)] for k in d["stage"]]
+    names = [n.decode() for n in d["stage_names"]]
     fig, ax = axes(f"Energy per MAC as the seed's conditions are added\n({int(d['size'])}x{int(d['size'])} weights, "
                    f"{int(d['bits'])}-bit inputs, ngspice)", "condition (cumulative)", "energy per MAC (fJ)")
     out: Dict[str, object] = {"stages": names, "size": int(d["size"]), "bits": int(d["bits"])}

@@ -52,11 +52,16 @@ import numpy as np
 
 from ..errors import ConfigError
 from .crossbar import CrossbarSpec
-from .rram_campaigns import (C_BL, C_SL, G_MAX, G_MIN, R_DRIVER, V_READ, V_REF, _value, draw_array,
-                             mvm_energy)
+from .rram_campaigns import C_BL, C_SL, G_MAX, G_MIN, R_DRIVER, V_READ, V_REF, mvm_energy
 
 STAGES = ("baseline", "array_only", "full_swing", "pulse_count", "differential", "neurram_g", "line_charging")
 WEIGHT_LEVELS = 15          # 4-bit signed weights: -7..7 / 7
+
+
+def _value(values: Mapping[str, object], name: str) -> float:
+    if name not in values:
+        raise ConfigError(f"value {name!r} is missing; add it to [parameters] or [sweep] of the campaign spec")
+    return float(values[name])
 
 
 def draw_weights(rng: np.random.Generator, m: int, n: int, dist: str) -> np.ndarray:

@@ -105,9 +105,8 @@ def export_rram_cim(source, out) -> Path:
     metrics["energy_seed_ratio_voltage"] = float(np.mean(es["mac_voltage"][:, -1]) / 2.16e-15)
     metrics["energy_seed_ratio_current"] = float(np.mean(es["mac_current"][:, -1]) / 7.81e-15)
     report["relaxation_samples"] = int(rel["samples"])
-    from ..circuits.rram_energy_seed import STAGES
     prov = _provenance(source, report)
-    prov["energy_seed_stages"] = ", ".join(STAGES[int(k)] for k in es["stage"])
+    prov["energy_seed_stages"] = ", ".join(n.decode() for n in es["stage_names"])
     prov["energy_seed_conditions"] = (
         f"energy_per_mac_*_seed: array only (seed: 'Includes only energy from RRAM array'), "
         f"{int(es['size'])}x{int(es['size'])} weights as differential pairs (2 rows per weight, opposite-polarity "
