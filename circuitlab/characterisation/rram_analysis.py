@@ -1,11 +1,12 @@
 """Figures and numbers of the RRAM characterisation (seed: neurram_cim_slides.txt).
 
-:func:`characterise` runs the six RRAM campaigns built-in specs ``rram_{relaxation,ir_drop,ir_drop_1t1r,
-settling,adc,energy}.toml`` through the Monte Carlo engine (the relaxation through the ngspice rram_cim cell,
-the array sweeps as evaluators of :mod:`circuitlab.circuits.rram_campaigns`), each into
-``DIR/<name>.h5``, then analyses those files: a plot ``DIR/<name>.png`` per campaign, a summary
-``DIR/rram_summary.h5`` that the ``rram_cim`` exporter reads and ``DIR/rram_report.json``. Only samples
-with status ok enter the figures. All numbers are SI (S, s, J, V); error figures are fractions of V_read.
+:func:`characterise` runs the seven RRAM campaigns built-in specs ``rram_{relaxation,ir_drop,
+ir_drop_1t1r,settling,adc,energy,energy_seed}.toml`` through the Monte Carlo engine (the relaxation
+through the ngspice rram_cim cell, the array sweeps as evaluators of :mod:`circuitlab.circuits.rram_campaigns`
+and :mod:`circuitlab.circuits.rram_energy_seed`), each into ``DIR/<name>.h5``, then analyses those files:
+a plot ``DIR/<name>.png`` per campaign, a summary ``DIR/rram_summary.h5`` that the ``rram_cim`` exporter
+reads and ``DIR/rram_report.json``. Only samples with status ok enter the figures. All numbers are SI
+(S, s, J, V); error figures are fractions of V_read.
 """
 from __future__ import annotations
 
@@ -27,7 +28,8 @@ from ..resources import spec_dir
 
 SPEC_DIR = spec_dir()   # the built-in specs (package data)
 MIN_SAMPLES = 2
-SWEEPS = ("ir_drop", "settling", "adc", "energy")   # rram_<name>.toml, evaluator campaigns
+SWEEPS = ("ir_drop", "settling", "adc", "energy", "energy_seed")   # rram_<name>.toml, evaluator campaigns
+SEED_MAC = {"voltage": 2.16e-15, "current": 7.81e-15}   # J per MAC, seed "Energy per MAC", array only
 
 
 def with_value(text: str, key: str, value, table: str = "") -> str:
@@ -132,6 +134,43 @@ def energy_table(path) -> Dict[str, np.ndarray]:
             "mac_voltage": s["mac_voltage"], "mac_current": s["mac_current"]}
 
 
+def energy_seed_table(path) -> Dict[str, np.ndarray]:
+    """Stages (see :mod:`circuitlab.circuits.rram_energy_seed`), array size, input bits; energy per MAC
+    (mac_*, J, (samples, stages)) in both modes."""
+    from ..circuits.rram_energy_seed import STAGES
+    grid, s, _ = campaign_scalars(path)
+    p = load_results(path).spec.parameters
+    names = np.array([STAGES[int(k)] for k in grid["stage"]], dtype="S")
+    return {"stage": np.asarray(grid["stage"], float), "stage_names": names, "size": np.array(int(p["size"])),
+            "bits": np.array(int(p["bits"])), "mac_voltage": s["mac_voltage"], "mac_current": s["mac_current"]}
+
+
+def analyse_energy_seed(d, out_dir: Path) -> Dict[str, object]:
+    """Energy per MAC as the seed's conditions are added one by one, both modes, beside the seed's figures."""
+    names = [n.decode() for n in d["stage_names"]]
+    fig, ax = axes(f"Energy per MAC as the seed's conditions are added\n({int(d['size'])}x{int(d['size'])} weights, "
+                   f"{int(d['bits'])}-bit inputs, ngspice)", "condition (cumulative)", "energy per MAC (fJ)")
+    out: Dict[str, object] = {"stages": names, "size": int(d["size"]), "bits": int(d["bits"])}
+    for mode, colour in (("voltage", "C0"), ("current", "C1")):
+        v = d[f"mac_{mode}"] * 1e15
+        n = v.shape[0]
+        mean, err = v.mean(axis=0), (v.std(axis=0, ddof=1) / np.sqrt(n) if n > 1 else np.zeros(v.shape[1]))
+        x = np.arange(len(names))
+        ax.plot(np.repeat(x[None, :], n, 0).ravel(), v.ravel(), ".", color=colour, ms=3, alpha=0.4)
+        ax.errorbar(x, mean, err, fmt="o-", color=colour, ms=4, label=f"{mode} mode (mean +- stderr)")
+        ax.axhline(SEED_MAC[mode] * 1e15, color=colour, ls="--", lw=1,
+                   label=f"seed {mode} {SEED_MAC[mode] * 1e15:.2f} fJ")
+        out[f"mac_{mode}_J"] = (mean * 1e-15).tolist()
+        out[f"stderr_{mode}_J"] = (err * 1e-15).tolist()
+        out[f"factor_{mode}"] = [float("nan")] + (mean[1:] / mean[:-1]).tolist()
+        out[f"ratio_to_seed_{mode}"] = float(mean[-1] * 1e-15 / SEED_MAC[mode])
+    ax.set_yscale("log")
+    ax.set_xticks(np.arange(len(names)), names, rotation=30, fontsize=7)
+    ax.legend(fontsize=7)
+    out["plot"] = save(fig, Path(out_dir) / "rram_energy_seed.png")
+    return out
+
+
 def _size_ticks(ax, sizes) -> None:
     """Log x axis labelled with the array sizes themselves."""
     ax.set_xticks([int(n) for n in sizes], [str(int(n)) for n in sizes])
@@ -209,7 +248,8 @@ def analyse_ir_drop_1t1r(path, out_dir: Path) -> Dict[str, object]:
 
 
 TABLES = {"ir_drop": (ir_drop_table, analyse_ir_drop), "settling": (settling_table, analyse_settling),
-          "adc": (adc_table, analyse_adc), "energy": (energy_table, analyse_energy)}
+          "adc": (adc_table, analyse_adc), "energy": (energy_table, analyse_energy),
+          "energy_seed": (energy_seed_table, analyse_energy_seed)}
 
 
 def _run(text: str, h5: Path, samples: int, workers: int, spec_dir: Path) -> None:
@@ -280,13 +320,14 @@ def write_summary(path: Path, relax, tables, report) -> None:
 
 
 BUILTIN = {"ir_drop": dict(size=[16, 32, 64, 128], samples=4), "settling": dict(size=[16, 32], samples=2),
-           "adc": dict(samples=8), "energy": dict(size=16.0, samples=6)}
+           "adc": dict(samples=8), "energy": dict(size=16.0, samples=6), "energy_seed": dict(size=16.0, samples=4)}
 
 
 def characterise_builtin(out_dir) -> Path:
     """The reduced, fixed-seed characterisation behind the built-in ``rram_cim`` model (under 20 s on
     2 cores): relaxation at 1 s / 1 day on 13 targets (24 samples), IR drop up to 128 x 128 (4 samples),
-    settling 16-32 (2 samples), ADC 256 x 256 (8 samples), energy 16 x 16 (6 samples). Returns the
+    settling 16-32 (2 samples), ADC 256 x 256 (8 samples), energy 16 x 16 (6 samples), energy under the seed's
+    conditions 16 x 16 weights (4 samples, every stage). Returns the
     summary path."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -209,20 +209,24 @@ def adc(values: Mapping[str, object]) -> Dict[str, float]:
 
 
 # --- energy ------------------------------------------------------------------------------------------
-def source_energy(res, names, t_end) -> float:
-    """Energy (J) delivered by the named voltage sources over [0, t_end]: integral of -v i dt."""
+def source_energy(res, names, t_end, reference: float = 0.0) -> float:
+    """Energy (J) delivered by the named voltage sources over [0, t_end]: integral of -(v - reference) i dt
+    (``reference`` V: the rail the charge returns to; 0 = ground)."""
     t = np.asarray(res.time)
     keep = t <= t_end * (1 + 1e-9)
     total = 0.0
     for name in names:
-        p = -np.asarray(res[f"v({name[1]})"] if name[1] != "0" else 0.0) * np.asarray(res[f"i({name[0]})"])
+        v = np.asarray(res[f"v({name[1]})"]) if name[1] != "0" else 0.0
+        p = -(v - reference) * np.asarray(res[f"i({name[0]})"])
         total += np.trapezoid(p[keep], t[keep])
     return float(total)
 
 
-def mvm_energy(cs: CrossbarSpec, mode: str, t_act: float, step: float, timeout: float = 300.0) -> float:
+def mvm_energy(cs: CrossbarSpec, mode: str, t_act: float, step: float, timeout: float = 300.0,
+               reference: float = 0.0) -> float:
     """Array energy (J) of one MVM from an ngspice transient: BL drivers (and, in current mode, the SL
-    virtual-ground sources at V_ref) integrated over the activation time ``t_act`` (s)."""
+    virtual-ground sources at V_ref) integrated over the activation time ``t_act`` (s), voltages taken
+    relative to ``reference`` (V; see :func:`source_energy`)."""
     from ..sim import simulate
     circuit = build_crossbar(cs, transient=t_act, step=step, sensing=mode)
     res = simulate(circuit, timeout=timeout)
@@ -230,7 +234,7 @@ def mvm_energy(cs: CrossbarSpec, mode: str, t_act: float, step: float, timeout: 
     drive = [(f"vbl{i}", f"drv{i}" if cs.r_driver > 0 else f"bl{i}") for i in range(m)]
     if mode == "current":
         drive += [(f"vsense{j}", f"sl{j}") for j in range(n)]
-    return source_energy(res, drive, t_act)
+    return source_energy(res, drive, t_act, reference)
 
 
 def energy(values: Mapping[str, object]) -> Dict[str, float]:

@@ -1,9 +1,9 @@
 """``circuitlab rram characterise --out-dir DIR [--quick F] [--workers N]``: every RRAM campaign, its plots and a
 summary.
 
-Runs the Monte Carlo campaigns of the built-in specs ``rram_{relaxation,ir_drop,ir_drop_1t1r,settling,adc,energy}.toml``
-(each also runs alone with ``circuitlab mc run``) into ``DIR/<name>.h5``, then analyses those files: a
-plot ``DIR/<name>.png`` beside each, ``DIR/rram_summary.h5`` (input of ``circuitlab export rram_cim``)
+Runs the Monte Carlo campaigns of the built-in specs ``rram_{relaxation,ir_drop,ir_drop_1t1r,settling,adc,energy,
+energy_seed}.toml`` (each also runs alone with ``circuitlab mc run``) into ``DIR/<name>.h5``, then analyses those
+files: a plot ``DIR/<name>.png`` beside each, ``DIR/rram_summary.h5`` (input of ``circuitlab export rram_cim``)
 and ``DIR/rram_report.json``. ``--quick F`` scales every sample count by F (at least 2 per campaign, 20
 for the relaxation campaign), keeps settling sizes <= 64 and 1T1R IR-drop sizes at 16 and 64.
 """
@@ -51,5 +51,10 @@ def characterise(args) -> int:
           f"{[round(t * 1e9, 2) for t in r['settling']['worst_s']]} ns (seed 2.32 ns)")
     print(f"energy per MAC: voltage {r['energy']['mac_voltage_J'] * 1e15:.3f} fJ, current "
           f"{r['energy']['mac_current_J'] * 1e15:.3f} fJ (seed 2.16 / 7.81 fJ)")
+    e = r["energy_seed"]
+    for mode in ("voltage", "current"):
+        print(f"energy per MAC under the seed's conditions, {mode} mode, by stage "
+              + ", ".join(f"{k} {v * 1e15:.3g}" for k, v in zip(e["stages"], e[f"mac_{mode}_J"]))
+              + f" fJ ({e['ratio_to_seed_' + mode]:.2f} x seed)")
     print(f"written to {args.out_dir}")
     return 0

@@ -11,9 +11,17 @@ Tables (SI units):
 - ``adc_rms`` [1] over (bits [1], clip [1]): RMS MVM error / V_read of a mid-rise ADC on +-clip V_read;
   ``adc_clipped`` [1] over (clip) the fraction of SL voltages beyond the range.
 
+- ``energy_per_mac_stage_voltage`` / ``_current`` [J] over (stage [1]): energy per MAC as the seed's
+  conditions are added one by one (stage names in provenance ``energy_seed_stages``; see
+  circuitlab/circuits/rram_energy_seed.py).
+
 Parameters: ``read_noise_rel`` [1], ``energy_per_mac_voltage`` / ``energy_per_mac_current`` [J] (array
-only, mean over Monte Carlo samples, stderr = sd/sqrt(n)), ``settling_time`` [s] (worst column of the
-largest simulated array), ``v_read`` [V].
+only, today's baseline conditions: analog inputs at V_read 0.1 V, single cells, trained weights, 1 kOhm
+drivers; mean over Monte Carlo samples, stderr = sd/sqrt(n)), ``energy_per_mac_voltage_seed`` /
+``energy_per_mac_current_seed`` [J] (array only, under the seed's conditions: full-swing bit-serial
+pulse-count inputs, differential pairs, 4-bit weights on 1-40 uS, BL/SL line charging; conditions in
+provenance ``energy_seed_conditions``), ``settling_time`` [s] (worst column of the largest simulated
+array), ``v_read`` [V].
 """
 from __future__ import annotations
 
@@ -25,6 +33,12 @@ import numpy as np
 from .. import __version__
 from ..errors import CircuitlabError
 from .modelfile import Axis, ModelFile, Parameter, Table, file_sha256, save_model
+
+
+def _mean(v) -> Parameter:
+    """Mean (J) over samples with its standard error."""
+    v = np.asarray(v, float)
+    return Parameter(float(np.mean(v)), "J", float(np.std(v, ddof=1) / np.sqrt(len(v))) if len(v) > 1 else float("nan"))
 
 
 def _provenance(source: Path, report: dict) -> dict:
@@ -45,17 +59,21 @@ def export_rram_cim(source, out) -> Path:
         raise CircuitlabError(f"{source}: no such file; run 'circuitlab rram characterise --out-dir DIR' and "
                               f"pass DIR/rram_summary.h5")
     with h5py.File(source, "r") as f:
-        missing = [g for g in ("relaxation", "ir_drop", "adc", "energy", "settling") if g not in f]
+        groups = ("relaxation", "ir_drop", "adc", "energy", "settling", "energy_seed")
+        missing = [g for g in groups if g not in f]
         if missing:
-            raise CircuitlabError(f"{source}: not an rram_summary file (missing groups {missing})")
-        d = {g: {k: f[g][k][()] for k in f[g]} for g in ("relaxation", "ir_drop", "adc", "energy", "settling")}
+            raise CircuitlabError(f"{source}: not an rram_summary file (missing groups {missing}); rerun "
+                                  f"'circuitlab rram characterise'")
+        d = {g: {k: f[g][k][()] for k in f[g]} for g in groups}
         report = json.loads(f.attrs["report"])
     rel, ir, adc, en, st = d["relaxation"], d["ir_drop"], d["adc"], d["energy"], d["settling"]
+    es = d["energy_seed"]
     t_ax, g_ax = Axis("time", rel["time"], "s"), Axis("conductance", rel["conductance"], "S")
     ref_t = np.array(sorted(NEURRAM_POLY))
     ref = np.stack([neurram_sigma(rel["conductance"], t) for t in ref_t])
     size_ax, r_ax = Axis("size", ir["sizes"].astype(float), "1"), Axis("r_wire", ir["r_wire"], "ohm")
     bits_ax, clip_ax = Axis("bits", adc["bits"].astype(float), "1"), Axis("clip", adc["clip"], "1")
+    stage_ax = Axis("stage", es["stage"], "1")
     tables = {
         "sigma_g": Table(rel["sigma_g"], "S", (t_ax, g_ax)),
         "sigma_g_neurram": Table(ref, "S", (Axis("time", ref_t, "s"), g_ax)),
@@ -63,14 +81,15 @@ def export_rram_cim(source, out) -> Path:
         "ir_drop_worst": Table(ir["worst"].max(axis=2), "1", (size_ax, r_ax)),
         "adc_rms": Table(adc["rms"], "1", (bits_ax, clip_ax)),
         "adc_clipped": Table(adc["clipped"], "1", (clip_ax,)),
+        "energy_per_mac_stage_voltage": Table(es["mac_voltage"].mean(axis=0), "J", (stage_ax,)),
+        "energy_per_mac_stage_current": Table(es["mac_current"].mean(axis=0), "J", (stage_ax,)),
     }
-    n = len(en["mac_voltage"])
     params = {
         "read_noise_rel": Parameter(READ_NOISE, "1"),
-        "energy_per_mac_voltage": Parameter(float(np.mean(en["mac_voltage"])), "J",
-                                            float(np.std(en["mac_voltage"], ddof=1) / np.sqrt(n)) if n > 1 else float("nan")),
-        "energy_per_mac_current": Parameter(float(np.mean(en["mac_current"])), "J",
-                                            float(np.std(en["mac_current"], ddof=1) / np.sqrt(n)) if n > 1 else float("nan")),
+        "energy_per_mac_voltage": _mean(en["mac_voltage"]),
+        "energy_per_mac_current": _mean(en["mac_current"]),
+        "energy_per_mac_voltage_seed": _mean(es["mac_voltage"][:, -1]),
+        "energy_per_mac_current_seed": _mean(es["mac_current"][:, -1]),
         "settling_time": Parameter(float(np.max(st["worst"][-1])), "s"),
         "v_read": Parameter(0.1, "V"),
     }
@@ -83,6 +102,20 @@ def export_rram_cim(source, out) -> Path:
             metrics[f"sigma_g_max_dev_{key}_S"] = float(np.max(np.abs(dev)))
             metrics[f"sigma_g_rms_dev_{key}_S"] = float(np.sqrt(np.mean(dev ** 2)))
     metrics["energy_ratio_current_to_voltage"] = float(np.mean(en["mac_current"]) / np.mean(en["mac_voltage"]))
+    metrics["energy_seed_ratio_voltage"] = float(np.mean(es["mac_voltage"][:, -1]) / 2.16e-15)
+    metrics["energy_seed_ratio_current"] = float(np.mean(es["mac_current"][:, -1]) / 7.81e-15)
     report["relaxation_samples"] = int(rel["samples"])
-    model = ModelFile("rram_cim", params, tables, metrics, _provenance(source, report))
+    prov = _provenance(source, report)
+    prov["energy_seed_stages"] = ", ".join(n.decode() for n in es["stage_names"])
+    prov["energy_seed_conditions"] = (
+        f"energy_per_mac_*_seed: array only (seed: 'Includes only energy from RRAM array'), "
+        f"{int(es['size'])}x{int(es['size'])} weights as differential pairs (2 rows per weight, opposite-polarity "
+        f"full-swing inputs at V_ref +- 0.1 V), {int(es['bits'])}-bit unsigned inputs sent bit-serially "
+        f"(bit b as 2^b pulses), 4-bit weights uniform on 15 levels mapped to 1-40 uS, BL 0.3 fF and SL 0.8 fF "
+        f"per cell with C dV^2 per line per pulse, 2.32 ns (voltage) / 10 ns (current) activation per pulse; "
+        f"ngspice transient per bit plane; energy referenced to V_ref; word-line charging not included")
+    prov["energy_baseline_conditions"] = ("energy_per_mac_voltage/current: analog inputs X in [-1, 1] at V_read "
+                                          "0.1 V, single cells, trained Laplace weights, 1 kOhm drivers, "
+                                          "energy of the sources referenced to ground")
+    model = ModelFile("rram_cim", params, tables, metrics, prov)
     return save_model(model, out)
