@@ -109,7 +109,10 @@ def export_p2m_f2(campaign_dir, out) -> Path:
               "full_scale_two_sided": Parameter(curve.full_scale_two_sided, "1"),
               "energy_per_read": Parameter(float(e_read.mean()), "J", float(e_read.std(ddof=1) / np.sqrt(e_read.size)))}
     metrics = {"rmse": float(np.sqrt(np.mean((cy - mean(cx)) ** 2))), "samples": float(cx.size)}
-    out = save_model(ModelFile("p2m_f2", params, tables, metrics, _prov([path])), out)
+    prov = {**_prov([path]), "x_axis": "(q_P - q_N) / L, accumulator wall difference over the track length; "
+            "dimensionless in [-1, 1]", "y_axis": "pre-activation voltage normalised to the fitted mean's range "
+            "between x = -1 and +1; dimensionless"}
+    out = save_model(ModelFile("p2m_f2", params, tables, metrics, prov), out)
     _plot([("read", cx, cy, x, mean(x), lo, hi, wc)], out.with_suffix(".png"),
           "p2m_f2: normalised pre-activation vs accumulator difference", "(q_P - q_N) / L", "V_ACT,PRE normalised")
     return out
