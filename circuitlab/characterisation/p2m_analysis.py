@@ -94,8 +94,8 @@ def analyse_weight(path, config: str, out_dir) -> Dict[str, object]:
                        Path(out_dir) / f"p2m_{key}.png", text)
     e_event = d["e_window"][n > 0] / n[n > 0]
     out = {"samples": int(curve.x.size), "worst_case": var.three_sigma, "worst_case_stderr": var.stderr,
-           "worst_case_definition": "3 sigma (largest over input event counts, pooled over weights) of "
-                                    "sample - nominal of its level, over the weight's dynamic range N_MAX (u_max - u_min)",
+           "worst_case_definition": "3 sigma (largest over input event counts, pooled over weights) of sample "
+                                    "- nominal of its level, over the weight's dynamic range N_MAX (u_max - u_min)",
            "sigma_by_events": {str(k): v for k, v in var.sigma_by_group.items()},
            "sample_max": var.sample_max, "sample_max_ci95": list(var.ci), "seed": SEED[key],
            "full_scale_two_sided": curve.full_scale_two_sided, "full_scale_m": nominal.full,
@@ -138,7 +138,8 @@ def analyse_read(path, out_dir) -> Dict[str, object]:
     text = (f"worst case (lower bound): {100 * lower:.2f} % [{100 * ci[0]:.2f}, {100 * ci[1]:.2f}] "
             f"(seed {100 * SEED['fig6d_read']:.2f} %)")
     png = _spread_plot(curve.x, curve.y, curve.mean, curve.noise, "Fig. 6d: series-divider read",
-                       "d_NORM,DIFF (q_P - q_N) / L", "normalised V_ACT,PRE", Path(out_dir) / "p2m_fig6d_read.png", text)
+                       "d_NORM,DIFF (q_P - q_N) / L", "normalised V_ACT,PRE", Path(out_dir) / "p2m_fig6d_read.png",
+                       text)
     vpre_range = [float(v) for v in curve.raw(np.array([-1.0, 1.0]))]
     return {"fig6d_read": {"samples": int(curve.x.size), "worst_case": lower, "worst_case_ci95": list(ci),
                            "worst_case_definition": "max over samples of (fitted mean - sample), normalised "

@@ -5,9 +5,12 @@ and empirical quantiles, and smooths sigma(x) by a low-degree polynomial fit ove
 are either k-sigma (``coverage=3.0``) or the empirical 0.135 % / 99.865 % quantiles
 (``coverage="quantile"``), the coverage of +-3 sigma for a Gaussian.
 
-The normalised worst-case variation (seed dwmtj_p2m_snn_paper: 39.39 % DW-MTJ, 10.94 % CMOS, 8.03 %
-CMOS+X weights, 11.38 % pre-activation) is defined here as the largest absolute deviation of any
-Monte Carlo sample from the mean curve, divided by the full dynamic range of the mean curve.
+``worst_case_variation`` is the generic figure of ``circuitlab fit``: the largest absolute deviation of
+any Monte Carlo sample from the mean curve over the full range of the mean curve (two-sided, full
+scale). It depends on the sample count and on the fitted mean, so the seed's P2M figures
+(dwmtj_p2m_snn_paper: worst-case variation "normalized to full DR") use :func:`random_part` instead:
+3 sigma of the residual from each level's nominal over the dynamic-range span, and the sample maximum
+with a bootstrap interval (:mod:`circuitlab.fit.p2m`).
 """
 from __future__ import annotations
 
