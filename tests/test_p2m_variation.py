@@ -43,6 +43,8 @@ def test_three_sigma_takes_the_worst_group():
     rp = random_part(r, g, SPAN)
     assert rp.three_sigma == pytest.approx(9 * SIGMA / SPAN, rel=0.05)
     assert rp.sigma_by_group[1] == pytest.approx(SIGMA / SPAN, rel=0.05)
+    # pooled: sigma^2 = (1 + 4 + 9) / 3 SIGMA^2 (equal groups, zero means)
+    assert rp.three_sigma_pooled == pytest.approx(3 * np.sqrt(14 / 3) * SIGMA / SPAN, rel=0.05)
 
 
 def test_sample_max_converges_to_the_clip_and_the_bootstrap_interval_lies_below_it():

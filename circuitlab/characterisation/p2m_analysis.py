@@ -97,6 +97,7 @@ def analyse_weight(path, config: str, out_dir) -> Dict[str, object]:
            "worst_case_definition": "3 sigma (largest over input event counts, pooled over weights) of sample "
                                     "- nominal of its level, over the weight's dynamic range N_MAX (u_max - u_min)",
            "sigma_by_events": {str(k): v for k, v in var.sigma_by_group.items()},
+           "three_sigma_pooled": var.three_sigma_pooled,
            "sample_max": var.sample_max, "sample_max_ci95": list(var.ci), "seed": SEED[key],
            "full_scale_two_sided": curve.full_scale_two_sided, "full_scale_m": nominal.full,
            "dynamic_range_span_m": nominal.span, "weight_min_normalised": nominal.u_min / nominal.u_max,

@@ -89,12 +89,15 @@ class RandomPart:
     ``three_sigma``: 3 max_g sigma_g / span, sigma_g the standard deviation (ddof 1) of the residuals in
     group g (the P2M analysis groups by input event count: pooled over weights, which are continuous);
     ``stderr``: its standard error, 3 sigma / sqrt(2 (m - 1)) / span of the group that sets it (Gaussian);
-    ``sample_max``: max |residual| / span with its bootstrap ``ci`` (percentile interval)."""
+    ``sample_max``: max |residual| / span with its bootstrap ``ci`` (percentile interval);
+    ``three_sigma_pooled``: 3 sigma of all residuals together / span (for comparison: it averages the
+    worst group with the others)."""
     three_sigma: float
     stderr: float
     sigma_by_group: dict
     sample_max: float
     ci: tuple
+    three_sigma_pooled: float
 
 
 def random_part(residual, groups, span: float, *, min_group: int = 3, resamples: int = 1000,
@@ -119,4 +122,4 @@ def random_part(residual, groups, span: float, *, min_group: int = 3, resamples:
     a = (1 - level) / 2
     return RandomPart(3 * sig[worst] / span, 3 * sig[worst] / np.sqrt(2 * (cnt[worst] - 1)) / span,
                       {k: v / span for k, v in sig.items()}, float(np.abs(r).max() / span),
-                      (float(np.quantile(boot, a)), float(np.quantile(boot, 1 - a))))
+                      (float(np.quantile(boot, a)), float(np.quantile(boot, 1 - a))), 3 * float(r.std(ddof=1)) / span)
