@@ -1,7 +1,8 @@
 """The P2M cell's normalised curves (seed dwmtj_p2m_snn_paper.txt, Fig. 6) with their Monte Carlo spread.
 
 Both curves fit the raw data with a polynomial (degree 1-5 chosen by 5-fold cross-validation, seed 0),
-then normalise data and fit by an affine map y -> (y - offset) / scale fixed by the fit itself:
+then normalise data and fit by an affine map y -> (y - offset) / scale (f1: the caller's full scale;
+f2: fixed by the fit itself):
 
 - f1 (Fig. 6a-c): x = realised nominal input x weight in [0, 1] (the variation-free displacement of the
   sample's level over the full scale), y = accumulated wall displacement (m); scale = the full scale
