@@ -79,7 +79,7 @@ def export_p2m_f1(campaign_dir, out) -> Path:
         params[f"full_scale_{config}"] = Parameter(nominal.full, "m")
         metrics[f"rmse_{config}"] = float(np.sqrt(np.mean((cy - curve.mean(cx)) ** 2)))
         metrics[f"samples_{config}"] = float(cx.size)
-        clouds.append((config, cx, cy, x, curve.mean(x), lo, hi, wc))
+        clouds.append((config, cx, cy, x, curve.mean(x), lo, hi, f"worst case {wc:.1%} (3 sigma / DR)"))
     params["worst_case_variation"] = Parameter(max(p.value for k, p in params.items() if k.startswith("worst")), "1")
     axes = (Axis("configuration", np.array([c for c, _ in CONFIGS]), ""), Axis("x", x, "1"))
     tables = {k: Table(np.array(v), "1", axes) for k, v in rows.items()}
@@ -113,7 +113,7 @@ def export_p2m_f2(campaign_dir, out) -> Path:
             "dimensionless in [-1, 1]", "y_axis": "pre-activation voltage normalised to the fitted mean's range "
             "between x = -1 and +1; dimensionless"}
     out = save_model(ModelFile("p2m_f2", params, tables, metrics, prov), out)
-    _plot([("read", cx, cy, x, mean(x), lo, hi, wc)], out.with_suffix(".png"),
+    _plot([("read", cx, cy, x, mean(x), lo, hi, f"worst case {wc:.1%} (lower bound)")], out.with_suffix(".png"),
           "p2m_f2: normalised pre-activation vs accumulator difference", "(q_P - q_N) / L", "V_ACT,PRE normalised")
     return out
 
@@ -123,11 +123,11 @@ def _plot(clouds, path: Path, title: str, xlabel: str, ylabel: str) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     fig, axes = plt.subplots(1, len(clouds), figsize=(4.6 * len(clouds), 4), squeeze=False)
-    for ax, (name, cx, cy, x, m, lo, hi, wc) in zip(axes[0], clouds):
+    for ax, (name, cx, cy, x, m, lo, hi, label) in zip(axes[0], clouds):
         ax.plot(cx, cy, ".", ms=2, alpha=0.4, color="0.4", label=f"Monte Carlo ({cx.size})")
         ax.plot(x, m, "k-", lw=1.5, label="mean fit")
         ax.fill_between(x, lo, hi, alpha=0.25, label="0.135-99.865 % bounds")
-        ax.set(title=f"{name}: worst case {wc:.1%}", xlabel=xlabel, ylabel=ylabel)
+        ax.set(title=f"{name}: {label}", xlabel=xlabel, ylabel=ylabel)
         ax.legend(fontsize=7)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
