@@ -316,3 +316,20 @@ def test_prefetched_next_group_gives_identical_rows():
     for name in ("params", "status", "vectors", "measures", "derived"):
         assert np.array_equal(getattr(a, name), getattr(b, name), equal_nan=True), name
     assert a.hashes == b.hashes and (a.status == 0).all()
+
+
+def _pid(_task):
+    return os.getpid()
+
+
+def test_local_pool_runs_as_many_processes_as_asked():
+    """Every worker of a pool is started before the first task (the start calls wait for each other), so
+    the tasks are spread over exactly ``workers`` processes, however fast the first one is."""
+    from circuitlab.montecarlo.executors import LocalExecutor
+    ex = LocalExecutor(2)
+    ex.start()
+    try:
+        pids = {pid for _, pid in ex.run_unordered(range(8), _pid)}
+        assert len(ex._pool._processes) == 2 and pids <= set(ex._pool._processes)
+    finally:
+        ex.close()

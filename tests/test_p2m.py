@@ -159,6 +159,33 @@ def test_quick_campaigns_produce_the_seed_figures(tmp_path):
         assert 0.0 < summary[key]["worst_case"] < 1.0
         assert summary[key]["samples"] == 40
     assert summary["fig6a_cmos"]["e_event_mean_J"] > 0
+    assert (tmp_path / "p2m_fig6a_cmos.nominal.json").is_file()       # the weight-mapping step's levels
+    assert summary["fig6d_read"]["worst_case"] <= summary["fig6d_read"]["full_scale_two_sided"]
+
+
+@pytest.mark.ngspice
+def test_fig6a_worst_case_is_stable_between_two_sample_counts_and_x_is_the_realised_nominal(tmp_path):
+    """The same seeded CMOS campaign at 40 and 80 samples (the 80 contain the 40): the 3-sigma figure
+    moves by less than 3 combined standard errors. x of a sample times the full scale is the displacement
+    of its level simulated here directly with every variation at nominal (rel 1e-6: same netlist)."""
+    from circuitlab.characterisation.p2m_analysis import analyse_weight, load, run_campaigns
+    from circuitlab.circuits.p2m_campaigns import fig6_cmos
+    from circuitlab.devices.p2m_encoding import f1_data, nominal_path, read_nominal
+    from circuitlab.sim.api import simulate
+    figs = []
+    for scale, sub in ((0.04, "a"), (0.08, "b")):
+        run_campaigns(tmp_path / sub, None, ["p2m_fig6a_cmos"], quick=scale, workers=1)
+        figs.append(analyse_weight(tmp_path / sub / "p2m_fig6a_cmos.h5", "cmos", tmp_path / sub)["fig6a_cmos"])
+    assert [f["samples"] for f in figs] == [40, 80]
+    (a, b) = figs
+    assert abs(a["worst_case"] - b["worst_case"]) < 3 * np.hypot(a["worst_case_stderr"], b["worst_case_stderr"])
+    d = load(tmp_path / "b" / "p2m_fig6a_cmos.h5")
+    nominal = read_nominal(nominal_path(tmp_path / "b" / "p2m_fig6a_cmos.h5"), d, "cmos")
+    x, _, n = f1_data(d, nominal)
+    assert 0.0 <= x.min() and x.max() <= 1.0 + 1e-12
+    i = int(np.argmax(n))
+    q = 1e-9 * simulate(fig6_cmos({"x_level": d["x_level"][i], "w_level": d["w_level"][i]})).measures["q_acc"]
+    assert x[i] * nominal.full == pytest.approx(q, rel=1e-6)
 
 
 def test_characterise_rejects_unknown_campaign(tmp_path):

@@ -2,9 +2,12 @@
 
 ``circuitlab p2m characterise --out-dir DIR [--quick 0.02]`` runs the built-in specs ``p2m_*.toml``
 (package data, listed by ``circuitlab mc specs``; ``--quick`` scales the sample count, at least 40
-samples each), writes ``DIR/<name>.h5``, the plot of each seed figure ``DIR/p2m_*.png`` and
+samples each), writes ``DIR/<name>.h5`` (and for Fig. 6a-c ``DIR/<name>.nominal.json``, each level's
+variation-free displacement: the weight-mapping step), the plot of each seed figure ``DIR/p2m_*.png`` and
 ``DIR/p2m_summary.json``; ``circuitlab p2m analyse --out-dir DIR`` recomputes the figures from
-existing files.
+existing files. Each Fig. 6 entry of the summary has one ``worst_case``, the seed's figure as
+:mod:`circuitlab.characterisation.p2m_analysis` reads it (Fig. 6a-c: 3 sigma of the random part over the
+weight's dynamic range; Fig. 6d: the lower bound).
 """
 from __future__ import annotations
 

@@ -1,10 +1,18 @@
 """Exporters of the P2M behavioural models (seed dwmtj_p2m_snn_paper.txt, Fig. 6).
 
-- ``p2m_f1``: normalised DW displacement vs normalised input x weight, one row per weight
+- ``p2m_f1``: normalised DW displacement vs realised nominal input x weight, one row per weight
   configuration (cmos, dwmtj, hybrid): mean, sigma(x) and the 0.135 % / 99.865 % bounds tabulated on
-  x in [0, 1], with each configuration's worst-case variation (fraction of the full range).
+  x in [0, 1]. x = (events / N_MAX) x (u / u_max): u the nominal (variation-free) per-event displacement
+  of the weight's level, u_max the largest realisable one, so x = 1 is full input on the largest weight
+  and a layer weight in [u_min / u_max, 1] (``weight_min_<config>``) maps to a realised displacement;
+  y = displacement / (N_MAX u_max) (``full_scale_<config>``, m). Both are dimensionless fractions.
+  ``worst_case_<config>``: 3 sigma of the random part over the dynamic-range span N_MAX (u_max - u_min)
+  (:func:`circuitlab.fit.p2m.f1_variation`; its stderr as the parameter's stderr).
+  The level's nominal displacement is read from ``<name>.nominal.json`` next to each campaign file
+  (written by ``circuitlab p2m characterise`` / ``analyse``).
 - ``p2m_f2``: normalised pre-activation voltage vs accumulator wall difference (q_P - q_N)/L on
-  [-1, 1]: mean and the worst-case lower bound the seed trains with.
+  [-1, 1]: mean and the worst-case lower bound the seed trains with; ``worst_case_variation`` = the
+  seed's lower-side worst case (:func:`circuitlab.fit.p2m.f2_lower_bound`).
 Energies from the same simulations ride along as parameters (J, mean with its standard error): per input
 event for each weight configuration (f1) and per read of the divider and comparator (f2).
 Sources are the campaign files of ``circuitlab p2m characterise`` (p2m_fig6a_cmos.h5, ...).
@@ -16,9 +24,9 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__
-from ..devices.p2m_encoding import F1_COLUMNS, F2_COLUMNS, f1_data, f2_data
+from ..devices.p2m_encoding import F1_COLUMNS, F2_COLUMNS, f1_data, f2_data, nominal_path, read_nominal
 from ..errors import SchemaError
-from ..fit.p2m import f1_curve, f2_curve
+from ..fit.p2m import f1_curve, f1_variation, f2_curve, f2_lower_bound
 from .modelfile import Axis, ModelFile, Parameter, Table, file_sha256, save_model
 
 CONFIGS = (("cmos", "p2m_fig6a_cmos"), ("dwmtj", "p2m_fig6b_dwmtj"), ("hybrid", "p2m_fig6c_hybrid"))
@@ -54,25 +62,33 @@ def export_p2m_f1(campaign_dir, out) -> Path:
     params, metrics, clouds = {}, {}, []
     for (config, name), path in zip(CONFIGS, files):
         d = _columns(path, F1_COLUMNS, f"a P2M Fig. 6a-c campaign ({name}.h5)")
-        cx, q, n = f1_data(d, config)
-        curve = f1_curve(cx, q)
-        cy, wc = curve.y, curve.worst_case
+        nominal = read_nominal(nominal_path(path), d, config)
+        cx, q, n = f1_data(d, nominal)
+        curve = f1_curve(cx, q, nominal.full)
+        var = f1_variation(q, nominal.q_nom, n, nominal.span)
+        cy, wc = curve.y, var.three_sigma
         e_event = d["e_window"][n > 0] / n[n > 0]  # supply + gate drivers over the window, per event
         params[f"energy_per_event_{config}"] = Parameter(float(e_event.mean()), "J",
                                                          float(e_event.std(ddof=1) / np.sqrt(e_event.size)))
         lo, hi = curve.bounds(x)
         for key, row in (("mean", curve.mean(x)), ("sigma", curve.noise.sigma(x)), ("lower", lo), ("upper", hi)):
             rows[key].append(row)
-        params[f"worst_case_{config}"] = Parameter(wc, "1")
+        params[f"worst_case_{config}"] = Parameter(wc, "1", var.stderr)
+        params[f"sample_max_{config}"] = Parameter(var.sample_max, "1")
+        params[f"weight_min_{config}"] = Parameter(nominal.u_min / nominal.u_max, "1")
+        params[f"full_scale_{config}"] = Parameter(nominal.full, "m")
         metrics[f"rmse_{config}"] = float(np.sqrt(np.mean((cy - curve.mean(cx)) ** 2)))
         metrics[f"samples_{config}"] = float(cx.size)
-        clouds.append((config, cx, cy, x, curve.mean(x), lo, hi, wc))
+        clouds.append((config, cx, cy, x, curve.mean(x), lo, hi, f"worst case {wc:.1%} (3 sigma / DR)"))
     params["worst_case_variation"] = Parameter(max(p.value for k, p in params.items() if k.startswith("worst")), "1")
     axes = (Axis("configuration", np.array([c for c, _ in CONFIGS]), ""), Axis("x", x, "1"))
     tables = {k: Table(np.array(v), "1", axes) for k, v in rows.items()}
-    out = save_model(ModelFile("p2m_f1", params, tables, metrics, _prov(files)), out)
-    _plot(clouds, out.with_suffix(".png"), "p2m_f1: normalised DW displacement vs input x weight",
-          "normalised input x weight", "d_NORM")
+    prov = {**_prov(files), "x_axis": "realised nominal input x weight: (events / N_MAX) (u / u_max), u the "
+            "variation-free displacement per event of the weight's level; dimensionless, 1 = full input on the "
+            "largest realisable weight", "y_axis": "displacement / full_scale_<config>; dimensionless"}
+    out = save_model(ModelFile("p2m_f1", params, tables, metrics, prov), out)
+    _plot(clouds, out.with_suffix(".png"), "p2m_f1: normalised DW displacement vs realised input x weight",
+          "realised nominal input x weight", "d_NORM")
     return out
 
 
@@ -81,7 +97,8 @@ def export_p2m_f2(campaign_dir, out) -> Path:
     path = Path(campaign_dir) / "p2m_fig6d_read.h5"
     d = _columns(path, F2_COLUMNS, "the P2M Fig. 6d campaign (p2m_fig6d_read.h5)")
     curve = f2_curve(*f2_data(d))
-    cx, cy, wc, mean = curve.x, curve.y, curve.worst_case, curve.mean
+    cx, cy, mean = curve.x, curve.y, curve.mean
+    wc, ci = f2_lower_bound(curve)
     e_read = d["e_read_rd"]
     x = np.linspace(-1.0, 1.0, GRID)
     lo, hi = curve.bounds(x)
@@ -89,11 +106,14 @@ def export_p2m_f2(campaign_dir, out) -> Path:
     tables = {"mean": Table(mean(x), "1", ax), "lower": Table(lo, "1", ax), "upper": Table(hi, "1", ax),
               "sigma": Table(curve.noise.sigma(x), "1", ax)}
     params = {"worst_case_variation": Parameter(wc, "1"),
-              "worst_case_lower": Parameter(float(np.max(mean(cx) - cy)), "1"),
+              "full_scale_two_sided": Parameter(curve.full_scale_two_sided, "1"),
               "energy_per_read": Parameter(float(e_read.mean()), "J", float(e_read.std(ddof=1) / np.sqrt(e_read.size)))}
     metrics = {"rmse": float(np.sqrt(np.mean((cy - mean(cx)) ** 2))), "samples": float(cx.size)}
-    out = save_model(ModelFile("p2m_f2", params, tables, metrics, _prov([path])), out)
-    _plot([("read", cx, cy, x, mean(x), lo, hi, wc)], out.with_suffix(".png"),
+    prov = {**_prov([path]), "x_axis": "(q_P - q_N) / L, accumulator wall difference over the track length; "
+            "dimensionless in [-1, 1]", "y_axis": "pre-activation voltage normalised to the fitted mean's range "
+            "between x = -1 and +1; dimensionless"}
+    out = save_model(ModelFile("p2m_f2", params, tables, metrics, prov), out)
+    _plot([("read", cx, cy, x, mean(x), lo, hi, f"worst case {wc:.1%} (lower bound)")], out.with_suffix(".png"),
           "p2m_f2: normalised pre-activation vs accumulator difference", "(q_P - q_N) / L", "V_ACT,PRE normalised")
     return out
 
@@ -103,11 +123,11 @@ def _plot(clouds, path: Path, title: str, xlabel: str, ylabel: str) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     fig, axes = plt.subplots(1, len(clouds), figsize=(4.6 * len(clouds), 4), squeeze=False)
-    for ax, (name, cx, cy, x, m, lo, hi, wc) in zip(axes[0], clouds):
+    for ax, (name, cx, cy, x, m, lo, hi, label) in zip(axes[0], clouds):
         ax.plot(cx, cy, ".", ms=2, alpha=0.4, color="0.4", label=f"Monte Carlo ({cx.size})")
         ax.plot(x, m, "k-", lw=1.5, label="mean fit")
         ax.fill_between(x, lo, hi, alpha=0.25, label="0.135-99.865 % bounds")
-        ax.set(title=f"{name}: worst case {wc:.1%}", xlabel=xlabel, ylabel=ylabel)
+        ax.set(title=f"{name}: {label}", xlabel=xlabel, ylabel=ylabel)
         ax.legend(fontsize=7)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()

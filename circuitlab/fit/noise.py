@@ -5,9 +5,12 @@ and empirical quantiles, and smooths sigma(x) by a low-degree polynomial fit ove
 are either k-sigma (``coverage=3.0``) or the empirical 0.135 % / 99.865 % quantiles
 (``coverage="quantile"``), the coverage of +-3 sigma for a Gaussian.
 
-The normalised worst-case variation (seed dwmtj_p2m_snn_paper: 39.39 % DW-MTJ, 10.94 % CMOS, 8.03 %
-CMOS+X weights, 11.38 % pre-activation) is defined here as the largest absolute deviation of any
-Monte Carlo sample from the mean curve, divided by the full dynamic range of the mean curve.
+``worst_case_variation`` is the generic figure of ``circuitlab fit``: the largest absolute deviation of
+any Monte Carlo sample from the mean curve over the full range of the mean curve (two-sided, full
+scale). It depends on the sample count and on the fitted mean, so the seed's P2M figures
+(dwmtj_p2m_snn_paper: worst-case variation "normalized to full DR") use :func:`random_part` instead:
+3 sigma of the residual from each level's nominal over the dynamic-range span, and the sample maximum
+with a bootstrap interval (:mod:`circuitlab.fit.p2m`).
 """
 from __future__ import annotations
 
@@ -77,3 +80,46 @@ def worst_case_variation(x, y, mean: Callable[[np.ndarray], np.ndarray]) -> floa
     if dr <= 0:
         raise FitError("the mean curve is flat over the data: the dynamic range is zero")
     return float(np.max(np.abs(y - mean(x))) / dr)
+
+
+@dataclass(frozen=True)
+class RandomPart:
+    """Worst-case variation of the random part (seed dwmtj_p2m_snn_paper, Fig. 6a-c), as fractions of a span.
+
+    ``three_sigma``: 3 max_g sigma_g / span, sigma_g the standard deviation (ddof 1) of the residuals in
+    group g (the P2M analysis groups by input event count: pooled over weights, which are continuous);
+    ``stderr``: its standard error, 3 sigma / sqrt(2 (m - 1)) / span of the group that sets it (Gaussian);
+    ``sample_max``: max |residual| / span with its bootstrap ``ci`` (percentile interval);
+    ``three_sigma_pooled``: 3 sigma of all residuals together / span (for comparison: it averages the
+    worst group with the others)."""
+    three_sigma: float
+    stderr: float
+    sigma_by_group: dict
+    sample_max: float
+    ci: tuple
+    three_sigma_pooled: float
+
+
+def random_part(residual, groups, span: float, *, min_group: int = 3, resamples: int = 1000,
+                level: float = 0.95, seed: int = 0) -> RandomPart:
+    """:class:`RandomPart` of ``residual`` (a sample minus its own level's nominal value) over ``span``
+    (same unit); groups with fewer than ``min_group`` samples are left out of the sigma."""
+    r, g = np.asarray(residual, float), np.asarray(groups)
+    if r.shape != g.shape or r.size < min_group:
+        raise FitError(f"need at least {min_group} residuals with one group label each; got {r.size}")
+    if not span > 0:
+        raise FitError(f"the dynamic-range span must be positive; got {span!r}")
+    sig, cnt = {}, {}
+    for key in np.unique(g):
+        rk = r[g == key]
+        if rk.size >= min_group:
+            sig[key.item()], cnt[key.item()] = float(rk.std(ddof=1)), rk.size
+    if not sig:
+        raise FitError(f"no group has {min_group} residuals; run more samples")
+    worst = max(sig, key=sig.get)
+    rng = np.random.default_rng(seed)
+    boot = np.abs(r[rng.integers(0, r.size, (resamples, r.size))]).max(axis=1) / span
+    a = (1 - level) / 2
+    return RandomPart(3 * sig[worst] / span, 3 * sig[worst] / np.sqrt(2 * (cnt[worst] - 1)) / span,
+                      {k: v / span for k, v in sig.items()}, float(np.abs(r).max() / span),
+                      (float(np.quantile(boot, a)), float(np.quantile(boot, 1 - a))), 3 * float(r.std(ddof=1)) / span)

@@ -1,15 +1,20 @@
 """The P2M cell's normalised curves (seed dwmtj_p2m_snn_paper.txt, Fig. 6) with their Monte Carlo spread.
 
 Both curves fit the raw data with a polynomial (degree 1-5 chosen by 5-fold cross-validation, seed 0),
-then normalise data and fit by an affine map y -> (y - offset) / scale fixed by the fit itself:
+then normalise data and fit by an affine map y -> (y - offset) / scale (f1: the caller's full scale;
+f2: fixed by the fit itself):
 
-- f1 (Fig. 6a-c): x = normalised input x weight, y = accumulated wall displacement (m); scale = the
-  fitted displacement at x = 1 (the full scale), offset 0;
+- f1 (Fig. 6a-c): x = realised nominal input x weight in [0, 1] (the variation-free displacement of the
+  sample's level over the full scale), y = accumulated wall displacement (m); scale = the full scale
+  (N_MAX events on the largest realisable weight, given by the caller), offset 0;
 - f2 (Fig. 6d): x = (q_P - q_N) / L, y = pre-activation voltage (V); offset and span = the fitted
   voltages at x = -1 and x = +1.
 
-Around the normalised mean, :class:`~circuitlab.fit.noise.ConditionalNoise` models sigma(x) and the
-worst-case variation is normalised to the full range (:func:`~circuitlab.fit.noise.worst_case_variation`).
+Around the normalised mean, :class:`~circuitlab.fit.noise.ConditionalNoise` models sigma(x) (what the
+layers draw from). The seed's worst-case figures are computed apart: :func:`f1_variation` (3 sigma of
+the random part over the dynamic-range span, and the sample maximum with a bootstrap interval) and
+:func:`f2_lower_bound` (Fig. 6d: the lower side). ``NormalisedCurve.full_scale_two_sided`` keeps the
+earlier figure, max |y - mean| over the full range of the fitted mean (not the seed's metric).
 The functions take plain arrays; which campaign columns make x and y is the caller's business
 (:mod:`circuitlab.devices.p2m_encoding`).
 """
@@ -21,7 +26,7 @@ from typing import Union
 import numpy as np
 
 from .curve_fit import FitResult, select_polynomial
-from .noise import ConditionalNoise, worst_case_variation
+from .noise import ConditionalNoise, RandomPart, random_part, worst_case_variation
 
 
 @dataclass(frozen=True)
@@ -33,7 +38,7 @@ class NormalisedCurve:
     offset: float
     scale: float
     noise: ConditionalNoise
-    worst_case: float
+    full_scale_two_sided: float
 
     def mean(self, x) -> np.ndarray:
         """The normalised mean curve at ``x``."""
@@ -58,15 +63,31 @@ def _normalised(x, y_raw, raw: FitResult, offset: float, scale: float) -> Normal
     return NormalisedCurve(x, y, raw, offset, scale, noise, worst_case_variation(x, y, mean))
 
 
-def f1_curve(x, q) -> NormalisedCurve:
-    """f1: displacement ``q`` (m) against normalised input x weight ``x``, normalised to its fitted
-    value at x = 1 (``scale``, m)."""
+def f1_curve(x, q, full: float) -> NormalisedCurve:
+    """f1: displacement ``q`` (m) against realised nominal input x weight ``x``, normalised by the
+    full scale ``full`` (m)."""
     x, q = np.asarray(x, float), np.asarray(q, float)
-    raw = mean_fit(x, q)
-    full = float(raw(np.array([1.0]))[0])
-    return _normalised(x, q, raw, 0.0, full)
+    return _normalised(x, q, mean_fit(x, q), 0.0, float(full))
 
 
+def f1_variation(q, q_nom, n, span: float, *, seed: int = 0) -> RandomPart:
+    """The seed's worst-case weight variation (Fig. 6a-c: "worst-case variation ... normalized to full
+    DR"): the residual of each sample from its own level's nominal displacement (``q - q_nom``, m; the
+    random part only, no fit involved), grouped by input event count ``n`` (n = 0 left out), over the
+    dynamic-range span ``span`` (m). ``three_sigma`` is the figure; ``sample_max`` the largest sample."""
+    q, q_nom, n = (np.asarray(v, float) for v in (q, q_nom, n))
+    m = n > 0
+    return random_part(q[m] - q_nom[m], n[m].astype(int), span, seed=seed)
+
+
+def f2_lower_bound(curve: NormalisedCurve, *, resamples: int = 1000, seed: int = 0):
+    """Fig. 6d, the seed's "worst-case scenario (lower bound) that exhibits a maximum of 11.38 %
+    variations": max over samples of (mean - y) (normalised, so over the full span 0..1 of the fitted
+    mean between x = -1 and +1), with a bootstrap percentile interval (95 %). Returns (value, (lo, hi))."""
+    d = curve.mean(curve.x) - curve.y
+    rng = np.random.default_rng(seed)
+    boot = d[rng.integers(0, d.size, (resamples, d.size))].max(axis=1)
+    return float(d.max()), (float(np.quantile(boot, 0.025)), float(np.quantile(boot, 0.975)))
 def f2_curve(x, v) -> NormalisedCurve:
     """f2: pre-activation voltage ``v`` (V) against (q_P - q_N) / L ``x``, normalised so that the fitted
     curve runs from 0 at x = -1 to 1 at x = +1 (``offset`` and ``offset + scale`` in V)."""

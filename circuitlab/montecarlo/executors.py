@@ -40,11 +40,25 @@ def single_threaded_numerics() -> None:
         os.environ.setdefault(name, "1")
 
 
+_start_barrier = None  # this worker's pool-start barrier (set by _worker_init)
+READY_TIMEOUT = 60.0  # s a started worker waits for the pool's other workers before it takes tasks anyway
+
+
 def _ready() -> None:
-    """The call that makes a pool start a worker process ahead of the first task."""
+    """The call that makes a pool start a worker process ahead of the first task. It waits until every
+    worker of the pool runs it: a pool started with forkserver spawns a process for a submitted call only
+    while no worker is idle, so a first worker that finished its ``_ready`` at once would take the others'
+    calls too and the pool would run with fewer processes than asked (seen on a loaded machine)."""
+    if _start_barrier is not None:
+        try:
+            _start_barrier.wait(READY_TIMEOUT)
+        except threading.BrokenBarrierError:
+            pass
 
 
-def _worker_init(coordinator: int) -> None:
+def _worker_init(coordinator: int, barrier=None) -> None:
+    global _start_barrier
+    _start_barrier = barrier
     exit_with(coordinator)
     # the coordinator warned about the spec when it parsed it; workers parse it again, silently
     warnings.simplefilter("ignore", ZeroNominalWarning)
@@ -127,7 +141,7 @@ class LocalExecutor:
         # from it ready to run
         ctx.set_forkserver_preload(["__main__", "circuitlab.montecarlo.worker", "circuitlab.montecarlo.stacked"])
         return ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_worker_init,
-                                   initargs=(os.getpid(),))
+                                   initargs=(os.getpid(), ctx.Barrier(self.workers)))
 
     def run_unordered(self, tasks: Iterable, func: Callable) -> Iterator[Tuple[object, object]]:
         todo = deque(tasks)
