@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from circuitlab.circuits.rram_relaxation import neurram_sigma
+from circuitlab.devices.neurram import neurram_sigma
 from circuitlab.errors import CircuitlabError
 from circuitlab.export import load_model
 from circuitlab.export.rram import export_rram_cim

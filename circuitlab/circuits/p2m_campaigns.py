@@ -17,7 +17,7 @@ from typing import Dict, Mapping, Sequence, Tuple
 
 import numpy as np
 
-from ..devices.p2m_encoding import N_MAX, TMR0, W_MAX, n_events, weight_value  # noqa: F401 (levels, re-exported)
+from ..devices.p2m_encoding import N_MAX, W_MAX, n_events
 from ..errors import ConfigError
 from ..netlist import Circuit, Measure
 from . import p2m_models as pm

@@ -18,8 +18,9 @@ import re
 
 from ..errors import ConfigError
 
-_NODE = r"[A-Za-z0-9_.#+\-\[\]<>:!$]+"  # the characters of circuitlab.netlist node and element names
-_VECTOR = re.compile(rf"(?:[vV]\({_NODE}(?:,{_NODE})?\)|[iI]\({_NODE}\)|@?[A-Za-z0-9_]{_NODE[:-1]}*)", re.ASCII)
+_CHAR = r"[A-Za-z0-9_.#+\-\[\]<>:!$]"  # a character of a circuitlab.netlist node or element name
+_NODE = _CHAR + "+"
+_VECTOR = re.compile(rf"(?:[vV]\({_NODE}(?:,{_NODE})?\)|[iI]\({_NODE}\)|@?[A-Za-z0-9_]{_CHAR}*)", re.ASCII)
 VECTOR_FORMS = ("v(node), v(node1,node2), i(source), a plain node name or @device[param], made of letters, "
                 "digits and _ . # + - [ ] < > : ! $ (no spaces, newlines or other cards)")
 
