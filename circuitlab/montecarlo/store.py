@@ -100,11 +100,107 @@ def create(path: Path, layout: Layout):
     return f
 
 
+_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+
+
+def _stored_end(path: Path) -> Optional[int]:
+    """The end-of-file address the HDF5 superblock (version 2 or 3, at offset 0) records, in bytes;
+    None when the file has another superblock layout (then no truncation check is made).
+
+    Superblock v2/v3 (HDF5 file format spec, section II.A): signature (8 bytes), version, size of
+    offsets (s), size of lengths, flags, base address, extension address, end-of-file address (s bytes
+    each, little endian), root object header address, checksum.
+    """
+    with open(path, "rb") as fh:
+        head = fh.read(64)
+    if len(head) < 12 or not head.startswith(_SIGNATURE) or head[8] not in (2, 3):
+        return None
+    s = head[9]
+    if s not in (2, 4, 8) or len(head) < 12 + 3 * s:
+        return None
+    return int.from_bytes(head[12 + 2 * s:12 + 3 * s], "little")
+
+
+def truncation(path, *, waits: int = 5, wait_s: float = 0.2) -> Optional[Tuple[int, int]]:
+    """(bytes on disk, bytes the file records) when ``path`` is shorter than its superblock says (cut off
+    by a full disk, an interrupted copy or transfer), else None.
+
+    A file that is still being written may briefly be shorter than the space its writer allocated: the
+    check looks again ``waits`` times, ``wait_s`` apart, and reports only a file that stays short and
+    does not change meanwhile.
+    """
+    import time
+
+    path = Path(path)
+    expected = _stored_end(path)
+    if expected is None:
+        return None
+    last = None
+    for attempt in range(waits + 1):
+        st = path.stat()
+        if st.st_size >= expected:
+            return None
+        if last is not None and (st.st_size, st.st_mtime_ns) != last:
+            return None  # growing: a live writer, not a truncated file
+        last = (st.st_size, st.st_mtime_ns)
+        if attempt < waits:
+            time.sleep(wait_s)
+            expected = _stored_end(path) or expected
+    return last[0], expected
+
+
+def _open_swmr_read(path: Path, few_attempts: bool):
+    """h5py.File opened for SWMR reading. ``few_attempts``: a truncated file, whose metadata reads HDF5's
+    SWMR reader would otherwise retry for minutes (H5Pset_metadata_read_attempts, default 100 under SWMR,
+    is not wrapped by h5py: set through ctypes on h5py's own libhdf5; skipped where that is not found)."""
+    h5py = _h5()
+    if not few_attempts:
+        return h5py.File(path, "r", swmr=True, libver="latest")
+    import ctypes
+
+    fapl = h5py.h5p.create(h5py.h5p.FILE_ACCESS)
+    fapl.set_libver_bounds(h5py.h5f.LIBVER_LATEST, h5py.h5f.LIBVER_LATEST)
+    try:
+        with open("/proc/self/maps") as maps:
+            lib = next(line.split()[-1] for line in maps if "/libhdf5" in line and "_hl" not in line
+                       and ".so" in line)
+        ctypes.CDLL(lib).H5Pset_metadata_read_attempts(ctypes.c_int64(fapl.id), ctypes.c_uint(2))
+    except (OSError, StopIteration, AttributeError):
+        pass
+    fid = h5py.h5f.open(os.fsencode(path), h5py.h5f.ACC_RDONLY | h5py.h5f.ACC_SWMR_READ, fapl=fapl)
+    return h5py.File(fid)
+
+
+def complete_rows(f, samples: int) -> np.ndarray:
+    """Boolean array over ``samples``: False for rows whose data (any row dataset's chunk) lies beyond the
+    end of a truncated file; all True for a complete file. HDF5 reads such missing data as zeros, which
+    for ``status`` means 0 = ok: a cut file would otherwise report its lost rows as good."""
+    ok = np.ones(samples, dtype=bool)
+    size = os.path.getsize(f.filename)
+    end = _stored_end(Path(f.filename))
+    if end is None or size >= end:
+        return ok
+    try:
+        for name in _ROW_DATASETS:
+            d = f[name]
+            rows = d.chunks[0]
+            for i in range(d.id.get_num_chunks()):
+                info = d.id.get_chunk_info(i)
+                if info.byte_offset + info.size > size:
+                    a = int(info.chunk_offset[0])
+                    ok[a:a + rows] = False
+    except (OSError, KeyError) as exc:
+        raise SchemaError(f"{f.filename!r} is truncated ({size} of {end} bytes) through its index of rows "
+                          f"({exc}); no row can be trusted: restore a complete copy or re-run the campaign")
+    return ok
+
+
 @contextmanager
-def open_read(path):
+def open_read(path, *, partial: bool = False):
     """Open a results file for reading (also while it is written, or after its writer was killed).
 
-    Raises SchemaError for a missing, foreign, corrupt or newer-schema file.
+    Raises SchemaError for a missing, foreign, corrupt or newer-schema file, and for a truncated one
+    unless ``partial`` (status and resume, which keep only :func:`complete_rows`).
     """
     h5py = _h5()
     path = Path(path)
@@ -113,13 +209,26 @@ def open_read(path):
                           f"'circuitlab mc run SPEC --out FILE.h5' wrote")
     if not path.is_file():
         raise SchemaError(f"results file {str(path)!r} does not exist")
+    cut = truncation(path)
+    if cut is not None and not partial:
+        raise SchemaError(f"{str(path)!r} is truncated: {cut[0]} bytes on disk but the file records {cut[1]} (a "
+                          f"full disk, an interrupted copy?); it was left untouched. 'circuitlab mc status' counts "
+                          f"its complete rows and 'circuitlab mc resume' keeps them and re-runs the rest; or "
+                          f"restore a complete copy")
     try:
-        f = h5py.File(path, "r", swmr=True, libver="latest")
+        f = _open_swmr_read(path, few_attempts=cut is not None)
     except OSError as exc:
         raise SchemaError(f"{str(path)!r} is not a readable HDF5 file (corrupt or not HDF5: {exc}); it was left "
                           f"untouched")
     try:
-        check(f, path)
+        try:
+            check(f, path)
+        except SchemaError as exc:
+            if cut is None:
+                raise
+            raise SchemaError(f"{str(path)!r} is truncated ({cut[0]} of {cut[1]} bytes) through its header "
+                              f"({exc}); no row can be trusted: restore a complete copy or re-run the "
+                              f"campaign") from None
         yield f
     finally:
         f.close()
@@ -219,12 +328,12 @@ def close_quietly(f) -> None:
 
 
 def done_mask(f, samples: int) -> np.ndarray:
-    """Boolean array over ``samples``: True where the row is finished."""
+    """Boolean array over ``samples``: True where the row is finished (and, in a truncated file, complete)."""
     status = f["status"][()]
     out = np.zeros(samples, dtype=bool)
     m = min(samples, len(status))
     out[:m] = status[:m] >= 0
-    return out
+    return out & complete_rows(f, samples)
 
 
 def rewrite_for_resume(path: Path) -> Tuple[Layout, np.ndarray]:
@@ -234,7 +343,7 @@ def rewrite_for_resume(path: Path) -> Tuple[Layout, np.ndarray]:
     """
     path = Path(path)
     tmp = path.with_name(path.name + ".resume-tmp")
-    with open_read(path) as src:
+    with open_read(path, partial=True) as src:
         layout = layout_of(src)
         samples = int(layout.attrs["samples"])
         done = done_mask(src, samples)
@@ -246,7 +355,7 @@ def rewrite_for_resume(path: Path) -> Tuple[Layout, np.ndarray]:
             step = 4096
             for a in range(0, n, step):
                 b = min(n, a + step)
-                keep = src["status"][a:b] >= 0
+                keep = done[a:b]
                 if not keep.any():
                     continue
                 for name in _ROW_DATASETS:
@@ -273,11 +382,12 @@ def open_append(path: Path):
 
 def summary(path) -> Dict[str, object]:
     """Counts of a results file: samples, done, ok, failed, spec_name, seed."""
-    with open_read(path) as f:
+    with open_read(path, partial=True) as f:
         samples = int(f.attrs["samples"])
         status = f["status"][()][:samples]
-        done = int((status >= 0).sum())
-        ok = int((status == 0).sum())
+        complete = complete_rows(f, len(status))
+        done = int(((status >= 0) & complete).sum())
+        ok = int(((status == 0) & complete).sum())
         return {"samples": samples, "done": done, "ok": ok, "failed": done - ok,
                 "spec_name": str(f.attrs["spec_name"]), "seed": int(f.attrs["seed"])}
 

@@ -216,7 +216,7 @@ def check_file(path, trust: Optional[Trust]) -> None:
     Reads the file only (SchemaError if it is not a campaign file)."""
     from . import store
     from .spec import parse_spec
-    with store.open_read(path) as f:
+    with store.open_read(path, partial=True) as f:
         attrs = {k: f.attrs[k] for k in f.attrs}
     base = store.maybe_str(attrs.get("spec_base", "")) or None
     with warnings.catch_warnings():  # the resume or rerun parses the spec again and warns then
