@@ -1,0 +1,180 @@
+"""P2MConv2d: the in-pixel first layer against an independent per-event implementation (numpy, event by
+event), its noise against the model's sigma(x), the weight restriction, thresholds, window reset and
+gradient flow."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from circuitlab.errors import ConfigError  # noqa: E402
+from circuitlab.nn.curves import TableCurve  # noqa: E402
+from circuitlab.nn.p2m import P2MConv2d, P2MCurves  # noqa: E402
+
+KW = dict(n_max=4, track_length=120e-9)   # for model files that predate these parameters
+
+
+def curves(config="hybrid"):
+    return P2MCurves.from_models("p2m_f1", "p2m_f2", config, **KW)
+
+
+def layer(variation=0.0, seed=0, **kw):
+    torch.manual_seed(seed)
+    return P2MConv2d.from_models(configuration="hybrid", variation=variation, out_channels=4, **KW, **kw).double()
+
+
+def counts(shape=(3, 2, 2, 9, 9), seed=1, high=4):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randint(0, high, shape, generator=g).double()
+
+
+def reference_preactivation(c: np.ndarray, w: np.ndarray, cv: P2MCurves, stride=2, pad=1) -> np.ndarray:
+    """Event by event, no convolution: each event of input (ch, i, j) moves the wall of every output it
+    reaches by f1(u / N_MAX) (np.interp of the table); walls clamped to the track; f2 mean."""
+    N, C, H, W = c.shape
+    O, _, k, _ = w.shape
+    Ho, Wo = (H + 2 * pad - k) // stride + 1, (W + 2 * pad - k) // stride + 1
+    out = np.zeros((N, O, Ho, Wo))
+    for n in range(N):
+        for o in range(O):
+            for a in range(Ho):
+                for b in range(Wo):
+                    d = [0.0, 0.0]
+                    for ch in range(C):
+                        for di in range(k):
+                            for dj in range(k):
+                                i, j = a * stride - pad + di, b * stride - pad + dj
+                                if not (0 <= i < H and 0 <= j < W) or w[o, ch, di, dj] == 0:
+                                    continue
+                                u = abs(w[o, ch, di, dj])
+                                step = np.interp(u / cv.n_max, cv.x1, cv.f1_mean)
+                                for _ in range(int(c[n, ch, i, j])):
+                                    d[0 if w[o, ch, di, dj] > 0 else 1] += step
+                    dp, dn = (min(max(v, 0.0), cv.capacity) for v in d)
+                    out[n, o, a, b] = np.interp((dp - dn) / cv.capacity, cv.x2, cv.f2_mean)
+    return out
+
+
+def test_variation_zero_is_the_noiseless_f1_f2_mapping_event_by_event():
+    lay = layer(variation=0.0)
+    c = counts()[0]
+    got = lay.preactivation(c).detach().numpy()
+    want = reference_preactivation(c.numpy(), lay.realised().detach().numpy(), lay.curves)
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-12)   # same arithmetic up to summation order
+
+
+def test_realised_weights_are_zero_or_inside_the_dynamic_range():
+    lay = layer()
+    u = lay.realised().detach().abs()
+    w_min = lay.curves.weight_min
+    assert u.max() == pytest.approx(1.0)
+    nz = u[u > 0]
+    assert (nz >= w_min - 1e-12).all() and (u[(u > 0) & (u < w_min)]).numel() == 0
+    raw = (lay.weight.detach().abs() / lay.weight.detach().abs().max())
+    assert torch.equal(u == 0, raw < w_min / 2)   # rounded to the nearer realisable level
+
+
+def test_accumulator_noise_follows_the_model_sigma_summed_over_events():
+    """With the model's own variation the wall of one output after n events on weight u is Gaussian with
+    mean n f1(u / N_MAX) and variance n sigma(u / N_MAX)^2: checked over 4000 draws within 5 standard
+    errors of the mean and 10 % on the variance (sd of a sample variance: sqrt(2/4000) = 2.2 %)."""
+    torch.manual_seed(0)
+    lay = P2MConv2d.from_models(configuration="hybrid", variation=None, in_channels=1, out_channels=1,
+                                kernel_size=1, stride=1, padding=0, **KW).double()
+    with torch.no_grad():
+        lay.weight.fill_(0.7)
+    n_events, draws = 3, 4000
+    c = torch.full((draws, 1, 1, 1), float(n_events), dtype=torch.float64)
+    d_pos, d_neg = lay.accumulators(c, torch.Generator().manual_seed(5))
+    cv = lay.curves
+    u = 1.0   # the only weight is the largest: realised 1
+    mean = n_events * np.interp(u / cv.n_max, cv.x1, cv.f1_mean)
+    var = n_events * np.interp(u / cv.n_max, cv.x1, cv.f1_sigma) ** 2
+    d = d_pos.detach().flatten().numpy()
+    assert abs(d.mean() - mean) < 5 * np.sqrt(var / draws)
+    assert d.var(ddof=1) == pytest.approx(var, rel=0.10)
+    assert (d_neg == 0).all()
+
+
+def test_variation_setting_rescales_sigma_to_the_requested_worst_case():
+    torch.manual_seed(0)
+    a = P2MConv2d.from_models(configuration="hybrid", variation=0.2, in_channels=1, out_channels=1,
+                              kernel_size=1, stride=1, padding=0, **KW).double()
+    b = P2MConv2d.from_models(configuration="hybrid", variation=0.4, in_channels=1, out_channels=1,
+                              kernel_size=1, stride=1, padding=0, **KW).double()
+    for m in (a, b):
+        with torch.no_grad():
+            m.weight.fill_(1.0)
+    c = torch.full((4000, 1, 1, 1), 2.0, dtype=torch.float64)
+    sa = a.accumulators(c, torch.Generator().manual_seed(1))[0].detach().std().item()
+    sb = b.accumulators(c, torch.Generator().manual_seed(1))[0].detach().std().item()
+    assert sb / sa == pytest.approx(2.0, rel=1e-9)   # same draws, sigma linear in the setting
+    cv = a.curves
+    want = 0.2 / cv.worst_case_f1 * np.sqrt(2) * np.interp(1 / cv.n_max, cv.x1, cv.f1_sigma)
+    assert sa == pytest.approx(want, rel=0.06)
+
+
+def test_restriction_keeps_sign_and_moves_weights_only_within_the_programmable_range():
+    lay = layer()
+    lay.restrict(0.35)
+    ref = lay.reference.clone()
+    with torch.no_grad():
+        lay.weight.mul_(-3.0).add_(torch.randn_like(lay.weight))
+    w = lay.realised().detach()
+    nz = ref != 0
+    assert (w[~nz] == 0).all()
+    assert (torch.sign(w[nz]) == torch.sign(ref[nz])).all()
+    ratio = (w[nz] / ref[nz])
+    assert (ratio >= 1 - 0.35 / 2 - 1e-12).all() and (ratio <= 1 + 0.35 / 2 + 1e-12).all()
+    lay.unrestrict()
+    assert (torch.sign(lay.realised().detach()[nz]) != torch.sign(ref[nz])).any()
+
+
+def test_windows_are_independent_threshold_decides_and_gradients_flow():
+    lay = layer(variation=0.1)
+    c = counts()
+    g = torch.Generator().manual_seed(2)
+    s = lay(c, generator=g)
+    assert s.shape == (3, 2, 4, 5, 5) and set(s.unique().tolist()) <= {0.0, 1.0}
+    lay0 = layer(variation=0.0)
+    s_all = lay0(c)
+    s_one = torch.stack([lay0(c[t]) for t in range(3)])   # reset after each window: no memory
+    assert torch.equal(s_all, s_one)
+    v = lay0.preactivation(c[0])
+    with torch.no_grad():
+        lay0.threshold.fill_(float(v.median()))
+    frac = lay0(c[0]).mean().item()
+    assert 0.3 < frac < 0.7   # at the median pre-activation about half the neurons fire
+    lay.zero_grad()
+    lay(c, generator=torch.Generator().manual_seed(3)).sum().backward()
+    assert lay.weight.grad.abs().sum() > 0 and lay.threshold.grad.abs().sum() > 0
+
+
+def test_energy_counts_each_event_on_every_weight_device_it_drives():
+    lay = layer()
+    with torch.no_grad():
+        lay.weight.fill_(1.0)
+    c = torch.zeros((1, 1, 2, 9, 9), dtype=torch.float64)
+    c[0, 0, 0, 4, 4] = 3.0   # an interior pixel: reached by 4 output positions (stride 2) x 4 channels
+    e = lay.energy(c)
+    cv = lay.curves
+    reads = 4 * 5 * 5
+    assert e == pytest.approx(3 * 4 * 4 * cv.energy_per_event + reads * cv.energy_per_read, rel=1e-12)
+
+
+def test_table_curve_interpolates_and_extrapolates_linearly():
+    tc = TableCurve([0.0, 1.0, 3.0], [0.0, 2.0, 3.0], extrapolate=True)
+    q = torch.tensor([-1.0, 0.5, 2.0, 5.0], dtype=torch.float64)
+    assert torch.allclose(tc(q), torch.tensor([-2.0, 1.0, 2.5, 4.0], dtype=torch.float64))
+    clamp = TableCurve([0.0, 1.0, 3.0], [0.0, 2.0, 3.0])
+    assert torch.allclose(clamp(q), torch.tensor([0.0, 1.0, 2.5, 3.0], dtype=torch.float64))
+
+
+def test_bad_settings_are_typed_errors():
+    with pytest.raises(ConfigError, match="configuration 'pcm'"):
+        P2MCurves.from_models(configuration="pcm", **KW)
+    with pytest.raises(ConfigError, match="variation=1.5"):
+        P2MConv2d(curves(), variation=1.5)
+    with pytest.raises(ConfigError, match=r"event counts \(T, B, C, H, W\)"):
+        layer()(torch.zeros(2, 9, 9))
