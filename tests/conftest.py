@@ -55,3 +55,20 @@ def pinned_sympy():
                     f"this is sympy {sympy.__version__}: install '.[test]', or regenerate the files with it "
                     "(circuitlab devices emit NAME --write; circuitlab netlist generate --all; "
                     "CIRCUITLAB_UPDATE_GOLDEN=1) and update the pin")
+
+
+# --- pytest.approx without its hidden absolute tolerance ------------------------------------------
+# pytest.approx(expected, rel=r) also accepts anything within abs=1e-12 of expected. In SI units that is
+# no tolerance at all for energies (fJ = 1e-15 J), currents (pA), times (ns) and conductances: e.g.
+# approx(2.8e-13 J, rel=1e-12) accepted 3.5e-13 J. Here every approx without an explicit ``abs`` has
+# abs=0 (then rel, default 1e-6, is the whole tolerance); a test comparing with 0 must say its abs.
+_pytest_approx = pytest.approx
+
+
+def _approx_without_hidden_abs(expected, rel=None, abs=None, nan_ok=False):
+    if abs is None:   # pytest ignores rel when only abs is given: keep its default rel explicitly
+        return _pytest_approx(expected, rel=1e-6 if rel is None else rel, abs=0.0, nan_ok=nan_ok)
+    return _pytest_approx(expected, rel=rel, abs=abs, nan_ok=nan_ok)
+
+
+pytest.approx = _approx_without_hidden_abs

@@ -156,11 +156,15 @@ def test_energy_counts_each_event_on_every_weight_device_it_drives():
     with torch.no_grad():
         lay.weight.fill_(1.0)
     c = torch.zeros((1, 1, 2, 9, 9), dtype=torch.float64)
-    c[0, 0, 0, 4, 4] = 3.0   # an interior pixel: reached by 4 output positions (stride 2) x 4 channels
+    c[0, 0, 0, 5, 5] = 3.0   # odd pixel: inside 2 x 2 windows of the 3x3 stride-2 kernel, x 4 channels
     e = lay.energy(c)
     cv = lay.curves
     reads = 4 * 5 * 5
-    assert e == pytest.approx(3 * 4 * 4 * cv.energy_per_event + reads * cv.energy_per_read, rel=1e-12)
+    # abs=0: pytest.approx's default absolute tolerance (1e-12) exceeds these energies (~1e-13 J)
+    assert e == pytest.approx(3 * 4 * 4 * cv.energy_per_event + reads * cv.energy_per_read, rel=1e-12, abs=0)
+    c[0, 0, 0, 5, 5], c[0, 0, 0, 4, 4] = 0.0, 3.0   # even pixel: one window per axis
+    assert lay.energy(c) == pytest.approx(3 * 1 * 4 * cv.energy_per_event + reads * cv.energy_per_read, rel=1e-12,
+                                          abs=0)
 
 
 def test_table_curve_interpolates_and_extrapolates_linearly():
