@@ -167,13 +167,17 @@ class MeRAMNoise(NoiseSource):
         self._grow(n, generator, device)
         nxt, deltas = self._stream_tables(dtype, device)
         out = torch.empty(n, dtype=dtype, device=device)
-        idx = torch.empty(min(n, CHUNK), dtype=torch.int32, device=device)
-        tmp = torch.empty(min(n, CHUNK), dtype=dtype, device=device)
         g = len(self.groups)
+        key = (dtype, str(device))
+        if getattr(self, "_work", (None,))[0] != key:
+            self._work = (key, torch.empty(CHUNK, dtype=torch.int32, device=device),
+                          torch.empty(CHUNK, dtype=dtype, device=device),
+                          torch.empty(g * CHUNK // 4 + 1, dtype=torch.int64, device=device))
+        _, idx, tmp, words = self._work
         for s in range(0, n, CHUNK):
             e = min(n, s + CHUNK)
             m = e - s
-            bits = random_int16(g * m, generator, device)
+            bits = random_int16(g * m, generator, device, words)
             for gi in range(g):
                 st = self.chains[gi, s:e]
                 ix = torch.add(st, bits[gi * m:(gi + 1) * m], out=idx[:m])

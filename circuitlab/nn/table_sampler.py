@@ -24,9 +24,10 @@ CHUNK = 1 << 20
 LITTLE = sys.byteorder == "little"
 
 
-def random_int16(count: int, generator, device) -> torch.Tensor:
+def random_int16(count: int, generator, device, words=None) -> torch.Tensor:
     """``count`` uniformly random int16 values (full range) from ceil(count / 4) 64-bit draws."""
-    words = torch.empty((count + 3) // 4, dtype=torch.int64, device=device)
+    q = (count + 3) // 4
+    words = torch.empty(q, dtype=torch.int64, device=device) if words is None or words.numel() < q else words[:q]
     words.random_(-2 ** 63, None, generator=generator)
     return words.view(torch.int16)[:count]
 
@@ -34,9 +35,7 @@ def random_int16(count: int, generator, device) -> torch.Tensor:
 def unsigned_index(bits16: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
     """Write ``bits16`` read as unsigned 16-bit numbers (0..65535) into the int32 tensor ``out``."""
     if LITTLE and out.is_contiguous():
-        view = out.view(torch.int16)
-        view[1::2].zero_()
-        view[0::2].copy_(bits16)
+        out.view(torch.int16)[0::2].copy_(bits16)        # high halves are kept zero by the caller
     else:  # pragma: no cover - big-endian hosts
         out.copy_(bits16).bitwise_and_(0xFFFF)
     return out
@@ -69,6 +68,16 @@ class TableLaw:
         index[keep] = order
         self.slot_index = index
         self._cache: dict = {}
+        self._scratch: dict = {}
+
+    def scratch(self, device):
+        """Per-device work space reused between calls (index with zero high halves, mask, random words)."""
+        key = str(device)
+        if key not in self._scratch:
+            self._scratch[key] = (torch.zeros(CHUNK, dtype=torch.int32, device=device),
+                                  torch.empty(CHUNK, dtype=torch.bool, device=device),
+                                  torch.empty(CHUNK // 4, dtype=torch.int64, device=device))
+        return self._scratch[key]
 
     def tables(self, dtype, device, transform=None):
         key = (dtype, str(device))
@@ -84,12 +93,11 @@ class TableLaw:
         """``n`` draws as a flat tensor (``values_dtype_tables`` from :meth:`tables`)."""
         level1, values, residual = values_dtype_tables
         out = torch.empty(n, dtype=dtype, device=device)
-        idx = torch.empty(min(n, CHUNK), dtype=torch.int32, device=device)
-        mask = torch.empty(min(n, CHUNK), dtype=torch.bool, device=device)
+        idx, mask, words = self.scratch(device)
         for s in range(0, n, CHUNK):
             e = min(n, s + CHUNK)
             m = e - s
-            bits = random_int16(m, generator, device)
+            bits = random_int16(m, generator, device, words)
             ix = unsigned_index(bits, idx[:m])
             torch.index_select(level1, 0, ix, out=out[s:e])
             if self.escapes:
