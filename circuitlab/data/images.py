@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from .errors import DataError
+
 __all__ = ["ImageSet", "load_digits"]
 
 
@@ -26,9 +28,9 @@ class ImageSet:
 
     def __post_init__(self):
         if self.images.ndim != 4:
-            raise ValueError(f"{self.name}: images must be (N, C, H, W), got shape {tuple(self.images.shape)}")
+            raise DataError(f"{self.name}: images must be (N, C, H, W), got shape {tuple(self.images.shape)}")
         if self.labels.shape != (self.images.shape[0],):
-            raise ValueError(f"{self.name}: {self.labels.shape[0]} labels for {self.images.shape[0]} images")
+            raise DataError(f"{self.name}: {self.labels.shape[0]} labels for {self.images.shape[0]} images")
 
     def __len__(self) -> int:
         return int(self.images.shape[0])
