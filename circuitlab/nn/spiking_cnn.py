@@ -5,7 +5,9 @@ Input: event-count frames (T, B, 2, H, W) (ON/OFF channels, one frame per integr
 - First layer, 32 channels, 3x3, stride 2: either the in-pixel :class:`~circuitlab.nn.p2m.P2MConv2d`
   (which thresholds and spikes by itself) or the digital baseline Conv2d + BatchNorm + LIF.
 - Four conv blocks, each Conv 3x3 + BatchNorm + LIF + 2x2 max-pool.
-- FC 512 + LIF, then FC 10 (classes); the class scores are the FC outputs averaged over the T windows.
+- FC 512 + BatchNorm + LIF, then FC 10 (classes); the class scores are the FC outputs averaged over the T
+  windows. The seed names no normalisation for FC 512; without it the LIF (threshold 1, charge
+  (x - v) / tau) starts silent on small or sparse inputs and the read-out gets no gradient.
 
 LIF neurons: SpikingJelly's ``LIFNode`` defaults (tau = 2, V_th = 1, hard reset to 0), the seed's
 simulator. :meth:`SpikingCNN.forward` also returns the first layer's spikes, for the bit-level l1
@@ -101,7 +103,8 @@ class SpikingCNN(nn.Module):
                 h, w = h // 2, w // 2
             cin = cout
         self.blocks = nn.ModuleList(blocks)
-        self.fc1 = nn.Linear(cin * h * w, hidden)
+        self.fc1 = nn.Linear(cin * h * w, hidden, bias=False)
+        self.bn_fc = nn.BatchNorm1d(hidden)
         self.lif_fc = LIF(**lif_kw)
         self.fc2 = nn.Linear(hidden, classes)
 
@@ -113,6 +116,6 @@ class SpikingCNN(nn.Module):
         for block in self.blocks:
             s = block(s)
         s = s.flatten(2)
-        s = self.lif_fc(_per_step(self.fc1, s))
+        s = self.lif_fc(_per_step(lambda z: self.bn_fc(self.fc1(z)), s))
         logits = _per_step(self.fc2, s).mean(0)
         return SNNOutput(logits, first, frames.sum())

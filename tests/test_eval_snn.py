@@ -1,0 +1,100 @@
+"""The spiking-CNN experiments on a tiny seeded task: training reaches a separable task's accuracy with the
+digital and the P2M first layer, Table 1's summary shape, the reprogramming protocol, and the back-end
+operation counts against an explicit loop and the architecture's closed form."""
+import numpy as np
+import pytest
+import torch
+
+from circuitlab.eval.snn import FrameSet, SNNConfig, run_reprogramming, run_table1, train_snn
+from circuitlab.eval.snn_energy import E_ADD, E_SRAM, _conv_fanout, backend_energy
+from circuitlab.nn.p2m import P2MConv2d
+from circuitlab.nn.spiking_cnn import SpikingCNN
+
+P2M_KW = dict(n_max=4, track_length=120e-9)     # numbers today's built-in model files lack
+TINY = dict(epochs=6, batch=16, lr=1e-2, channels=(8, 8, 16, 16), hidden=32, device="cpu", p2m_kw=P2M_KW)
+
+
+def halves_task(n=64, T=4, size=12, seed=0, flip=False):
+    """Two classes: Poisson events (rate 0.6 per pixel per window) on the left or on the right half."""
+    g = torch.Generator().manual_seed(seed)
+    y = torch.arange(n) % 2
+    rate = torch.zeros(n, T, 2, size, size)
+    left = (y == 0) ^ flip
+    rate[left, :, :, :, : size // 2] = 0.6
+    rate[~left, :, :, :, size // 2:] = 0.6
+    return FrameSet(torch.poisson(rate, generator=g), y, ("left", "right"), "halves")
+
+
+@pytest.fixture(scope="module")
+def task():
+    torch.set_num_threads(1)
+    return halves_task(seed=0), halves_task(n=32, seed=1)
+
+
+def test_frameset_split_is_stratified_and_seeded(task):
+    train, _ = task
+    a, b = train.split(0.25, seed=4)
+    assert len(a) + len(b) == len(train) and np.bincount(b.labels.numpy()).tolist() == [8, 8]
+    assert torch.equal(train.split(0.25, seed=4)[1].frames, b.frames)
+
+
+@pytest.mark.parametrize("first", ["digital", "p2m"])
+def test_a_tiny_seeded_run_learns_a_separable_task(task, first):
+    train, test = task
+    cfg = SNNConfig(**TINY)
+    layer = "digital" if first == "digital" else P2MConv2d.from_models(variation=0.0, in_channels=2, **P2M_KW)
+    r = train_snn(layer, train, test, cfg, seed=0)
+    # chance is 0.5; 0.75 on 32 test samples is 2.8 binomial sd above it (measured 0.91-0.94 digital)
+    assert r.accuracy >= 0.75
+    assert 0 < r.bandwidth < 10
+    assert (r.first_layer_energy > 0) == (first == "p2m")
+
+
+def test_table1_summary_has_the_cli_json_shape(task):
+    train, test = task
+    cfg = SNNConfig(**{**TINY, "epochs": 2})
+    t = run_table1(train, test, cfg, variations=[0.0, 0.4], seeds=[0, 1])
+    s = t.summary()
+    assert set(s) >= {"baseline", "p2m", "ci95", "bandwidth", "seeds"} and set(s["p2m"]) == {"0", "40"}
+    lo, hi = s["ci95"]["40"]
+    assert lo <= s["p2m"]["40"] <= hi
+    assert np.mean(t.baseline) == pytest.approx(s["baseline"] / 100, abs=5e-6)
+
+
+def test_reprogramming_returns_both_modes_on_the_new_task(task):
+    train, test = task
+    b_train, b_test = halves_task(seed=2, flip=True), halves_task(n=32, seed=3, flip=True)
+    out = run_reprogramming((train, test), (b_train, b_test), SNNConfig(**{**TINY, "epochs": 2}), 0.0, seed=0,
+                            programmable_range=0.35)
+    assert set(out) == {"trained_on_a", "frozen", "fine-tuned"}
+    assert all(0.0 <= v <= 1.0 for v in out.values())
+
+
+def test_conv_fanout_equals_an_explicit_loop_over_spikes_and_kernel_taps():
+    conv = torch.nn.Conv2d(3, 5, 3, stride=2, padding=1, bias=False)
+    s = (torch.rand(2, 3, 7, 6, generator=torch.Generator().manual_seed(0)) < 0.3).float()
+    want = 0
+    for b, c, i, j in zip(*np.nonzero(s.numpy())):
+        for oi in range(4):
+            for oj in range(3):            # output (oi, oj) reads input rows 2 oi - 1 .. 2 oi + 1
+                if abs(i - 2 * oi) <= 1 and abs(j - 2 * oj) <= 1:
+                    want += 5              # one accumulate per output channel
+    assert _conv_fanout(s, conv) == want
+
+
+def test_backend_energy_counts_neurons_of_every_digital_layer():
+    torch.manual_seed(0)
+    T, B, H = 2, 3, 12
+    kw = dict(channels=(4, 4, 8, 8), hidden=16, input_size=(H, H))
+    frames = torch.poisson(torch.full((T, B, 2, H, H), 0.5))
+    dig = backend_energy(SpikingCNN("digital", **kw), frames)
+    p2m = backend_energy(SpikingCNN(P2MConv2d.from_models(in_channels=2, **P2M_KW), **kw), frames)
+    # neurons per window: first 32x6x6; blocks 4x6x6, 4x3x3, 8x1x1, 8x1x1 (pooling to 3, 1, then no pool); FC 16, 10
+    blocks = 4 * 36 + 4 * 9 + 8 + 8
+    assert p2m.neuron_updates == T * (blocks + 16 + 10)
+    assert dig.neuron_updates == T * (32 * 36 + blocks + 16 + 10)
+    for e in (dig, p2m):
+        assert e.energy == pytest.approx(e.synaptic_ops * (E_ADD + E_SRAM) + e.neuron_updates * (2 * E_SRAM + E_ADD),
+                                         rel=1e-12)
+    # the digital first layer reads every input event: at least its fan-out more operations
+    assert dig.synaptic_ops > p2m.synaptic_ops
