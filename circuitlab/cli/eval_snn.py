@@ -1,0 +1,79 @@
+"""``circuitlab eval snn``: the domain-wall P2M spiking CNN experiments (dwmtj_p2m_snn_paper.txt, Tables 1-2,
+Fig. 7). Registered under ``circuitlab eval`` by cmd_eval.py; torch is imported only when it runs."""
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from ..errors import ConfigError
+
+
+def register(esub) -> None:
+    p = esub.add_parser("snn", help="spiking CNN with the domain-wall in-pixel first layer: Table 1/2, Fig. 7")
+    p.add_argument("--data", default=None, help="nmnist-synth (default), letters-synth, gesture-synth, or real data "
+                   "at a local path: nmnist:PATH, cifar10-dvs:PATH, gesture:PATH")
+    p.add_argument("--transfer", default=None,
+                   help="second task for the reprogramming experiment (default letters-synth; 'none' skips it)")
+    p.add_argument("--variation", default=None, help="comma-separated variation levels in %% (default 0,10,20,40)")
+    p.add_argument("--seeds", type=int, default=None, help="seeds 0..K-1, paired across networks (default 3)")
+    p.add_argument("--per-class", type=int, default=None, help="samples per class (default 100; --quick 40)")
+    p.add_argument("--epochs", type=int, default=None, help="training epochs (default 10; --quick 6)")
+    p.add_argument("--frames", type=int, default=None, help="integration windows T per sample (default 8)")
+    p.add_argument("--pool", type=int, default=None, help="sum-pool pixels (4: DVS128 128x128 -> 32x32)")
+    p.add_argument("--configuration", default=None, help="P2M weight configuration: hybrid (default), cmos, dwmtj")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
+                   help="auto: CUDA when present, else the CPU (default)")
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    p.add_argument("--quick", action="store_true", help="narrow network, 40 per class, 2 seeds: minutes on 2 CPU cores")
+    p.add_argument("--out", type=Path, required=True, help="output folder (JSON, CSV, Markdown, plots)")
+    p.add_argument("--json", action="store_true",
+                   help='print only {"baseline", "p2m": {"0": ...}, "ci95", "bandwidth", "energy", ...}')
+    p.set_defaults(func=run)
+
+
+def experiment_from_args(args):
+    from ..eval.snn_run import SNNExperiment, quick_experiment
+    exp = quick_experiment() if args.quick else SNNExperiment()
+    snn = replace(exp.snn, device=args.device)
+    over = {}
+    if args.data:
+        over["data"] = args.data
+    if args.transfer:
+        over["transfer"] = None if args.transfer.lower() == "none" else args.transfer
+    if args.variation:
+        try:
+            over["variations"] = tuple(int(v) for v in args.variation.split(",") if v.strip())
+        except ValueError:
+            raise ConfigError(f"--variation {args.variation!r}: comma-separated integers in %, e.g. 0,10,20,40") from None
+        if any(not 0 <= v <= 100 for v in over["variations"]):
+            raise ConfigError(f"--variation {args.variation!r}: levels must lie in 0..100 %")
+    for flag, key in (("seeds", "seeds"), ("per_class", "n_per_class"), ("frames", "frames"), ("pool", "pool")):
+        v = getattr(args, flag)
+        if v is not None:
+            if v < 1:
+                raise ConfigError(f"--{flag.replace('_', '-')} {v}: must be at least 1")
+            over[key] = v
+    if args.epochs is not None:
+        snn = replace(snn, epochs=args.epochs)
+    if args.configuration:
+        snn = replace(snn, configuration=args.configuration)
+    return replace(exp, snn=snn, **over)
+
+
+def run(args) -> int:
+    import torch
+
+    from ..eval.snn_run import run_snn_experiment
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    exp = experiment_from_args(args)
+    say = (lambda m: None) if args.json else (lambda m: print(f"[snn] {m}", file=sys.stderr, flush=True))
+    summary = run_snn_experiment(exp, args.out, progress=say)
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        print((Path(args.out) / "table1.md").read_text())
+        print(f"results: {Path(args.out).resolve()}")
+    return 0
