@@ -69,15 +69,29 @@ def register(sub) -> None:
     _trust_args(p, stored=True)
     p.set_defaults(func=_resume)
 
-    p = msub.add_parser("status", help="counts of a results file (also while it is written)")
+    p = msub.add_parser("status", help="counts of a results file (also while it is written), and the yield "
+                                       "against spec limits")
     p.add_argument("results", type=Path)
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    _limit_args(p)
     p.set_defaults(func=_status)
 
-    p = msub.add_parser("inspect", help="summary table and histograms (PNG next to the file) of recorded scalars")
+    p = msub.add_parser("inspect", help="summary table and histograms (PNG next to the file) of recorded scalars, "
+                                        "and the yield against spec limits")
     p.add_argument("results", type=Path)
     p.add_argument("--no-plots", action="store_true", help="print the table only")
+    _limit_args(p)
     p.set_defaults(func=_inspect)
+
+    p = msub.add_parser("sensitivity", help="which variation source drives each scalar's spread (SRC, variance "
+                                            "shares, Sobol indices where nonlinear), from the file alone")
+    p.add_argument("results", type=Path)
+    p.add_argument("--measure", action="append", default=[], metavar="NAME",
+                   help="a recorded scalar (repeatable; default: all; name[p] for sweep point p)")
+    p.add_argument("--boot", type=int, default=400, help="bootstrap resamples for the intervals (default 400)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--no-plots", action="store_true", help="no tornado plots")
+    p.set_defaults(func=_sensitivity)
 
     p = msub.add_parser("rerun", help="write one sample's netlists and re-run it exactly")
     p.add_argument("results", type=Path)
@@ -85,6 +99,42 @@ def register(sub) -> None:
     p.add_argument("--out-dir", type=Path, default=None, help="where to write (default: <results>.sample<K>/)")
     _trust_args(p, stored=True)
     p.set_defaults(func=_rerun)
+
+
+def _limit_args(p) -> None:
+    p.add_argument("--limit", action="append", default=[], metavar="NAME:LOWER:UPPER",
+                   help="spec limit of a recorded scalar (repeatable; an empty side is unbounded; replaces the "
+                        "spec's [spec_limits] entry of that name)")
+    p.add_argument("--confidence", type=float, default=0.95, help="confidence of the yield interval (default 0.95)")
+
+
+def _yield_report(args):
+    """The yield against the spec's limits and --limit, or None when there are none."""
+    from ..montecarlo.limits import merge_limits, parse_limit_arg
+    from ..montecarlo.results import load_results
+    from ..montecarlo.yields import evaluate_limits
+    given = [parse_limit_arg(t) for t in args.limit]
+    results = load_results(args.results)
+    limits = merge_limits(results.spec.spec_limits if results.spec_text else (), given)
+    return evaluate_limits(results, limits, args.confidence) if limits else None
+
+
+def _sensitivity(args) -> int:
+    from ..montecarlo.results import load_results
+    from ..montecarlo.sensitivity import sensitivity, tornado_plots
+    if args.boot < 20:
+        from ..errors import ConfigError
+        raise ConfigError(f"--boot {args.boot} is too few resamples for an interval; use at least 20 (default 400)")
+    report = sensitivity(load_results(args.results), args.measure or None, boot=args.boot)
+    plots = [] if args.no_plots else tornado_plots(report)
+    if args.json:
+        print(json.dumps({**report.to_dict(), "plots": [str(p) for p in plots]}))
+        return 0
+    for line in report.lines():
+        print(line)
+    for path in plots:
+        print(f"tornado plot: {path}")
+    return 0
 
 
 def _workers(args) -> int:
@@ -181,16 +231,22 @@ def _resume(args) -> int:
 def _status(args) -> int:
     from ..montecarlo.store import summary
     s = summary(args.results)
+    y = _yield_report(args)
     if args.json:
-        print(json.dumps(s))
+        print(json.dumps({**s, **({"yield": y.to_dict()} if y else {})}))
     else:
         _print_summary(s)
+        for line in (y.lines() if y else []):
+            print(line)
     return 0
 
 
 def _inspect(args) -> int:
     from ..montecarlo import report
     for line in report.table(args.results):
+        print(line)
+    y = _yield_report(args)
+    for line in (y.lines() if y else []):
         print(line)
     if not args.no_plots:
         for path in report.histograms(args.results):

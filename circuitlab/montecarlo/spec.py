@@ -11,6 +11,7 @@ layout (see ``circuitlab/specs/rc_bsource.toml`` for a complete example)::
     [[variation]]  params, distribution, sigma | half_width, type, scope, clip, pelgrom
     [[jitter]]     param, form, v1, v2, delay, rise, fall, width, period, count, sigma [s]
     [record]       vectors, time = {start, stop, points}, measures, derived = {name = "expr"}
+    [spec_limits]  name = {lower, upper}: acceptance window of a recorded scalar (see :mod:`.limits`)
 
 Names starting with ``mc_`` are reserved: every run's values also carry ``mc_sample`` (the sample
 index k) and ``mc_seed`` (an integer seed of sample k, see :func:`.sampling.sample_seed`), for builders
@@ -64,6 +65,7 @@ from pathlib import Path
 from typing import Any, Dict, Mapping, Optional, Tuple
 
 from ..errors import ConfigError, ZeroNominalWarning
+from .limits import SpecLimit, check_limit_names, parse_limits_table
 from .names import check_line, check_vector
 
 MODES = ("auto", "stacked", "batch", "single", "python")
@@ -71,7 +73,7 @@ DISTRIBUTIONS = ("normal", "lognormal", "uniform", "truncnormal")
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")  # \Z, not $: a trailing newline must not pass
 
 _TOP = ("name", "seed", "samples", "builder", "template", "template_file", "evaluator", "timeout", "batch_size",
-        "mode", "stack_size", "parameters", "sweep", "variation", "jitter", "record")
+        "mode", "stack_size", "parameters", "sweep", "variation", "jitter", "record", "spec_limits")
 _FUNCTION = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*\Z", re.ASCII)
 RESERVED_PREFIX = "mc_"
 _VARIATION = ("params", "distribution", "sigma", "half_width", "type", "scope", "clip", "pelgrom")
@@ -156,6 +158,7 @@ class CampaignSpec:
     record: Record
     evaluator: Optional[str] = None
     text: str = field(default="", repr=False)
+    spec_limits: Tuple[SpecLimit, ...] = ()
 
     def with_samples(self, samples: int) -> "CampaignSpec":
         from dataclasses import replace
@@ -389,7 +392,10 @@ def parse_spec(text: str, *, base: Optional[Path] = None) -> CampaignSpec:
         parameters=params, sweep=tuple(axes),
         variations=tuple(_variation(v, i, params) for i, v in enumerate(variations)),
         jitters=tuple(_jitter(j, i) for i, j in enumerate(jitters)),
-        record=_record(data.get("record", {})), evaluator=evaluator, text=text)
+        record=_record(data.get("record", {})), evaluator=evaluator, text=text,
+        spec_limits=parse_limits_table(data.get("spec_limits", {})))
+    check_limit_names(spec.spec_limits, [*spec.record.measures, *(n for n, _ in spec.record.derived)],
+                      "[spec_limits]")
     _check_names(spec)
     _check_placeholders(spec)
     if evaluator is not None:
