@@ -161,3 +161,32 @@ def test_cli_sensitivity_status_inspect(isum, capsys):
     assert "3.9 <= vout <= +inf" in text and "Clopper-Pearson" in text
     assert main(["mc", "sensitivity", str(isum), "--measure", "nope"]) != 0
     assert "no recorded scalar 'nope'; recorded: vout, vsq" in capsys.readouterr().err
+
+
+def test_only_source_text_disables_the_others():
+    text = SPEC.format(seed=1, samples=3).replace('params = ["i2"]', 'params = ["i2"]\nenabled = true')
+    spec = parse_spec(__import__("circuitlab.montecarlo.by_source", fromlist=["x"]).only_source_text(
+        text, ("variation", 1)))
+    assert [v.enabled for v in spec.variations] == [False, True, False]
+    with pytest.raises(ConfigError, match="enabled='no' must be true or false"):
+        parse_spec(text.replace("enabled = true", "enabled = 'no'"))
+
+
+@pytest.mark.ngspice
+def test_by_source_runs_share_the_draws(isum, tmp_path):
+    from circuitlab.montecarlo.by_source import run_by_source
+    runs, total = run_by_source(isum, samples=300, out_dir=tmp_path, progress=False)
+    full = load_results(isum)
+    assert [r.label for r in runs] == ["process i1", "process i2", "process i3+i4"]
+    for r, on in zip(runs, (["i1"], ["i2"], ["i3", "i4"])):
+        part = load_results(r.path)
+        for col in ("i1", "i2", "i3", "i4"):
+            if col in on:   # common random numbers: the source left on draws what it drew in the full run
+                assert np.array_equal(part[col], full[col][:300])
+            else:
+                assert np.all(part[col] == 1e-3)
+    # additive response: the one-source variances add up to the full variance (sampling error only,
+    # the cross-covariances of independent sources over 299 samples: about 0.1)
+    assert total["vout"] == pytest.approx(1.0, abs=0.15)
+    for r, truth in zip(runs, (1 / 9, 4 / 9, 4 / 9)):
+        assert r.variance_ratio["vout"] == pytest.approx(truth, abs=0.1)

@@ -91,6 +91,12 @@ def register(sub) -> None:
     p.add_argument("--boot", type=int, default=400, help="bootstrap resamples for the intervals (default 400)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--no-plots", action="store_true", help="no tornado plots")
+    p.add_argument("--by-source", action="store_true",
+                   help="also re-run the first --samples samples once per variation source with the others off, "
+                        "same seeds (paired): Var(only that source) / Var(all) per scalar")
+    p.add_argument("--samples", type=int, default=200, help="samples per one-source run (default 200)")
+    _executor_args(p)
+    _trust_args(p, stored=True)
     p.set_defaults(func=_sensitivity)
 
     p = msub.add_parser("rerun", help="write one sample's netlists and re-run it exactly")
@@ -127,13 +133,28 @@ def _sensitivity(args) -> int:
         raise ConfigError(f"--boot {args.boot} is too few resamples for an interval; use at least 20 (default 400)")
     report = sensitivity(load_results(args.results), args.measure or None, boot=args.boot)
     plots = [] if args.no_plots else tornado_plots(report)
+    runs, total = [], {}
+    if args.by_source:
+        from ..montecarlo.by_source import run_by_source
+        _logging()
+        runs, total = run_by_source(args.results, samples=args.samples, workers=_workers(args),
+                                    executor=args.executor, scheduler=args.scheduler, trust=_trust(args),
+                                    progress=False if args.no_progress else None)
+    names = [m.name for m in report.measures]
     if args.json:
-        print(json.dumps({**report.to_dict(), "plots": [str(p) for p in plots]}))
+        by = {r.label: {"file": str(r.path), "variance_ratio": {k: r.variance_ratio[k] for k in names}} for r in runs}
+        print(json.dumps({**report.to_dict(), "plots": [str(p) for p in plots],
+                          **({"by_source": by, "by_source_sum": {k: total[k] for k in names}} if runs else {})}))
         return 0
     for line in report.lines():
         print(line)
     for path in plots:
         print(f"tornado plot: {path}")
+    if runs:
+        print(f"one source at a time (first {args.samples} samples, same seeds): Var(only source) / Var(all)")
+        for k in names:
+            print(f"  {k}: " + ", ".join(f"{r.label} {r.variance_ratio[k]:.3f}" for r in runs)
+                  + f"; sum {total[k]:.3f} (1 for an additive response)")
     return 0
 
 

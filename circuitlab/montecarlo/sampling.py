@@ -162,12 +162,12 @@ def _draw(spec: CampaignSpec, k: int, states: Optional[List[dict]], mc_seed: int
     row = []
     waves: Dict[str, object] = {}
     for j, v in enumerate(spec.variations):
-        if k > 0:
+        if k > 0 and v.enabled:
             apply_variation(v, values, nominal, seeding.generator_at(states[j]))
     row += [values[p] for p in spec.parameters]
     for i, jit in enumerate(spec.jitters):
         n = len(_jitter_columns(jit))
-        if k > 0:
+        if k > 0 and jit.enabled:
             rng = seeding.generator_at(states[len(spec.variations) + i])
             offsets = jit.sigma * truncated_normal(rng, n, JITTER_CLIP)
         else:

@@ -34,17 +34,25 @@ from .results import CampaignResults
 from .sampling import columns as spec_columns
 
 
+def variation_label(v) -> str:
+    """A ``[[variation]]``'s name as a source: ``'<scope> <params>'`` (``pelgrom`` for Pelgrom mismatch)."""
+    return f"{'pelgrom' if v.pelgrom is not None else v.scope} {'+'.join(v.params)}"
+
+
 def variation_sources(spec) -> Dict[str, str]:
     """Column -> source label: ``'<scope> <params>'`` per ``[[variation]]`` (a parameter in several gets
     their labels joined by ' & '), ``'jitter <param>'`` for each jitter's offset columns."""
     out: Dict[str, str] = {}
     for v in spec.variations:
-        label = f"{'pelgrom' if v.pelgrom is not None else v.scope} {'+'.join(v.params)}"
+        if not v.enabled:
+            continue
+        label = variation_label(v)
         for p in v.params:
             out[p] = f"{out[p]} & {label}" if p in out else label
     params = set(spec.parameters)
+    on = {j.param for j in spec.jitters if j.enabled}
     for col in spec_columns(spec):
-        if col not in params:
+        if col not in params and col.split(".")[0] in on:
             out[col] = f"jitter {col.split('.')[0]}"
     return out
 

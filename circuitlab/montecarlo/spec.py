@@ -8,8 +8,8 @@ layout (see ``circuitlab/specs/rc_bsource.toml`` for a complete example)::
     stack_size
     [parameters]   nominal values (SI units) handed to the builder / template / evaluator
     [sweep]        axis = [values ...]: every sample runs at every point of the grid of all axes
-    [[variation]]  params, distribution, sigma | half_width, type, scope, clip, pelgrom
-    [[jitter]]     param, form, v1, v2, delay, rise, fall, width, period, count, sigma [s]
+    [[variation]]  params, distribution, sigma | half_width, type, scope, clip, pelgrom, enabled
+    [[jitter]]     param, form, v1, v2, delay, rise, fall, width, period, count, sigma [s], enabled
     [record]       vectors, time = {start, stop, points}, measures, derived = {name = "expr"}
     [spec_limits]  name = {lower, upper}: acceptance window of a recorded scalar (see :mod:`.limits`)
 
@@ -76,9 +76,9 @@ _TOP = ("name", "seed", "samples", "builder", "template", "template_file", "eval
         "mode", "stack_size", "parameters", "sweep", "variation", "jitter", "record", "spec_limits")
 _FUNCTION = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*\Z", re.ASCII)
 RESERVED_PREFIX = "mc_"
-_VARIATION = ("params", "distribution", "sigma", "half_width", "type", "scope", "clip", "pelgrom")
+_VARIATION = ("params", "distribution", "sigma", "half_width", "type", "scope", "clip", "pelgrom", "enabled")
 _PELGROM = ("avt", "width", "length")
-_JITTER = ("param", "form", "v1", "v2", "delay", "rise", "fall", "width", "period", "count", "sigma")
+_JITTER = ("param", "form", "v1", "v2", "delay", "rise", "fall", "width", "period", "count", "sigma", "enabled")
 _RECORD = ("vectors", "time", "measures", "derived")
 _TIME = ("start", "stop", "points")
 
@@ -100,7 +100,9 @@ class Variation:
 
     ``type`` 'relative' scales the nominal value (sigma is a fraction), 'absolute' adds to it (sigma in
     the parameter's unit). ``scope`` 'process' draws once per sample for all ``params``; 'mismatch' draws
-    once per parameter (instance) per sample. ``clip`` (in sigmas) bounds truncnormal.
+    once per parameter (instance) per sample. ``clip`` (in sigmas) bounds truncnormal. ``enabled`` False
+    keeps the parameters nominal while every other source draws exactly what it draws with it on (its
+    stream index stays taken: common random numbers for one-source-at-a-time runs).
     """
     params: Tuple[str, ...]
     distribution: str
@@ -110,11 +112,13 @@ class Variation:
     scope: str
     clip: float
     pelgrom: Optional[Pelgrom]
+    enabled: bool = True
 
 
 @dataclass(frozen=True)
 class Jitter:
-    """A pulse train whose edge times get independent normal offsets (sigma in s), as PWL or PULSE."""
+    """A pulse train whose edge times get independent normal offsets (sigma in s), as PWL or PULSE
+    (``enabled`` False: offsets 0, as for a variation)."""
     param: str
     form: str
     v1: float
@@ -126,6 +130,7 @@ class Jitter:
     period: float
     count: int
     sigma: float
+    enabled: bool = True
 
 
 @dataclass(frozen=True)
@@ -183,6 +188,12 @@ def _number(v, key: str, where: str, *, positive=False, nonnegative=False) -> fl
     if nonnegative and v < 0:
         raise ConfigError(f"{where}: {key}={v!r} must be >= 0")
     return float(v)
+
+
+def _bool(v, key: str, where: str) -> bool:
+    if not isinstance(v, bool):
+        raise ConfigError(f"{where}: {key}={v!r} must be true or false")
+    return v
 
 
 def _int(v, key: str, where: str, *, low: Optional[int] = None) -> int:
@@ -270,7 +281,8 @@ def _variation(t: Mapping, i: int, parameters: Mapping[str, float]) -> Variation
         for p in params:
             if parameters[p] <= 0:
                 raise ConfigError(f"{where}: lognormal needs a positive nominal value, {p}={parameters[p]!r}")
-    return Variation(tuple(params), dist, sigma, half, kind, scope, clip, pelgrom)
+    return Variation(tuple(params), dist, sigma, half, kind, scope, clip, pelgrom, _bool(t.get("enabled", True),
+                                                                                       "enabled", where))
 
 
 def _jitter(t: Mapping, i: int) -> Jitter:
@@ -285,7 +297,8 @@ def _jitter(t: Mapping, i: int) -> Jitter:
                _number(t.get("rise", 1e-12), "rise", where, positive=True),
                _number(t.get("fall", 1e-12), "fall", where, positive=True),
                _number(t["width"], "width", where, positive=True), _number(t["period"], "period", where, positive=True),
-               _int(t["count"], "count", where, low=1), _number(t["sigma"], "sigma", where, positive=True))
+               _int(t["count"], "count", where, low=1), _number(t["sigma"], "sigma", where, positive=True),
+               _bool(t.get("enabled", True), "enabled", where))
     if j.rise + j.width + j.fall >= j.period:
         raise ConfigError(f"{where}: rise + width + fall must be < period")
     gap = min(j.width, j.period - j.rise - j.width - j.fall)
