@@ -99,6 +99,37 @@ def register(sub) -> None:
     _trust_args(p, stored=True)
     p.set_defaults(func=_sensitivity)
 
+    p = msub.add_parser("corners", help="nominal and +-k sigma corners of a spec (full factorial or linear worst "
+                                        "corner), compared with its Monte Carlo extremes")
+    p.add_argument("spec", type=Path, help="campaign spec (file or built-in name)")
+    p.add_argument("--out", type=Path, required=True, help="folder for corners.h5, mc.h5 and corners.json")
+    p.add_argument("--k", type=float, default=3.0, help="corner distance in sigmas (default 3)")
+    p.add_argument("--params", nargs="+", default=None, metavar="NAME", help="corner only these parameters")
+    p.add_argument("--full-max", type=int, default=8,
+                   help="full factorial up to this many factors, linear worst corner above (default 8)")
+    p.add_argument("--mc", type=Path, default=None, help="an existing Monte Carlo results file of the same spec")
+    p.add_argument("--mc-samples", type=int, default=500, help="samples of the Monte Carlo run otherwise (500)")
+    p.add_argument("--json", action="store_true", help="print corners.json")
+    _executor_args(p)
+    _trust_args(p, stored=False)
+    p.set_defaults(func=_corners)
+
+    p = msub.add_parser("tail", help="high-sigma failure probability against spec limits: mean-shift importance "
+                                     "sampling and scaled-sigma sampling")
+    p.add_argument("spec", type=Path, help="campaign spec (file or built-in name)")
+    p.add_argument("--out", type=Path, required=True, help="folder for the campaigns, tail.json and tail.png")
+    _limit_args(p)
+    p.add_argument("--method", choices=("is", "sss", "both"), default="both")
+    p.add_argument("--samples", type=int, default=400, help="importance-sampling simulations (default 400)")
+    p.add_argument("--explore", type=int, default=200, help="exploration simulations at 3 sigma (default 200)")
+    p.add_argument("--scales", default=None, help="scaled-sigma scales, comma-separated (default: from the "
+                                                   "exploration's nearest failure point)")
+    p.add_argument("--sss-samples", type=int, default=400, help="simulations per scale (default 400)")
+    p.add_argument("--json", action="store_true", help="print tail.json")
+    _executor_args(p)
+    _trust_args(p, stored=False)
+    p.set_defaults(func=_tail)
+
     p = msub.add_parser("rerun", help="write one sample's netlists and re-run it exactly")
     p.add_argument("results", type=Path)
     p.add_argument("--sample", type=int, required=True)
@@ -123,6 +154,61 @@ def _yield_report(args):
     results = load_results(args.results)
     limits = merge_limits(results.spec.spec_limits if results.spec_text else (), given)
     return evaluate_limits(results, limits, args.confidence) if limits else None
+
+
+def _load_for_design(args):
+    from ..montecarlo import load_spec
+    from ..montecarlo.trust import check_spec
+    from ..resources import resolve_spec
+    args.spec = resolve_spec(args.spec)
+    spec = load_spec(args.spec)
+    base = str(args.spec.resolve().parent)
+    check_spec(spec, _trust(args), base)
+    return spec, base
+
+
+def _run_kw(args):
+    return dict(workers=_workers(args), executor=args.executor, scheduler=args.scheduler,
+                progress=False if args.no_progress else None, trust=_trust(args))
+
+
+def _corners(args) -> int:
+    from ..montecarlo.corners import corner_lines, run_corners
+    _logging()
+    spec, base = _load_for_design(args)
+    res = run_corners(spec, args.out, k=args.k, params=args.params, full_max=args.full_max,
+                      mc=str(args.mc) if args.mc else None, mc_samples=args.mc_samples, spec_base=base,
+                      **_run_kw(args))
+    if args.json:
+        print((args.out / "corners.json").read_text())
+        return 0
+    for line in corner_lines(res, args.k):
+        print(line)
+    print(f"results: {args.out / 'corners.json'}")
+    return 0
+
+
+def _tail(args) -> int:
+    from ..errors import ConfigError
+    from ..montecarlo.limits import merge_limits, parse_limit_arg
+    from ..montecarlo.tail_run import run_tail
+    _logging()
+    spec, base = _load_for_design(args)
+    limits = merge_limits(spec.spec_limits, [parse_limit_arg(t) for t in args.limit])
+    try:
+        scales = [float(x) for x in args.scales.split(",")] if args.scales else None
+    except ValueError:
+        raise ConfigError(f"--scales {args.scales!r} must be comma-separated numbers, e.g. 2,2.5,3") from None
+    est = run_tail(spec, limits, args.out, method=args.method, samples=args.samples, explore=args.explore,
+                   scales=scales, sss_samples=args.sss_samples, spec_base=base, **_run_kw(args))
+    if args.json:
+        print((args.out / "tail.json").read_text())
+        return 0
+    for e in est.values():
+        print(f"{e.method}: P_fail {e.p_fail:.3g} (95 % {e.low:.3g}..{e.high:.3g}, {e.sigma_level:.2f} sigma), "
+              f"{e.samples} simulations, {e.failures} failing samples")
+    print(f"results: {args.out / 'tail.json'}, plot: {args.out / 'tail.png'}")
+    return 0
 
 
 def _sensitivity(args) -> int:

@@ -40,6 +40,7 @@ class SampleDraw:
     index: int
     row: np.ndarray                 # float64, in the order of ``columns(spec)``
     points: Tuple[Dict[str, object], ...]
+    z: Optional[np.ndarray] = None  # a [design]'s factor values (sigmas), see .design; None otherwise
 
 
 def rng_for(seed: int, sample: int, stream: int) -> np.random.Generator:
@@ -93,13 +94,35 @@ def _length(value, nominal: Dict[str, float], i: int) -> float:
 def apply_variation(v: Variation, values: Dict[str, float], nominal: Dict[str, float],
                     rng: np.random.Generator) -> None:
     """Draw ``v`` and apply it in place to ``values`` (process: one draw, mismatch: one per parameter)."""
-    n = 1 if v.scope == "process" else len(v.params)
+    n = factor_count(v)
     if v.distribution == "uniform":
         z = rng.uniform(-1.0, 1.0, n)
     elif v.distribution == "truncnormal":
         z = truncated_normal(rng, n, v.clip)
     else:
         z = rng.standard_normal(n)
+    apply_draw(v, z, values, nominal)
+
+
+def factor_count(v: Variation) -> int:
+    """Draws per sample of a variation: 1 for a process variation, one per parameter otherwise."""
+    return 1 if v.scope == "process" else len(v.params)
+
+
+def apply_normal_z(v: Variation, z: np.ndarray, values: Dict[str, float], nominal: Dict[str, float]) -> None:
+    """Apply ``v`` given standard normal ``z`` (a [design]'s factors): a uniform variation takes
+    u = 2 Phi(z) - 1, a truncnormal one z clipped to its clip."""
+    z = np.asarray(z, float)
+    if v.distribution == "uniform":
+        from scipy.special import ndtr
+        z = 2.0 * ndtr(z) - 1.0
+    elif v.distribution == "truncnormal":
+        z = np.clip(z, -v.clip, v.clip)
+    apply_draw(v, z, values, nominal)
+
+
+def apply_draw(v: Variation, z: np.ndarray, values: Dict[str, float], nominal: Dict[str, float]) -> None:
+    """Apply ``v`` in place for its draws ``z`` (u in [-1, 1] for uniform, z otherwise)."""
     for i, name in enumerate(v.params):
         zi = float(z[0] if v.scope == "process" else z[i])
         x = values[name]
@@ -161,9 +184,13 @@ def _draw(spec: CampaignSpec, k: int, states: Optional[List[dict]], mc_seed: int
     values = dict(nominal)
     row = []
     waves: Dict[str, object] = {}
-    for j, v in enumerate(spec.variations):
-        if k > 0 and v.enabled:
-            apply_variation(v, values, nominal, seeding.generator_at(states[j]))
+    design_z = None
+    if spec.design is not None and k > 0:
+        design_z = _design_draw(spec, k, states, values, nominal)
+    else:
+        for j, v in enumerate(spec.variations):
+            if k > 0 and v.enabled:
+                apply_variation(v, values, nominal, seeding.generator_at(states[j]))
     row += [values[p] for p in spec.parameters]
     for i, jit in enumerate(spec.jitters):
         n = len(_jitter_columns(jit))
@@ -176,4 +203,20 @@ def _draw(spec: CampaignSpec, k: int, states: Optional[List[dict]], mc_seed: int
         waves[jit.param] = jitter_waveform(jit, offsets)
     extra = {"mc_sample": int(k), "mc_seed": mc_seed}
     points = tuple({**values, **point, **waves, **extra} for point in points)
-    return SampleDraw(k, np.asarray(row, dtype=np.float64), points)
+    return SampleDraw(k, np.asarray(row, dtype=np.float64), points, design_z)
+
+
+def _design_draw(spec: CampaignSpec, k: int, states: List[dict], values: Dict[str, float],
+                 nominal: Dict[str, float]) -> np.ndarray:
+    """Sample ``k`` under the spec's [design] (see :mod:`.design`): each enabled variation's standard
+    normal draws from its own stream, then the design's transform; returns the factors' z."""
+    on = [(j, v) for j, v in enumerate(spec.variations) if v.enabled]
+    gens = [seeding.generator_at(states[j]) for j, _ in on]
+    z0 = np.concatenate([g.standard_normal(factor_count(v)) for g, (_, v) in zip(gens, on)])
+    z = spec.design.transform(z0, k, float(gens[0].random()))
+    start = 0
+    for _, v in on:
+        n = factor_count(v)
+        apply_normal_z(v, z[start:start + n], values, nominal)
+        start += n
+    return z

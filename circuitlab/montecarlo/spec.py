@@ -12,6 +12,8 @@ layout (see ``circuitlab/specs/rc_bsource.toml`` for a complete example)::
     [[jitter]]     param, form, v1, v2, delay, rise, fall, width, period, count, sigma [s], enabled
     [record]       vectors, time = {start, stop, points}, measures, derived = {name = "expr"}
     [spec_limits]  name = {lower, upper}: acceptance window of a recorded scalar (see :mod:`.limits`)
+    [design]       kind = mean_shift | mixture | scaled_sigma | points: corners and tail sampling in the
+                   space of the variations' standard normal draws (see :mod:`.design`)
 
 Names starting with ``mc_`` are reserved: every run's values also carry ``mc_sample`` (the sample
 index k) and ``mc_seed`` (an integer seed of sample k, see :func:`.sampling.sample_seed`), for builders
@@ -73,7 +75,7 @@ DISTRIBUTIONS = ("normal", "lognormal", "uniform", "truncnormal")
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")  # \Z, not $: a trailing newline must not pass
 
 _TOP = ("name", "seed", "samples", "builder", "template", "template_file", "evaluator", "timeout", "batch_size",
-        "mode", "stack_size", "parameters", "sweep", "variation", "jitter", "record", "spec_limits")
+        "mode", "stack_size", "parameters", "sweep", "variation", "jitter", "record", "spec_limits", "design")
 _FUNCTION = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*\Z", re.ASCII)
 RESERVED_PREFIX = "mc_"
 _VARIATION = ("params", "distribution", "sigma", "half_width", "type", "scope", "clip", "pelgrom", "enabled")
@@ -164,6 +166,7 @@ class CampaignSpec:
     evaluator: Optional[str] = None
     text: str = field(default="", repr=False)
     spec_limits: Tuple[SpecLimit, ...] = ()
+    design: Optional[Any] = None     # a .design.Design, or None for plain Monte Carlo
 
     def with_samples(self, samples: int) -> "CampaignSpec":
         from dataclasses import replace
@@ -407,6 +410,12 @@ def parse_spec(text: str, *, base: Optional[Path] = None) -> CampaignSpec:
         jitters=tuple(_jitter(j, i) for i, j in enumerate(jitters)),
         record=_record(data.get("record", {})), evaluator=evaluator, text=text,
         spec_limits=parse_limits_table(data.get("spec_limits", {})))
+    if "design" in data:
+        from dataclasses import replace
+        from .design import parse_design
+        spec = replace(spec, design=parse_design(data["design"], spec))
+        if spec.design.kind == "points":   # one sample per point, after the nominal sample 0
+            spec = replace(spec, samples=len(spec.design.points) + 1)
     check_limit_names(spec.spec_limits, [*spec.record.measures, *(n for n, _ in spec.record.derived)],
                       "[spec_limits]")
     _check_names(spec)
