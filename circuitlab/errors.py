@@ -73,6 +73,14 @@ class ConvergenceError(SimulationError):
     """The Newton iteration or the time step control failed (timestep too small, singular matrix)."""
 
 
+class SimulatorCrashError(SimulationError):
+    """ngspice died from a signal (a segmentation fault or an abort), whatever the deck said."""
+
+
+class EmptyResultError(SimulationError):
+    """The deck asked for analyses (cards or control commands) but ngspice produced no plot."""
+
+
 class SimulationTimeout(SimulationError):
     """The run exceeded its time limit; the ngspice process was killed."""
 
