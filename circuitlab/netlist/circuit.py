@@ -9,12 +9,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, FrozenSet, Mapping, Optional, Tuple, Union
 
-from .analyses import AC, DC, Measure, Op, Tran
+from ..errors import InvalidValueError
+from .analyses import AC, DC, TF, Measure, Noise, Op, PoleZero, Sens, Tran
 from .elements import Element
 from .validate import validate_circuit
 from .values import Value, check_name, check_number, format_params, format_value
 
-Analysis = Union[Op, DC, Tran, AC]
+Analysis = Union[Op, DC, Tran, AC, Noise, TF, Sens, PoleZero]
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,30 @@ class Model:
 
     def card(self) -> str:
         return f".model {self.name} {self.kind}({format_params(self.params)})"
+
+
+@dataclass(frozen=True)
+class Function:
+    """A ``.func NAME(args) {body}`` card: a user function for expressions, e.g.
+    ``Function('db', ('x',), '20*log10(abs(x))')``."""
+    name: str
+    args: Tuple[str, ...]
+    body: str
+
+    def __post_init__(self):
+        object.__setattr__(self, "args", tuple(self.args))
+
+    def check(self) -> None:
+        check_name(".func", self.name)
+        for a in self.args:
+            check_name(f".func {self.name}", a)
+        if not isinstance(self.body, str) or not self.body.strip() or "\n" in self.body:
+            raise InvalidValueError(f".func {self.name}: body must be a non-empty one-line expression")
+
+    def card(self) -> str:
+        body = self.body.strip()
+        body = body if body.startswith("{") and body.endswith("}") else "{" + body + "}"
+        return f".func {self.name}({', '.join(self.args)}) {body}"
 
 
 @dataclass(frozen=True)
@@ -71,6 +96,7 @@ class Circuit:
     subcircuits: Tuple[Subcircuit, ...] = ()
     models: Tuple[Model, ...] = ()
     params: Dict[str, Value] = field(default_factory=dict)
+    functions: Tuple[Function, ...] = ()
     includes: Tuple[str, ...] = ()
     options: Dict[str, Union[Value, bool]] = field(default_factory=dict)
     initial_conditions: Dict[str, Value] = field(default_factory=dict)
@@ -81,8 +107,9 @@ class Circuit:
     def __post_init__(self):
         # tuple() of a tuple and frozenset() of a frozenset return the argument itself: skip those calls
         if not (self.elements.__class__ is self.subcircuits.__class__ is self.models.__class__
-                is self.includes.__class__ is self.analyses.__class__ is self.measures.__class__ is tuple):
-            for name in ("elements", "subcircuits", "models", "includes", "analyses", "measures"):
+                is self.includes.__class__ is self.analyses.__class__ is self.measures.__class__
+                is self.functions.__class__ is tuple):
+            for name in ("elements", "subcircuits", "models", "includes", "analyses", "measures", "functions"):
                 object.__setattr__(self, name, tuple(getattr(self, name)))
         if self.includes:
             object.__setattr__(self, "includes", tuple(str(p) for p in self.includes))
@@ -102,6 +129,7 @@ class Circuit:
             out += [f'.include "{p}"' for p in self.includes]
         if self.params:
             out += [f".param {k}={format_value(v)}" for k, v in self.params.items()]
+        out += [f.card() for f in self.functions]
         if self.options:
             # option values are numbers or keywords (method=gear): strings are written as they are
             opts = [k if v is True else f"{k}={v.strip() if isinstance(v, str) else format_value(v)}"

@@ -84,6 +84,12 @@ def _check_scope(scope, elements, models, subckts, ports, allow_dangling, port_c
                     raise InvalidValueError(
                         f"{scope}: {e.spice_name} connects {len(e.nodes())} nodes but subcircuit {name!r} "
                         f"has {expected} ports; connect every port in order")
+            if kind.startswith("inductor"):
+                inductors = {n.lower() for v, n in zip(elements, names) if v.PREFIX == "L"}
+                if key not in inductors:
+                    raise UnknownReferenceError(
+                        f"{scope}: {e.spice_name} couples {name!r}, which is not an inductor in the same "
+                        f"scope; name an existing Inductor")
             if kind == "source":
                 if sources is None:
                     sources = {n.lower() for v, n in zip(elements, names) if v.PREFIX == "V"}
@@ -135,6 +141,10 @@ def validate_circuit(circuit) -> None:
             "circuit: no element connects to ground (node '0'); connect the reference node to '0'")
     for k in circuit.params:
         check_name(".param", k)
+    if circuit.functions:
+        _check_unique("circuit", (f.name for f in circuit.functions), ".func definitions")
+        for f in circuit.functions:
+            f.check()
     for node in circuit.initial_conditions:
         if node not in terminals:
             raise UnknownReferenceError(f".ic: node {node!r} is not in the circuit; use an existing node")
