@@ -4,6 +4,8 @@ from .circuit import Circuit, Function, Model, Subcircuit
 from .elements import (BSource, CCCS, CCVS, Capacitor, CurrentSource, Diode, Element, Inductor, Instance,
                        Mosfet, Resistor, VCCS, VCVS, VoltageSource)
 from .more_elements import Bjt, Coupling, CSwitch, Jfet, TransmissionLine, VSwitch
+from .spice_import import parse_netlist, parse_value
+from .to_python import circuit_to_python
 from .values import format_number, format_value
 from .waveforms import PWL, Pulse, Sin, TrNoise, TrRandom
 
@@ -12,4 +14,5 @@ __all__ = [
     "Subcircuit", "Bjt", "Coupling", "CSwitch", "Jfet", "TransmissionLine", "VSwitch", "BSource", "CCCS", "CCVS",
     "Capacitor", "CurrentSource", "Diode", "Element", "Inductor", "Instance", "Mosfet", "Resistor", "VCCS",
     "VCVS", "VoltageSource", "PWL", "Pulse", "Sin", "TrNoise", "TrRandom", "format_number", "format_value",
+    "parse_netlist", "parse_value", "circuit_to_python",
 ]

@@ -89,7 +89,9 @@ class Circuit:
     """A complete netlist: what :func:`circuitlab.simulate` runs and :meth:`to_text` writes.
 
     ``allow_dangling`` names nodes deliberately touched by a single terminal (e.g. a probe node).
-    ``initial_conditions`` maps node names to ``.ic`` voltages in volt.
+    ``initial_conditions`` maps node names to ``.ic`` voltages in volt, ``nodesets`` to ``.nodeset``
+    guesses. ``libs`` holds ``.lib PATH SECTION`` pairs. ``control`` is a ``.control`` block's commands,
+    written verbatim (then ngspice runs them instead of the plain analyses; see :mod:`circuitlab.sim.deck`).
     """
     title: str
     elements: Tuple[Element, ...] = ()
@@ -103,6 +105,9 @@ class Circuit:
     analyses: Tuple[Analysis, ...] = ()
     measures: Tuple[Measure, ...] = ()
     allow_dangling: FrozenSet[str] = frozenset()
+    nodesets: Dict[str, Value] = field(default_factory=dict)
+    libs: Tuple[Tuple[str, str], ...] = ()
+    control: Tuple[str, ...] = ()
 
     def __post_init__(self):
         # tuple() of a tuple and frozenset() of a frozenset return the argument itself: skip those calls
@@ -113,6 +118,9 @@ class Circuit:
                 object.__setattr__(self, name, tuple(getattr(self, name)))
         if self.includes:
             object.__setattr__(self, "includes", tuple(str(p) for p in self.includes))
+        if self.libs.__class__ is not tuple or self.control.__class__ is not tuple:
+            object.__setattr__(self, "libs", tuple((str(p), str(s)) for p, s in self.libs))
+            object.__setattr__(self, "control", tuple(self.control))
         if self.allow_dangling.__class__ is not frozenset:
             object.__setattr__(self, "allow_dangling", frozenset(self.allow_dangling))
         validate_circuit(self)
@@ -127,6 +135,8 @@ class Circuit:
         out = [title]
         if self.includes:
             out += [f'.include "{p}"' for p in self.includes]
+        if self.libs:
+            out += [f'.lib "{p}" {s}'.rstrip() for p, s in self.libs]
         if self.params:
             out += [f".param {k}={format_value(v)}" for k, v in self.params.items()]
         out += [f.card() for f in self.functions]
@@ -142,8 +152,12 @@ class Circuit:
         out += [e.card() for e in self.elements]
         if self.initial_conditions:
             out.append(".ic " + " ".join(f"v({n})={format_value(v)}" for n, v in self.initial_conditions.items()))
+        if self.nodesets:
+            out.append(".nodeset " + " ".join(f"v({n})={format_value(v)}" for n, v in self.nodesets.items()))
         out += [a.card() for a in self.analyses]
         out += [m.card() for m in self.measures]
+        if self.control:
+            out += [".control", *self.control, ".endc"]
         out.append(".end")
         return out
 
