@@ -103,13 +103,14 @@ Rx xo 0 1k
 """
     c = parse_netlist(deck)
     text = c.to_text()
-    for card in (".func half(x) {x/2}", ".options reltol=0.0001 method=gear klu", "Q1 c b 0 qn area=2.0",
-                 "K1 L1 L2 0.9", "S1 in sw1 in 0 sm off", "W1 in sw2 Vs cm", "T1 in 0 t2 0 Z0=50.0 TD=1e-09",
-                 ".subckt amp in out params: g=3.0", "X1 in xo amp g=4.0", ".nodeset v(b)=0.7",
-                 ".sens v(c) ac dec 2 1000.0 10000.0", ".noise v(c) V1 dec 2 1000.0 10000.0 1",
-                 "Rc in c {rl}", ".param gain={2*5}", "L2 l2 0 0.001 IC=0.0"):
+    # numbers keep their spelling (ngspice then reads the same doubles as from the deck)
+    for card in (".func half(x) {x/2}", ".options reltol=1e-4 method=gear klu temp=35", "Q1 c b 0 qn area=2",
+                 "K1 L1 L2 0.9", "S1 in sw1 in 0 sm off", "W1 in sw2 Vs cm", "T1 in 0 t2 0 Z0=50 TD=1n",
+                 ".subckt amp in out params: g=3", "X1 in xo amp g=4", ".nodeset v(b)=0.7",
+                 ".sens v(c) ac dec 2 1k 10k", ".noise v(c) V1 dec 2 1k 10k 1", ".model qn npn(is=1e-15 bf=80)",
+                 "Rc in c {rl}", ".param gain={2*5}", "L2 l2 0 1m IC=0", ".param rl=2k"):
         assert card in text, card
-    assert c.options["temp"] == 35.0
+    assert c.options["temp"] == 35.0 and c.params["rl"] == 2000.0 and c.element("T1").td == 1e-9
 
 
 @pytest.mark.parametrize("deck, line, match, cls", [

@@ -20,6 +20,7 @@ from .circuit import Circuit, Function, Model, Subcircuit
 from .elements import (BSource, CCCS, CCVS, Capacitor, CurrentSource, Diode, Inductor, Instance, Mosfet,
                        Resistor, VCCS, VCVS, VoltageSource)
 from .more_elements import Bjt, Coupling, CSwitch, Jfet, TransmissionLine, VSwitch
+from .values import SpiceNumber
 from .waveforms import PWL, Pulse, Sin, TrNoise, TrRandom
 
 _SCALE = {"t": 12, "g": 9, "meg": 6, "k": 3, "mil": None, "m": -3, "u": -6, "n": -9, "p": -12, "f": -15,
@@ -41,13 +42,14 @@ def parse_value(token: str):
         return tok
     mant, suffix = m.group(1), (m.group(2) or "").lower()
     if not suffix:
-        return float(mant)
-    if suffix == "mil":
-        return float(mant) * 25.4e-6
-    exp = _SCALE[suffix]
-    if "e" in mant.lower():
-        return float(mant) * 10.0 ** exp
-    return float(f"{mant}e{exp}")
+        value = float(mant)
+    elif suffix == "mil":
+        value = float(mant) * 25.4e-6
+    elif "e" in mant.lower():
+        value = float(mant) * 10.0 ** _SCALE[suffix]
+    else:
+        value = float(f"{mant}e{_SCALE[suffix]}")
+    return SpiceNumber(value, tok)
 
 
 def _int(token: str, line: "_Card") -> int:

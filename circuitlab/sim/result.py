@@ -44,6 +44,8 @@ def canonical_name(name: str, spice_type: str = "", kind: str = "") -> str:
         return f"i({name[:-7]})"
     if spice_type == "voltage" and "(" not in name and not name.startswith("@") and not name.endswith("-sweep"):
         return f"v({name})"
+    if spice_type == "current" and "(" not in name and not name.startswith("@"):
+        return f"i({name})"  # a current-type vector made by `let`: raw files write it i(name)
     return name
 
 
