@@ -38,6 +38,21 @@ class DanglingNodeError(CircuitError):
     """A node is touched by a single terminal."""
 
 
+class NetlistParseError(CircuitError):
+    """SPICE text could not be turned into the netlist IR; ``line_number`` (1-based, in the file) and
+    ``line`` name the card."""
+
+    def __init__(self, message: str, *, line_number: int | None = None, line: str | None = None):
+        where = f"line {line_number}: " if line_number is not None else ""
+        super().__init__(f"{where}{message}")
+        self.line_number = line_number
+        self.line = line
+
+
+class UnsupportedConstructError(NetlistParseError):
+    """The SPICE text uses a construct the netlist IR cannot hold (it is never dropped silently)."""
+
+
 # --- running the simulator --------------------------------------------------------------------
 class SimulatorNotFoundError(CircuitlabError):
     """ngspice (the executable or its shared library) is not installed."""
@@ -71,6 +86,14 @@ class NetlistError(SimulationError):
 
 class ConvergenceError(SimulationError):
     """The Newton iteration or the time step control failed (timestep too small, singular matrix)."""
+
+
+class SimulatorCrashError(SimulationError):
+    """ngspice died from a signal (a segmentation fault or an abort), whatever the deck said."""
+
+
+class EmptyResultError(SimulationError):
+    """The deck asked for analyses (cards or control commands) but ngspice produced no plot."""
 
 
 class SimulationTimeout(SimulationError):

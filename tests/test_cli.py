@@ -37,7 +37,7 @@ def test_sim_json_prints_one_object(tmp_path):
     r = cli("sim", net, "--json")
     assert r.returncode == 0, r.stderr
     data = json.loads(r.stdout)  # the whole stdout is one JSON document
-    assert set(data) == {"measures", "vectors"}
+    assert set(data) == {"measures", "plots", "vectors"}
     assert data["measures"]["v_at_tau"] == pytest.approx(0.6321206, rel=2e-6)  # 1 - 1/e
     v = data["vectors"]["v(out)"]
     assert v["unit"] == "V" and v["points"] > 1000 and v["final"] == pytest.approx(1 - np.exp(-5), abs=1e-4)

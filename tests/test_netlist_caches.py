@@ -21,9 +21,8 @@ def test_float_text_is_exact_for_signed_zeros_ints_and_repeats():
         assert format_value(0.1 + 0.2) == "0.30000000000000004"
         assert format_value(float("nan")) == "nan"
         assert format_value(-float("inf")) == "-inf"
-    assert [Pulse(v, 1.0).text() for v in (0.0, -0.0, 0.0)] == [
-        "PULSE(0.0 1.0 0.0 1e-12 1e-12 1e-09 1.0)", "PULSE(-0.0 1.0 0.0 1e-12 1e-12 1e-09 1.0)",
-        "PULSE(0.0 1.0 0.0 1e-12 1e-12 1e-09 1.0)"]
+    assert [Pulse(v, 1.0, width=1.0).text() for v in (0.0, -0.0, 0.0)] == [
+        "PULSE(0.0 1.0 0 0 0 1.0)", "PULSE(-0.0 1.0 0 0 0 1.0)", "PULSE(0.0 1.0 0 0 0 1.0)"]
     with pytest.raises(InvalidValueError, match="boolean True"):
         format_value(True)  # equal to 1.0 but never read from the float text
 

@@ -1,4 +1,4 @@
-"""``circuitlab netlist``: write the registered example and testbench circuits as netlist files."""
+"""``circuitlab netlist``: write the registered example circuits as netlist files; import SPICE decks."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -16,6 +16,11 @@ def register(sub) -> None:
     g.set_defaults(func=generate)
     ls = s.add_parser("list", help="list registered circuits")
     ls.set_defaults(func=list_circuits)
+    im = s.add_parser("import", help="parse a SPICE deck into the netlist IR and print it (as Python with --python)")
+    im.add_argument("deck", type=Path, help="SPICE deck (any suffix)")
+    im.add_argument("--python", action="store_true", help="print the Python code that builds the circuit")
+    im.add_argument("-o", "--out", type=Path, help="write to this file instead of stdout")
+    im.set_defaults(func=import_deck)
 
 
 def generate_netlists(names, out_dir: Path) -> list:
@@ -41,4 +46,20 @@ def list_circuits(args) -> int:
     for name, builder in sorted(EXAMPLES.items()):
         doc = (builder.__doc__ or "").strip().splitlines()[0] if builder.__doc__ else ""
         print(f"{name:<16} {doc}")
+    return 0
+
+
+def import_deck(args) -> int:
+    """``circuitlab netlist import DECK [--python]``: the deck as the IR writes it, or as builder code."""
+    from ..errors import ConfigError
+    from ..netlist import circuit_to_python, parse_netlist
+    if not args.deck.is_file():
+        raise ConfigError(f"deck {str(args.deck)!r} not found; give the path of a SPICE netlist")
+    circuit = parse_netlist(args.deck)
+    text = circuit_to_python(circuit) if args.python else circuit.to_text()
+    if args.out:
+        args.out.write_text(text)
+        print(args.out)
+    else:
+        print(text, end="")
     return 0

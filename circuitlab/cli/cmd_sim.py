@@ -8,7 +8,7 @@ from pathlib import Path
 
 def register(sub) -> None:
     p = sub.add_parser("sim", help="simulate a netlist with ngspice and report its measures and vectors")
-    p.add_argument("netlist", type=Path, help="netlist file (.cir)")
+    p.add_argument("netlist", type=Path, help="netlist or deck file (any suffix; its own .control block is run)")
     p.add_argument("--backend", choices=("subprocess", "pyspice"), default="subprocess")
     p.add_argument("--timeout", type=float, default=60.0, help="seconds before ngspice is killed (default 60)")
     p.add_argument("--out", type=Path, help="write every vector to this HDF5 file")
@@ -27,13 +27,15 @@ def _final(arr):
 
 
 def summary(result) -> dict:
-    """The ``--json`` object: measures and, per vector, its unit, number of points and final value."""
+    """The ``--json`` object: measures, the plots (``tran1``, ``tran2``, ...) and, per vector, its unit,
+    number of points and final value; a vector name met again in a later plot is keyed ``tran2.v(out)``."""
     vectors = {}
     for plot in result.plots:
         for name, arr in plot.vectors.items():
-            key = name if name not in vectors else f"{plot.kind}.{name}"
+            key = name if name not in vectors else f"{plot.name or plot.kind}.{name}"
             vectors[key] = {"unit": plot.units.get(name, ""), "points": int(len(arr)), "final": _final(arr)}
-    return {"measures": dict(result.measures), "vectors": vectors}
+    plots = [{"name": p.name, "kind": p.kind, "plotname": p.plotname, "scale": p.scale} for p in result.plots]
+    return {"measures": dict(result.measures), "plots": plots, "vectors": vectors}
 
 
 def run(args) -> int:
@@ -49,7 +51,8 @@ def run(args) -> int:
         print(json.dumps(data))
         return 0
     for plot in result.plots:
-        print(f"{plot.plotname} ({plot.kind}): {len(plot.vectors[plot.scale])} points")
+        points = len(plot.vectors[plot.scale]) if plot.scale else len(next(iter(plot.vectors.values()), ()))
+        print(f"{plot.plotname} ({plot.name or plot.kind}): {points} points")
     for name, info in data["vectors"].items():
         print(f"  {name:<24} {info['unit']:<4} points={info['points']:<8} final={info['final']}")
     for name, value in data["measures"].items():

@@ -1,4 +1,5 @@
-"""Analyses (``.op``, ``.dc``, ``.tran``, ``.ac``) and ``.meas`` statements of the netlist IR."""
+"""Analyses (``.op``, ``.dc``, ``.tran``, ``.ac``, ``.noise``, ``.tf``, ``.sens``, ``.pz``) and ``.meas``
+statements of the netlist IR (ngspice 39 manual, chapter 15.3)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -93,7 +94,95 @@ class AC:
         return f".ac {self.variation} {self.points} {format_value(self.fstart)} {format_value(self.fstop)}"
 
 
-ANALYSIS_KINDS = ("op", "dc", "tran", "ac")
+def _check_output(owner: str, output: str) -> None:
+    """An output variable: ``v(node)``, ``v(a,b)`` or ``i(vsource)``."""
+    low = output.strip().lower() if isinstance(output, str) else ""
+    if not (low.startswith(("v(", "i(")) and low.endswith(")")) or "\n" in low:
+        raise InvalidValueError(f"{owner}: output={output!r} must be v(node), v(node1,node2) or i(vsource)")
+
+
+def _check_sweep(owner: str, variation: str, points: int, fstart, fstop) -> None:
+    AC(variation, points, fstart, fstop).check()
+
+
+@dataclass(frozen=True)
+class Noise:
+    """Noise analysis ``.noise v(out) SRC dec|oct|lin points fstart fstop [pts_per_summary]``: output
+    and input noise spectra (plot ``noise1``) and their integrals (``noise2``)."""
+    output: str
+    source: str
+    variation: str
+    points: int
+    fstart: Value
+    fstop: Value
+    points_per_summary: Optional[int] = None
+
+    def check(self) -> None:
+        _check_output(".noise", self.output)
+        check_name(".noise", self.source)
+        _check_sweep(".noise", self.variation, self.points, self.fstart, self.fstop)
+        if self.points_per_summary is not None and (not isinstance(self.points_per_summary, int)
+                                                    or self.points_per_summary < 1):
+            raise InvalidValueError(f".noise: points_per_summary={self.points_per_summary!r} must be a positive int")
+
+    def card(self) -> str:
+        text = (f".noise {self.output} {self.source} {self.variation} {self.points} {format_value(self.fstart)} "
+                f"{format_value(self.fstop)}")
+        return text + (f" {self.points_per_summary}" if self.points_per_summary is not None else "")
+
+
+@dataclass(frozen=True)
+class TF:
+    """Small-signal DC transfer function ``.tf OUTPUT SOURCE``: gain, input and output resistance."""
+    output: str
+    source: str
+
+    def check(self) -> None:
+        _check_output(".tf", self.output)
+        check_name(".tf", self.source)
+
+    def card(self) -> str:
+        return f".tf {self.output} {self.source}"
+
+
+@dataclass(frozen=True)
+class Sens:
+    """Sensitivity ``.sens OUTPUT`` (DC), or with ``ac=AC(...)`` ``.sens OUTPUT ac dec 10 1 1meg``."""
+    output: str
+    ac: Optional[AC] = None
+
+    def check(self) -> None:
+        _check_output(".sens", self.output)
+        if self.ac is not None:
+            self.ac.check()
+
+    def card(self) -> str:
+        return f".sens {self.output}" + (" " + self.ac.card()[1:] if self.ac is not None else "")
+
+
+@dataclass(frozen=True)
+class PoleZero:
+    """Pole-zero analysis ``.pz in+ in- out+ out- vol|cur pz|pol|zer`` (voltage or current transfer)."""
+    in_plus: str
+    in_minus: str
+    out_plus: str
+    out_minus: str
+    transfer: str = "vol"
+    find: str = "pz"
+
+    def check(self) -> None:
+        for node in (self.in_plus, self.in_minus, self.out_plus, self.out_minus):
+            check_name(".pz", node)
+        if self.transfer not in ("vol", "cur"):
+            raise InvalidValueError(f".pz: transfer={self.transfer!r} must be 'vol' or 'cur'")
+        if self.find not in ("pz", "pol", "zer"):
+            raise InvalidValueError(f".pz: find={self.find!r} must be 'pz', 'pol' or 'zer'")
+
+    def card(self) -> str:
+        return f".pz {self.in_plus} {self.in_minus} {self.out_plus} {self.out_minus} {self.transfer} {self.find}"
+
+
+ANALYSIS_KINDS = ("op", "dc", "tran", "ac", "noise", "tf", "sens", "pz")
 
 
 @dataclass(frozen=True)

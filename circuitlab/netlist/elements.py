@@ -64,7 +64,7 @@ class Element:
         raise NotImplementedError
 
 
-def _params_suffix(params) -> str:
+def params_suffix(params) -> str:
     text = format_params(params) if params else ""
     return f" {text}" if text else ""
 
@@ -259,7 +259,7 @@ class Diode(_TwoTerminal):
             check_number(self.spice_name, k, v)
 
     def _body(self):
-        return f"{self.plus} {self.minus} {self.model}{_params_suffix(self.params)}"
+        return f"{self.plus} {self.minus} {self.model}{params_suffix(self.params)}"
 
 
 @dataclass(frozen=True)
@@ -287,7 +287,7 @@ class Mosfet(Element):
             check_number(self.spice_name, k, v, positive=positive)
 
     def _body(self):
-        return f"{self.drain} {self.gate} {self.source} {self.bulk} {self.model}{_params_suffix(self.params)}"
+        return f"{self.drain} {self.gate} {self.source} {self.bulk} {self.model}{params_suffix(self.params)}"
 
 
 @dataclass(frozen=True)
@@ -315,4 +315,4 @@ class Instance(Element):
             check_number(self.spice_name, k, v)
 
     def _body(self):
-        return f"{' '.join(self.connections)} {self.subckt}{_params_suffix(self.params)}"
+        return f"{' '.join(self.connections)} {self.subckt}{params_suffix(self.params)}"

@@ -84,6 +84,12 @@ def _check_scope(scope, elements, models, subckts, ports, allow_dangling, port_c
                     raise InvalidValueError(
                         f"{scope}: {e.spice_name} connects {len(e.nodes())} nodes but subcircuit {name!r} "
                         f"has {expected} ports; connect every port in order")
+            if kind.startswith("inductor"):
+                inductors = {n.lower() for v, n in zip(elements, names) if v.PREFIX == "L"}
+                if key not in inductors:
+                    raise UnknownReferenceError(
+                        f"{scope}: {e.spice_name} couples {name!r}, which is not an inductor in the same "
+                        f"scope; name an existing Inductor")
             if kind == "source":
                 if sources is None:
                     sources = {n.lower() for v, n in zip(elements, names) if v.PREFIX == "V"}
@@ -106,7 +112,8 @@ def _check_scope(scope, elements, models, subckts, ports, allow_dangling, port_c
 def validate_circuit(circuit) -> None:
     """Raise a :class:`~circuitlab.errors.CircuitError` subclass if the circuit is not valid."""
     # the empty-collection guards below only skip work that would find nothing to check
-    inc_subckts, inc_models = included_definitions(circuit.includes) if circuit.includes else ((), ())
+    files = circuit.includes + tuple(p for p, _ in circuit.libs) if circuit.libs else circuit.includes
+    inc_subckts, inc_models = included_definitions(files) if files else ((), ())
     models, subckts, port_counts = set(inc_models), set(inc_subckts), {}
     if circuit.subcircuits:
         _check_unique("circuit", (s.name for s in circuit.subcircuits), "subcircuits")
@@ -135,12 +142,24 @@ def validate_circuit(circuit) -> None:
             "circuit: no element connects to ground (node '0'); connect the reference node to '0'")
     for k in circuit.params:
         check_name(".param", k)
+    if circuit.functions:
+        _check_unique("circuit", (f.name for f in circuit.functions), ".func definitions")
+        for f in circuit.functions:
+            f.check()
     for node in circuit.initial_conditions:
         if node not in terminals:
             raise UnknownReferenceError(f".ic: node {node!r} is not in the circuit; use an existing node")
     for a in circuit.analyses:
         a.check()
-    if circuit.measures:
-        _check_unique("circuit", (m.name for m in circuit.measures), ".meas statements")
+    # repeated .meas names are legal: simulate() keys them name, name#2, ...
+    for node in circuit.nodesets:
+        if node not in terminals:
+            raise UnknownReferenceError(f".nodeset: node {node!r} is not in the circuit; use an existing node")
+    for path, _section in circuit.libs:
+        if not Path(path).is_file():
+            raise UnknownReferenceError(f".lib {path!r}: file not found; give an existing path")
+    for line in circuit.control:
+        if not isinstance(line, str) or "\n" in line or line.strip().lower().startswith((".endc", ".end")):
+            raise InvalidValueError(f"control block: line {line!r} must be one control command (no .endc/.end)")
     for m in circuit.measures:
         m.check()

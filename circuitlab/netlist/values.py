@@ -19,10 +19,30 @@ _NODE_FORBIDDEN = re.compile(r"[\s(),={}]")
 _NAME = re.compile(r"^[A-Za-z0-9_.#+\-\[\]<>:!$]+$")
 
 
+class SpiceNumber(float):
+    """A number read from SPICE text that remembers its spelling (``2.2u``, ``1.9``): written back as
+    it was read, so ngspice parses the same double (ngspice's reader computes ``19 * 10**-1`` for
+    ``1.9``, one ulp away from Python's ``1.9``). Equal to, and usable as, the float."""
+    __slots__ = ("spice_text",)
+
+    def __new__(cls, value: float, text: str):
+        obj = super().__new__(cls, value)
+        obj.spice_text = text
+        return obj
+
+    def __repr__(self) -> str:
+        return float.__repr__(self)
+
+    def __reduce__(self):
+        return (SpiceNumber, (float(self), self.spice_text))
+
+
 def format_number(x: float | int) -> str:
     """Write a finite number without loss: ints as ints, floats by shortest round-trip repr."""
     if x.__class__ is float:  # the common case, without the numbers-ABC checks below
         return repr(x)
+    if x.__class__ is SpiceNumber:
+        return x.spice_text
     if isinstance(x, bool):
         raise InvalidValueError(f"boolean {x!r} is not a circuit value; pass a number")
     if isinstance(x, numbers.Integral):

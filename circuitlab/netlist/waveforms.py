@@ -11,40 +11,57 @@ from ..errors import InvalidValueError
 from .values import Value, check_number, format_value
 
 
+def _positional(name: str, args) -> str:
+    """``NAME(a b c)`` up to the last given argument; an omitted argument before a given one is written
+    as 0, which ngspice 39 reads as "use the default" for the arguments that take this path (PULSE rise,
+    fall, width, period; SIN freq; checked against the spelled-out defaults in the tests)."""
+    args = list(args)
+    while args and args[-1] is None:
+        args.pop()
+    return f"{name}(" + " ".join("0" if a is None else format_value(a) for a in args) + ")"
+
+
 @dataclass(frozen=True)
 class Pulse:
-    """Trapezoidal pulse train: ``PULSE(v1 v2 delay rise fall width period [count])``."""
+    """Trapezoidal pulse train ``PULSE(v1 v2 delay rise fall width period [count])``; seconds, volts or
+    amperes. Omitted arguments (None) take SPICE's defaults: delay 0, rise and fall the ``.tran`` step
+    (TSTEP), width and period the ``.tran`` stop time (TSTOP), count unlimited. Prefer keywords:
+    ``Pulse(0, 1, delay=1e-9, rise=1e-10, fall=1e-10, width=5e-9, period=1e-8)``."""
     v1: Value
     v2: Value
-    delay: Value = 0.0
-    rise: Value = 1e-12
-    fall: Value = 1e-12
-    width: Value = 1e-9
-    period: Value = 1.0
+    delay: Optional[Value] = None
+    rise: Optional[Value] = None
+    fall: Optional[Value] = None
+    width: Optional[Value] = None
+    period: Optional[Value] = None
     count: Optional[int] = None
 
     def check(self, owner: str) -> None:
         check_number(owner, "v1", self.v1)
         check_number(owner, "v2", self.v2)
-        check_number(owner, "delay", self.delay, nonnegative=True)
-        check_number(owner, "rise", self.rise, positive=True)
-        check_number(owner, "fall", self.fall, positive=True)
-        check_number(owner, "period", self.period, positive=True)
-        check_number(owner, "width", self.width, nonnegative=True)
+        if self.delay is not None:
+            check_number(owner, "delay", self.delay, nonnegative=True)
+        for what in ("rise", "fall", "period"):
+            if getattr(self, what) is not None:
+                check_number(owner, what, getattr(self, what), positive=True)
+        if self.width is not None:
+            check_number(owner, "width", self.width, nonnegative=True)
         if self.count is not None and (not isinstance(self.count, int) or self.count < 1):
             raise InvalidValueError(f"{owner}: pulse count={self.count!r} must be a positive integer or None")
 
     def text(self) -> str:
-        args = [self.v1, self.v2, self.delay, self.rise, self.fall, self.width, self.period]
-        if self.count is not None:
-            args.append(self.count)
-        return "PULSE(" + " ".join(map(format_value, args)) + ")"
+        return _positional("PULSE", (self.v1, self.v2, self.delay, self.rise, self.fall, self.width,
+                                     self.period, self.count))
 
 
 @dataclass(frozen=True)
 class PWL:
-    """Piece-wise linear waveform from ``(time, value)`` points with strictly increasing times."""
+    """Piece-wise linear waveform from ``(time, value)`` points with strictly increasing times;
+    ``repeat`` (``r=``: the time the waveform repeats from; None: no repetition) and ``delay``
+    (``td=``, s) as in SPICE."""
     points: Tuple[Tuple[float, float], ...]
+    repeat: Optional[Value] = None
+    delay: Optional[Value] = None
 
     def __post_init__(self):
         object.__setattr__(self, "points", tuple((t, v) for t, v in self.points))
@@ -60,30 +77,42 @@ class PWL:
                 raise InvalidValueError(
                     f"{owner}: PWL times must increase strictly ({last!r} then {t!r}); sort or merge the edges")
             last = t
+        if self.repeat is not None:
+            check_number(owner, "PWL repeat", self.repeat, nonnegative=True)
+        if self.delay is not None:
+            check_number(owner, "PWL delay", self.delay)
 
     def text(self) -> str:
-        return "PWL(" + " ".join(f"{format_value(t)} {format_value(v)}" for t, v in self.points) + ")"
+        text = "PWL(" + " ".join(f"{format_value(t)} {format_value(v)}" for t, v in self.points) + ")"
+        if self.repeat is not None:
+            text += f" r={format_value(self.repeat)}"
+        if self.delay is not None:
+            text += f" td={format_value(self.delay)}"
+        return text
 
 
 @dataclass(frozen=True)
 class Sin:
-    """Damped sine: ``SIN(offset amplitude freq delay damping phase_deg)``; freq in Hz, damping in 1/s."""
+    """Damped sine ``SIN(offset amplitude freq delay damping phase_deg)``; freq in Hz, damping in 1/s.
+    Omitted arguments (None) take SPICE's defaults: freq 1/TSTOP, delay, damping and phase 0."""
     offset: Value
     amplitude: Value
-    freq: Value
-    delay: Value = 0.0
-    damping: Value = 0.0
-    phase: Value = 0.0
+    freq: Optional[Value] = None
+    delay: Optional[Value] = None
+    damping: Optional[Value] = None
+    phase: Optional[Value] = None
 
     def check(self, owner: str) -> None:
         for what in ("offset", "amplitude", "damping", "phase"):
-            check_number(owner, what, getattr(self, what))
-        check_number(owner, "freq", self.freq, positive=True)
-        check_number(owner, "delay", self.delay, nonnegative=True)
+            if getattr(self, what) is not None:
+                check_number(owner, what, getattr(self, what))
+        if self.freq is not None:
+            check_number(owner, "freq", self.freq, positive=True)
+        if self.delay is not None:
+            check_number(owner, "delay", self.delay, nonnegative=True)
 
     def text(self) -> str:
-        args = (self.offset, self.amplitude, self.freq, self.delay, self.damping, self.phase)
-        return "SIN(" + " ".join(format_value(a) for a in args) + ")"
+        return _positional("SIN", (self.offset, self.amplitude, self.freq, self.delay, self.damping, self.phase))
 
 
 @dataclass(frozen=True)

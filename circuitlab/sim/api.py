@@ -10,9 +10,10 @@ from typing import Iterable, List, Optional
 
 from ..errors import CircuitlabError, MeasureError, SimulationError, SimulationTimeout
 from .backend_subprocess import RunOutput, run_subprocess
-from .diagnostics import classify_failure, measure_names, parse_measures
+from .diagnostics import classify_failure, measure_cards, measure_names, parse_measures
 from .netlist_input import netlist_text
-from .result import Plot, SimResult
+from .deck import split_deck
+from .result import Plot, SimResult, named_plots
 
 BACKENDS = ("subprocess", "pyspice")
 KEEP_RUNS_ENV = "CIRCUITLAB_KEEP_RUNS"
@@ -24,19 +25,21 @@ def keep_runs() -> bool:
 _ANALYSIS_CARD = re.compile(r"^\s*\.(op|dc|tran|ac|noise|tf|sens|pz|disto)\b", re.IGNORECASE | re.MULTILINE)
 
 
-def _ordered(plots: List[Plot], text: str) -> tuple:
-    """Plots in the order of the netlist's analysis cards; vectors with the scale first, then by name."""
+def _ordered(plots: List[Plot], text: str, by_cards: bool = True) -> tuple:
+    """Plots in the order of the netlist's analysis cards (``by_cards``; a deck with its own control
+    block keeps the order its commands made them), named tran1, tran2, ...; vectors with the scale
+    first, then by name."""
     order = {kind.lower(): i for i, kind in reversed(list(enumerate(_ANALYSIS_CARD.findall(text))))}
     out = []
-    for p in sorted(plots, key=lambda p: order.get(p.kind, len(order))):
+    for p in (sorted(plots, key=lambda p: order.get(p.kind, len(order))) if by_cards else plots):
         if p.kind == "op":  # an operating point has no independent variable
             keys = sorted(p.vectors)
             p = Plot(p.kind, p.plotname, keys[0] if keys else "", p.vectors, p.units)
         else:
-            keys = [p.scale] + sorted(k for k in p.vectors if k != p.scale)
+            keys = ([p.scale] if p.scale else []) + sorted(k for k in p.vectors if k != p.scale)
         out.append(Plot(p.kind, p.plotname, p.scale, {k: p.vectors[k] for k in keys},
                         {k: p.units[k] for k in keys}))
-    return tuple(out)
+    return named_plots(out)
 
 
 def simulate(netlist, *, timeout: float = 60.0, backend: str = "subprocess", extra_cards: Iterable[str] = (),
@@ -93,12 +96,13 @@ def _simulate_in(run_dir: Path, text: str, timeout: float, backend: str, threads
         raise SimulationTimeout(f"ngspice did not finish within {timeout:g} s and was killed; raise timeout= "
                                 f"or check for an endless loop or a too small time step",
                                 stdout=out.stdout, stderr=out.stderr, **context)
-    error = classify_failure(out.returncode, out.stdout, out.stderr, text,
-                             had_data=bool(out.plots) or not out.wrapped, **context)
+    error = classify_failure(out.returncode, out.stdout, out.stderr, text, had_data=bool(out.plots),
+                             crashed=out.crashed, asks_for_data=out.asks_for_data, **context)
     if error is not None:
         raise error
-    measures, failed = parse_measures(out.stdout, measure_names(text))
-    result = SimResult(_ordered(out.plots, text), measures, backend, out.stdout, out.stderr,
+    names = measure_names(text) + split_deck(text).measure_commands()
+    measures, failed = parse_measures(out.stdout + "\n" + out.stderr, names, measure_cards(text))
+    result = SimResult(_ordered(out.plots, text, out.wrapped), measures, backend, out.stdout, out.stderr,
                        run_dir if keep else None)
     if failed:
         raise MeasureError(f".meas failed for {', '.join(failed)} (the vector never reached the condition or "

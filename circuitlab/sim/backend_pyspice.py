@@ -21,8 +21,8 @@ import numpy as np
 
 from ..errors import SimulationError
 from .backend_subprocess import RunOutput
-from .netlist_input import has_control_block
-from .result import make_plot
+from .deck import split_deck
+from .result import make_plot, plot_kind
 
 _lock = threading.Lock()
 _worker: Optional["_Worker"] = None
@@ -34,7 +34,8 @@ def _vector_type(vec) -> str:
 
 
 def _run_in_library(ng, text: str, run_dir: str, threads: int):
-    """Executed in the worker: load, run, collect output, plots and vectors."""
+    """Executed in the worker: load the deck with its control commands (which run it), collect output,
+    plots (creation order) and vectors."""
     from PySpice.Spice.NgSpice.Shared import NgSpiceCircuitError, NgSpiceCommandError
     os.chdir(run_dir)
     stdout, stderr = [], []
@@ -50,31 +51,33 @@ def _run_in_library(ng, text: str, run_dir: str, threads: int):
         pass
     collect()
     try:
-        ng.load_circuit(text)
+        ng.load_circuit(split_deck(text).text())
     except (NgSpiceCircuitError, NameError):
         ok = False
     collect()
-    if ok and not has_control_block(text):
-        try:
-            ng.exec_command("run")
-        except (NgSpiceCommandError, NameError):
-            ok = False
-        collect()
     plots = []
     for name in reversed(ng.plot_names):
         if name == "const":
             continue
+        try:
+            ng.exec_command(f"setplot {name}")
+            title = str(ng.exec_command("echo $curplotname"))
+        except (NgSpiceCommandError, NameError):
+            title = name
         pyplot = ng.plot(None, name)
         names = list(pyplot.keys())
         types = [_vector_type(pyplot[n]) for n in names]
         data = {n: np.asarray(pyplot[n]._data) for n in names}
-        kind = re.match(r"[a-z]+", name).group(0)
-        plotname = {"tran": "Transient Analysis", "ac": "AC Analysis", "dc": "DC transfer characteristic",
-                    "op": "Operating Point"}.get(kind, name)
+        # a raw file holds every vector at the plot's length: ngspice's `write` pads shorter vectors (a
+        # `meas` command's result, a `let` scalar) with zeros; do the same, so both backends agree
+        length = max((len(a) for a in data.values()), default=0)
+        data = {n: a if len(a) == length else np.concatenate([a, np.zeros(length - len(a), a.dtype)])
+                for n, a in data.items()}
         # the scale (time/frequency/sweep) comes first, as in a raw file
         order = sorted(range(len(names)), key=lambda i: types[i] not in ("time", "frequency") and
                        not names[i].endswith("-sweep"))
-        plots.append((plotname, [names[i] for i in order], [types[i] for i in order], data))
+        plots.append((title.strip() or name, [names[i] for i in order], [types[i] for i in order], data,
+                      plot_kind(name)))
     for cmd in ("destroy all", "remcirc"):
         try:
             ng.exec_command(cmd)
@@ -172,16 +175,29 @@ def run_pyspice(text: str, run_dir: Path, timeout: float, threads: int = 1) -> R
             ready = worker.conn.poll(timeout)
             reply = worker.conn.recv() if ready else None
         except (EOFError, OSError, BrokenPipeError):
-            reply = ("crash", "the worker process died (ngspice fatal error)")
+            reply = ("died", "")
         if reply is None:
             worker.kill()
             _worker = None
             return RunOutput(-9, "", "", [], timed_out=True)
         tag, payload = reply
+        deck = split_deck(text)
         if tag != "done":
+            try:
+                code = worker.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                code = None
             worker.kill()
             _worker = None
-            return RunOutput(1, "", str(payload), [])
+            if tag == "died":
+                signum = -code if code is not None and code < 0 else None
+                how = f"killed by signal {signum} ({signal.Signals(signum).name})" if signum else \
+                    f"exited with code {code}"
+                return RunOutput(code if code is not None else 1, "", f"ngspice's shared library {how}", [],
+                                 crashed=signum is not None, wrapped=not deck.own_control,
+                                 asks_for_data=deck.asks_for_data)
+            return RunOutput(1, "", str(payload), [], wrapped=not deck.own_control,
+                             asks_for_data=deck.asks_for_data)
         clean, out, err, raw_plots = payload
         if not clean:  # ngspice reported an error: do not trust this library instance again
             worker.kill()
@@ -189,7 +205,7 @@ def run_pyspice(text: str, run_dir: Path, timeout: float, threads: int = 1) -> R
     plots = [make_plot(*p) for p in raw_plots]
     # failures are judged from the text (as for the subprocess backend), not from PySpice's exceptions,
     # which fire on any line containing "error" (a failed .meas included)
-    return RunOutput(0, out, err, plots, wrapped=not has_control_block(text))
+    return RunOutput(0, out, err, plots, wrapped=not deck.own_control, asks_for_data=deck.asks_for_data)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Subprocess backend: ``ngspice -b`` in a run directory, killed (with its process group) on timeout.
 
-A control block appended to the netlist runs every analysis and writes all plots to one binary raw
-file; ``.meas`` results are read from stdout.
+The deck's own control commands (or ``run``) are followed by a loop that writes every plot to its own
+binary raw file (see :mod:`circuitlab.sim.deck`); ``.meas`` results are read from stdout.
 """
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import List
 
-from .netlist_input import has_control_block
+from .deck import marked_plots, split_deck, strip_marks, writer_commands
 from .ngspice import ngspice_executable
 from .rawfile import read_raw
-from .result import Plot, make_plot
+from .result import Plot, make_plot, plot_kind
 
 RAW_NAME = "circuitlab.raw"
 
@@ -35,7 +35,9 @@ class RunOutput:
     stderr: str
     plots: List[Plot]
     timed_out: bool = False
-    wrapped: bool = True
+    wrapped: bool = True  # the deck had no control block of its own
+    crashed: bool = False  # ngspice died from a signal (segfault, abort)
+    asks_for_data: bool = True  # the deck has an analysis card or an analysis command
 
 
 def plots_from_raw(path: Path) -> List[Plot]:
@@ -45,27 +47,38 @@ def plots_from_raw(path: Path) -> List[Plot]:
             if p.plotname.lower() != "constants"]
 
 
+def marked_raw_plots(run_dir: Path, stdout: str) -> List[Plot]:
+    """The plots the writer loop wrote (one raw file per plot), in ngspice's creation order."""
+    plots = []
+    for name in marked_plots(stdout):
+        path = run_dir / f"circuitlab_{name}.raw"
+        if path.is_file():  # a plot without vectors writes no file
+            plots += [make_plot(p.plotname, p.names, p.types, p.data, plot_kind(name)) for p in read_raw(path)
+                      if p.plotname.lower() != "constants"]
+    return plots
+
+
 @dataclass
 class StartedRun:
     """An ngspice process started by :func:`start_subprocess`, to be collected by :func:`finish_subprocess`."""
     proc: subprocess.Popen
     run_dir: Path
     wrapped: bool
+    asks_for_data: bool = True
 
 
 def start_subprocess(text: str, run_dir: Path, threads: int = 1) -> StartedRun:
     """Start ``ngspice -b`` on ``text`` (ending in ``.end``) inside ``run_dir`` and return at once, so the
     caller can prepare the next netlist while this one runs."""
     exe = ngspice_executable()
-    wrapped = not has_control_block(text)
-    if wrapped:
-        body = text.rstrip().rsplit("\n", 1)[0]  # drop .end
-        text = "\n".join([body, *control_block(RAW_NAME, threads), ".end"]) + "\n"
+    deck = split_deck(text)
+    text = deck.text([f"set num_threads={int(threads)}", *writer_commands()]) if deck.own_control else \
+        "\n".join([*deck.circuit, *control_block(RAW_NAME, threads), ".end"]) + "\n"
     path = run_dir / "run.cir"
     path.write_text(text)
     proc = subprocess.Popen([exe, "-b", path.name], cwd=run_dir, stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
-    return StartedRun(proc, run_dir, wrapped)
+    return StartedRun(proc, run_dir, not deck.own_control, deck.asks_for_data)
 
 
 def finish_subprocess(started: StartedRun, timeout: float) -> RunOutput:
@@ -77,9 +90,14 @@ def finish_subprocess(started: StartedRun, timeout: float) -> RunOutput:
         _kill_group(proc)
         out, err = proc.communicate()
         return RunOutput(-9, out.decode(errors="replace"), err.decode(errors="replace"), [], timed_out=True,
-                         wrapped=started.wrapped)
-    return RunOutput(proc.returncode, out.decode(errors="replace"), err.decode(errors="replace"),
-                     plots_from_raw(started.run_dir / RAW_NAME), wrapped=started.wrapped)
+                         wrapped=started.wrapped, asks_for_data=started.asks_for_data)
+    stdout = out.decode(errors="replace")
+    if started.wrapped:
+        plots = plots_from_raw(started.run_dir / RAW_NAME)
+    else:
+        plots, stdout = marked_raw_plots(started.run_dir, stdout), strip_marks(stdout)
+    return RunOutput(proc.returncode, stdout, err.decode(errors="replace"), plots, wrapped=started.wrapped,
+                     crashed=proc.returncode < 0, asks_for_data=started.asks_for_data)
 
 
 def run_subprocess(text: str, run_dir: Path, timeout: float, threads: int = 1) -> RunOutput:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from typing import Dict, List, Optional, Tuple
 
-from ..errors import ConvergenceError, NetlistError, SimulationError
+from ..errors import (ConvergenceError, EmptyResultError, NetlistError, SimulationError,
+                      SimulatorCrashError)
 
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 _MEAS_CARD = re.compile(r"^\s*\.meas(?:ure)?\s+(\w+)\s+([^\s=]+)", re.IGNORECASE)
@@ -26,7 +27,7 @@ _PARSE = (
     "can't find model", "undefined", "bad syntax", "unknown subcircuit", "unrecognized",
 )
 _HARMLESS_PREFIXES = ("note:", "circuit:", "using sparse", "warning:", "trying gmin", "reference value", "binary raw file",
-                      "ascii raw file", "no compatibility mode")
+                      "ascii raw file", "no compatibility mode", "this operation is not defined for display type")
 
 
 def measure_names(netlist_text: str) -> List[str]:
@@ -42,14 +43,65 @@ def measure_names(netlist_text: str) -> List[str]:
 _RESULT_LINE = re.compile(rf"^\s*([^\s=]+)\s*=\s*({_NUMBER})", re.MULTILINE)
 
 
-def parse_measures(stdout: str, names: List[str]) -> Tuple[Dict[str, float], List[str]]:
+def measure_key(name: str, occurrence: int) -> str:
+    """The result key of the ``occurrence``-th (1-based) printed result named ``name``: ``name``, then
+    ``name#2``, ``name#3``: repeated ``.meas`` names and analyses run in loops keep every value, in order."""
+    return name if occurrence == 1 else f"{name}#{occurrence}"
+
+
+_FAILED_LINE = re.compile(r"^\s*(\.?meas(?:ure)?\s+\w+\s+([^\s=]+).*?)\s*failed!\s*$", re.IGNORECASE | re.MULTILINE)
+
+
+def _normal(card: str) -> str:
+    return " ".join(card.lower().lstrip(".").replace(" =", "=").replace("= ", "=").split())
+
+
+def measure_cards(netlist_text: str) -> List[str]:
+    """The ``.meas`` statements of a netlist, normalised (lower case, single spaces), in order."""
+    return [_normal(line) for line in netlist_text.splitlines() if _MEAS_CARD.match(line)]
+
+
+def parse_measures(stdout: str, names: List[str], cards: Optional[List[str]] = None
+                   ) -> Tuple[Dict[str, float], List[str]]:
     """Pick ``name = value`` results for the expected measures (one pass over stdout, so thousands of
-    stacked measures cost no more than one); return (values, failed names)."""
-    printed: Dict[str, float] = {}
+    stacked measures cost no more than one); return (values, failed keys).
+
+    The k-th statement named ``name`` is keyed :func:`measure_key` (``name``, ``name#2``, ...). ngspice
+    prints a failed statement (``... failed!``) before the results; given the statements (``cards``, see
+    :func:`measure_cards`), a failed one keeps its key and the printed values go to the others. Where
+    analyses run in loops (more values printed than statements), values are keyed in printed order.
+    """
+    expected: Dict[str, int] = {}
+    for n in names:
+        expected[n] = expected.get(n, 0) + 1
+    failed_at: Dict[str, set] = {}
+    if cards:
+        occurrence: Dict[str, int] = {}
+        index = {}
+        for card in cards:
+            name = card.split()[2] if len(card.split()) > 2 else ""
+            occurrence[name] = occurrence.get(name, 0) + 1
+            index.setdefault(card, (name, occurrence[name]))
+        for m in _FAILED_LINE.finditer(stdout):
+            hit = index.get(_normal(m.group(1)))
+            if hit is not None:
+                failed_at.setdefault(hit[0], set()).add(hit[1])
+    printed: Dict[str, List[float]] = {}
     for name, number in _RESULT_LINE.findall(stdout):
-        printed.setdefault(name.lower(), float(number))
-    values = {n: printed[n] for n in names if n in printed}
-    return values, [n for n in names if n not in values]
+        key = name.lower()
+        if key in expected:
+            printed.setdefault(key, []).append(float(number))
+    values: Dict[str, float] = {}
+    failed: List[str] = []
+    for n, count in expected.items():
+        got, bad = printed.get(n, []), failed_at.get(n, set())
+        slots = [k for k in range(1, count + 1) if k not in bad]
+        if len(got) != len(slots):  # loops, or failures not matched to a statement: printed order
+            slots = list(range(1, len(got) + 1))
+            bad = set(range(len(got) + 1, count + 1)) | {k for k in bad if k > len(got)}
+        values.update((measure_key(n, k), v) for k, v in zip(slots, got))
+        failed += [measure_key(n, k) for k in sorted(bad)]
+    return values, failed
 
 
 def _find_line(netlist_text: str, line_number: Optional[int], card: Optional[str]) -> Tuple[Optional[int], Optional[str]]:
@@ -98,8 +150,13 @@ def error_lines(text: str) -> List[str]:
 
 
 def classify_failure(returncode: int, stdout: str, stderr: str, netlist_text: str, *, had_data: bool,
+                     crashed: bool = False, asks_for_data: Optional[bool] = None,
                      **context) -> Optional[SimulationError]:
-    """The typed error a run deserves, or None if it succeeded (measures are checked separately)."""
+    """The typed error a run deserves, or None if it succeeded (measures are checked separately).
+
+    ``crashed``: ngspice died from a signal (a :class:`SimulatorCrashError`, never a parse error).
+    ``asks_for_data``: the deck asked for analyses; then no data at all is an :class:`EmptyResultError`
+    unless ngspice named a failure."""
     text = stderr + "\n" + stdout
     low = text.lower()
     aborted = ("simulation(s) aborted" in low or "simulation interrupted" in low or returncode != 0
@@ -109,6 +166,10 @@ def classify_failure(returncode: int, stdout: str, stderr: str, netlist_text: st
     summary = "; ".join(dict.fromkeys(error_lines(text))) or f"ngspice exited with code {returncode}"
     if len(summary) > 600:
         summary = summary[:600] + " ..."
+    if crashed:
+        return SimulatorCrashError(
+            f"ngspice crashed ({summary}); this is a simulator fault, not a netlist error: simplify the deck "
+            f"around the last command it ran, or report it to ngspice", stdout=stdout, stderr=stderr, **context)
     if any(k in low for k in _CONVERGENCE) and ("aborted" in low or "failed" in low or "too small" in low):
         return ConvergenceError(
             f"ngspice did not converge: {summary}. Check for floating nodes or source loops, add "
@@ -119,6 +180,11 @@ def classify_failure(returncode: int, stdout: str, stderr: str, netlist_text: st
         where = f" at netlist line {number}: {line.strip()!r}" if number and line else ""
         return NetlistError(f"ngspice could not parse the netlist{where}: {summary}", line_number=number,
                             line=line, stdout=stdout, stderr=stderr, **context)
+    if not had_data and returncode == 0 and asks_for_data:
+        return EmptyResultError(
+            "ngspice produced no plot although the deck asks for analyses (a control block that never "
+            "ran them, or destroyed them before the end); run them in the control block, or drop it",
+            stdout=stdout, stderr=stderr, **context)
     if not had_data and returncode == 0:
         return SimulationError(
             "ngspice produced no data: the netlist has no analysis (.op/.dc/.tran/.ac) or none ran; "

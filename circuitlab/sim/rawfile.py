@@ -78,6 +78,8 @@ def read_raw(path) -> List[RawPlot]:
     while pos < len(buf):
         if not buf[pos:].strip():
             break
+        while buf[pos:pos + 1] in (b" ", b"\t", b"\r", b"\n"):  # blank lines between plots (ASCII)
+            pos += 1
         if not buf[pos:pos + 6].lower().startswith(b"title:"):
             raise RawFileError(f"{path}: expected 'Title:' at byte {pos}; not a SPICE raw file or corrupt")
         fields, variables, kind, pos = _header(buf, pos, path)

@@ -1,7 +1,7 @@
 """SimResult: the vectors and measures of one ngspice run, as numpy arrays with units."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Dict, Mapping, Optional, Tuple
 
@@ -10,27 +10,42 @@ import numpy as np
 from .rawfile import UNITS
 
 _PLOT_KINDS = (("transient", "tran"), ("ac analysis", "ac"), ("dc transfer", "dc"), ("operating point", "op"),
-               ("noise", "noise"), ("transfer function", "tf"), ("sensitivity", "sens"))
+               ("noise", "noise"), ("transfer function", "tf"), ("sensitivity", "sens"), ("pole-zero", "pz"),
+               ("distortion", "disto"))
+#: ngspice's plot type names (``tran1``, ``sens2``): the letters name the analysis
+PLOT_TYPES = ("op", "dc", "ac", "tran", "noise", "sens", "pz", "tf", "disto")
+#: analyses whose vectors are not node voltages: the raw writer wraps them in ``v(...)`` anyway
+_NOT_NODES = frozenset({"pz", "tf", "sens", "noise"})
 
 
 def plot_kind(plotname: str) -> str:
-    """Map an ngspice plot name ('Transient Analysis', ...) to a short kind ('tran', 'ac', 'dc', 'op')."""
+    """Map an ngspice plot name ('Transient Analysis', 'Pole-Zero Analysis', ...) or plot type name
+    ('tran1', 'pz1') to a short kind: op, dc, ac, tran, noise, sens, pz, tf or disto."""
     low = plotname.lower()
     for key, kind in _PLOT_KINDS:
         if key in low:
             return kind
+    letters = low.rstrip("0123456789")
+    if letters in PLOT_TYPES:
+        return letters
     return low.split()[0] if low else "unknown"
 
 
-def canonical_name(name: str, spice_type: str = "") -> str:
-    """One spelling for vector names from raw files and the shared library: ``v(node)``, ``i(vsrc)``."""
+def canonical_name(name: str, spice_type: str = "", kind: str = "") -> str:
+    """One spelling for vector names from raw files and the shared library: ``v(node)``, ``i(vsrc)``;
+    vectors of pole-zero, transfer-function, sensitivity and noise plots keep their bare names
+    (``pole(1)``, ``transfer_function``, ``r1``, ``onoise_total``)."""
     name = name.strip().lower()
+    if kind in _NOT_NODES:
+        return name[2:-1] if name.startswith("v(") and name.endswith(")") else name
     if name.startswith("v(") and name.endswith("-sweep)"):  # raw files write the DC scale as v(v-sweep)
         return name[2:-1]
     if name.endswith("#branch"):
         return f"i({name[:-7]})"
     if spice_type == "voltage" and "(" not in name and not name.startswith("@") and not name.endswith("-sweep"):
         return f"v({name})"
+    if spice_type == "current" and "(" not in name and not name.startswith("@"):
+        return f"i({name})"  # a current-type vector made by `let`: raw files write it i(name)
     return name
 
 
@@ -42,6 +57,7 @@ class Plot:
     scale: str
     vectors: Dict[str, np.ndarray]
     units: Dict[str, str]
+    name: str = ""  # kind + its count in the result: tran1, tran2, noise1 (spectrum), noise2 (integrated)
 
     def __getitem__(self, name: str) -> np.ndarray:
         key = _lookup(self.vectors, name)
@@ -67,15 +83,31 @@ def _lookup(vectors: Mapping[str, np.ndarray], name: str) -> Optional[str]:
     return None
 
 
-def make_plot(plotname: str, names, types, data: Mapping[str, np.ndarray]) -> Plot:
-    """Build a Plot with canonical names; the first vector is the scale."""
+def make_plot(plotname: str, names, types, data: Mapping[str, np.ndarray], kind: str = "") -> Plot:
+    """Build a Plot with canonical names; the first vector is the scale. ngspice 39's ``write`` adds a
+    vector ``all`` to pole-zero plots that the plot does not hold: it is left out."""
+    kind = kind or plot_kind(plotname)
     vectors, units = {}, {}
     for name, typ in zip(names, types):
-        key = canonical_name(name, typ)
+        key = canonical_name(name, typ, kind)
+        if kind == "pz" and key == "all":
+            continue
         vectors[key] = np.asarray(data[name])
         units[key] = UNITS.get(typ, "")
-    scale = canonical_name(names[0], types[0]) if names else ""
-    return Plot(plot_kind(plotname), plotname, scale, vectors, units)
+    swept = names and (kind == "dc" or types[0] in ("time", "frequency") or names[0].lower().endswith("-sweep"))
+    scale = canonical_name(names[0], types[0], kind) if swept else ""
+    return Plot(kind, plotname, scale, vectors, units)
+
+
+def named_plots(plots) -> Tuple[Plot, ...]:
+    """Give each plot its name: the kind and its count in ``plots`` (tran1, tran2, ...), the same on
+    both backends whatever numbers ngspice gave its plots."""
+    counts: Dict[str, int] = {}
+    out = []
+    for p in plots:
+        counts[p.kind] = counts.get(p.kind, 0) + 1
+        out.append(replace(p, name=f"{p.kind}{counts[p.kind]}"))
+    return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -117,10 +149,15 @@ class SimResult:
         raise KeyError(f"no vector {name!r}")
 
     def plot(self, kind: str) -> Plot:
+        """The plot named ``kind`` (``tran2``), or the first of that kind (``tran``)."""
+        key = kind.strip().lower()
         for p in self.plots:
-            if p.kind == kind:
+            if p.name == key:
                 return p
-        raise KeyError(f"no {kind!r} analysis in this result; analyses: {[p.kind for p in self.plots]}")
+        for p in self.plots:
+            if p.kind == key:
+                return p
+        raise KeyError(f"no {kind!r} analysis in this result; plots: {[p.name or p.kind for p in self.plots]}")
 
     @property
     def time(self) -> np.ndarray:
