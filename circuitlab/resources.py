@@ -75,26 +75,29 @@ def card_path(name: str = "ptm22hp.mod") -> Path:
 VCMTJ_CARD_KEYS = ("value", "unit", "status", "range", "doc", "source")
 
 
-def vcmtj_card() -> Dict[str, dict]:
-    """The VC-MTJ card ``circuitlab/circuits/cards/vcmtj.toml``: name -> {value, unit, status, range, doc,
-    source} (SI units). Raises :class:`~circuitlab.errors.ConfigError` if an entry lacks a key or its value
-    lies outside its stated range."""
+def vcmtj_card(path: Union[str, Path, None] = None) -> Dict[str, dict]:
+    """The VC-MTJ card: name -> {value, unit, status, range, doc, source} (SI units).
+
+    ``path`` None: the shipped ``circuitlab/circuits/cards/vcmtj.toml`` (read once). Raises
+    :class:`~circuitlab.errors.ConfigError` if an entry lacks a key or its value lies outside its range."""
     global _VCMTJ_CARD
-    if _VCMTJ_CARD is None:
-        import tomllib
-        path = card_path("vcmtj.toml")
-        with open(path, "rb") as f:
-            card = tomllib.load(f)
-        for name, entry in card.items():
-            missing = [k for k in VCMTJ_CARD_KEYS if k not in entry]
-            if missing:
-                raise ConfigError(f"{path}: [{name}] lacks {', '.join(missing)}; give each entry {VCMTJ_CARD_KEYS}")
-            lo, hi = entry["range"]
-            if not lo <= entry["value"] <= hi:
-                raise ConfigError(f"{path}: [{name}] value {entry['value']!r} lies outside its range [{lo!r}, {hi!r}]; "
-                                  "fix the value or the range")
+    if path is None and _VCMTJ_CARD is not None:
+        return {k: dict(v) for k, v in _VCMTJ_CARD.items()}
+    import tomllib
+    src = card_path("vcmtj.toml") if path is None else Path(path)
+    with open(src, "rb") as f:
+        card = tomllib.load(f)
+    for name, entry in card.items():
+        missing = [k for k in VCMTJ_CARD_KEYS if k not in entry]
+        if missing:
+            raise ConfigError(f"{src}: [{name}] lacks {', '.join(missing)}; give each entry {', '.join(VCMTJ_CARD_KEYS)}")
+        lo, hi = entry["range"]
+        if not lo <= entry["value"] <= hi:
+            raise ConfigError(f"{src}: [{name}] value {entry['value']!r} lies outside its range [{lo!r}, {hi!r}]; "
+                              "fix the value or the range")
+    if path is None:
         _VCMTJ_CARD = card
-    return {k: dict(v) for k, v in _VCMTJ_CARD.items()}
+    return {k: dict(v) for k, v in card.items()}
 
 
 _VCMTJ_CARD = None
