@@ -7,6 +7,8 @@ as plain files (wheels unpack), so each lookup is a real :class:`pathlib.Path`.
 
 - ``circuitlab/specs/*.toml``: the built-in Monte Carlo campaign specs (``circuitlab mc specs``).
 - ``circuitlab/circuits/cards/ptm22hp.mod``: the PTM 22 nm HP transistor card of the P2M cell.
+- ``circuitlab/circuits/cards/vcmtj.toml``: the VC-MTJ card, the one source of the MeRAM cell's
+  parameters for the LLG engine, the SPICE/Verilog-A device and the Markov cell (:func:`vcmtj_card`).
 - ``circuitlab/devices/va/*.va``: the generated Verilog-A modules (``circuitlab devices emit --write``).
 """
 from __future__ import annotations
@@ -68,6 +70,37 @@ def resolve_spec(arg: Union[str, Path]) -> Path:
 def card_path(name: str = "ptm22hp.mod") -> Path:
     """A shipped transistor model card (``circuitlab/circuits/cards/<name>``)."""
     return package_path("circuits", "cards", name)
+
+
+VCMTJ_CARD_KEYS = ("value", "unit", "status", "range", "doc", "source")
+
+
+def vcmtj_card(path: Union[str, Path, None] = None) -> Dict[str, dict]:
+    """The VC-MTJ card: name -> {value, unit, status, range, doc, source} (SI units).
+
+    ``path`` None: the shipped ``circuitlab/circuits/cards/vcmtj.toml`` (read once). Raises
+    :class:`~circuitlab.errors.ConfigError` if an entry lacks a key or its value lies outside its range."""
+    global _VCMTJ_CARD
+    if path is None and _VCMTJ_CARD is not None:
+        return {k: dict(v) for k, v in _VCMTJ_CARD.items()}
+    import tomllib
+    src = card_path("vcmtj.toml") if path is None else Path(path)
+    with open(src, "rb") as f:
+        card = tomllib.load(f)
+    for name, entry in card.items():
+        missing = [k for k in VCMTJ_CARD_KEYS if k not in entry]
+        if missing:
+            raise ConfigError(f"{src}: [{name}] lacks {', '.join(missing)}; give each entry {', '.join(VCMTJ_CARD_KEYS)}")
+        lo, hi = entry["range"]
+        if not lo <= entry["value"] <= hi:
+            raise ConfigError(f"{src}: [{name}] value {entry['value']!r} lies outside its range [{lo!r}, {hi!r}]; "
+                              "fix the value or the range")
+    if path is None:
+        _VCMTJ_CARD = card
+    return {k: dict(v) for k, v in card.items()}
+
+
+_VCMTJ_CARD = None
 
 
 def veriloga_dir() -> Path:

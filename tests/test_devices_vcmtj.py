@@ -27,8 +27,12 @@ def test_vcma_lowers_anisotropy_linearly():
     mu0 = 1.25663706212e-6
     expected = 2 * (card["Ki"] - card["xi"] * v / card["t_ox"]) / (mu0 * card["Ms"] * card["t_FL"])
     np.testing.assert_allclose(hk, expected, rtol=1e-12)
+    # devices.md section 1 quotes Nz = 0.9758 for t_FL = 1.1 nm, d = 100 nm (thin-disk formula); the card's
+    # t_FL = 1.4 nm gives 1 / (2 t_FL / (r sqrt(pi)) + 1) = 0.96937
+    nz = Evaluator(m)({**card, "t_FL": 1.1e-9}, V_pn=0.0, mx=0.0, my=0.0, mz=1.0, **ZERO_H)["Nz"]
+    assert float(nz) == pytest.approx(0.9758, abs=1e-4)
     nz = Evaluator(m)(None, V_pn=0.0, mx=0.0, my=0.0, mz=1.0, **ZERO_H)["Nz"]
-    assert float(nz) == pytest.approx(0.9758, abs=1e-4)  # devices.md section 1
+    assert float(nz) == pytest.approx(1 / (2 * card["t_FL"] / (50e-9 * np.sqrt(np.pi)) + 1), rel=1e-12)
 
 
 def test_default_initial_state_is_an_equilibrium():

@@ -4,9 +4,12 @@ from __future__ import annotations
 import pytest
 
 from circuitlab import devices
+from circuitlab.devices.models.vcmtj_markov import TABLE, VOLTAGES, WIDTHS
 from circuitlab.devices.numeric import Evaluator
 
-CASES = [(2.4, 2e-9, 0.48), (2.7, 0.4e-9, 0.99), (2.7, 2e-9, 0.37), (2.1, 2e-9, 0.0)]
+# grid points (V, t, the table's P_sw there): the default table is the built-in LLG vcmtj_psw read at the
+# grid (tests/test_vcmtj_card.py checks that); here only the lookup and the flip rule are under test
+CASES = [(VOLTAGES[i], WIDTHS[j], TABLE[i][j]) for i, j in ((2, 4), (3, 1), (3, 4), (1, 4))]
 
 
 def test_table_lookup_reproduces_the_grid():

@@ -9,7 +9,7 @@ listed and, transitively, whatever those may import:
     netlist           errors
     sim               netlist
     devices           netlist, sim              (its testbench may call sim)
-    physics           errors                    (the LLG engine)
+    physics           errors, resources         (the LLG engine; resources: the VC-MTJ card)
     meram             devices, physics          (the MeRAM unit; its SPICE cross-check runs sim)
     circuits          devices, meram, plotting  (circuit builders)
     montecarlo        sim                       (never circuits: builders and evaluators come by name)
@@ -38,7 +38,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "circuitlab"
 
 DIRECT: Dict[str, Tuple[str, ...]] = {
     "errors": (), "resources": ("errors",), "plotting": ("errors",), "netlist": ("errors",), "sim": ("netlist",),
-    "devices": ("netlist", "sim", "resources"), "physics": ("errors",), "meram": ("devices", "physics"),
+    "devices": ("netlist", "sim", "resources"), "physics": ("errors", "resources"), "meram": ("devices", "physics"),
     "circuits": ("devices", "meram", "plotting"), "montecarlo": ("sim",), "fit": ("montecarlo",),
     "export": ("fit", "devices", "meram"), "characterisation": ("circuits", "fit"),
     "nn": ("export",), "data": ("export",), "eval": ("nn", "data"), "circuitlab": ("errors", "sim"),

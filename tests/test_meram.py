@@ -19,7 +19,7 @@ from circuitlab.meram import (PulseSettings, apply_transition, bit_probabilities
                               sample_stream, shuffled_table, stationary_distribution, transition_matrix)
 from circuitlab.physics import SwitchingTable
 
-SEED_A = np.r_[0.355, [0.47] * 7]      # P->AP at 2.4 V, 0.4 ns (MSB) and 2 ns (others), LLG engine
+SEED_A = np.r_[0.355, [0.47] * 7]      # P->AP at 2.4 V, 0.4 ns (MSB) and 2 ns (others): the pre-issue-13 card (any asymmetric p serve)
 SEED_B = np.r_[0.35, [0.48] * 7]       # AP->P at the same settings
 
 

@@ -170,8 +170,9 @@ def test_campaign_builder_uses_the_drawn_scales_and_stream():
     assert campaign({**base, "stream": 0.75}).to_text() != text
     scaled = campaign({**base, "p_scale0": 1.1})
     xc0 = next(e for e in scaled.elements if e.name == "C0")
-    assert xc0.params["P_v2_w1"] == pytest.approx(1.1 * 0.33)        # 2.4 V, 0.4 ns entry scaled
-    assert xc0.params["P_v3_w2"] == 1.0                              # 1.1 x 1.00 clipped to 1
+    from circuitlab.devices.models.vcmtj_markov import TABLE
+    assert xc0.params["P_v2_w1"] == pytest.approx(1.1 * TABLE[2][1])  # 2.4 V, 0.4 ns entry scaled
+    assert TABLE[3][2] > 1 / 1.1 and xc0.params["P_v3_w2"] == 1.0     # 2.7 V, 0.6 ns: 1.1 x 0.964 clipped to 1
 
 
 def test_chi_square_pooling_and_errors():

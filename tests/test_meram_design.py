@@ -130,7 +130,7 @@ def test_builtin_table_gives_a_unit_variance_4_sigma_design(builtin_table, bits)
     assert abs(d["variance"] - 1) <= 0.05 and np.isclose(d["variance"], d["variance_closed_form"], rtol=1e-10)
     assert abs(d["mean"]) < 1e-12 and abs(d["skewness"]) < 1e-9
     assert d["range_sigma"] >= 4.0                  # lattice max (4 - 2^(2-bits)) / std
-    assert d["tv"] < 0.04 and d["w1"] < 0.05        # seed's 2.4 V / 0.4 ns / 2 ns pulses: Var 1.98, TV 0.06 after rescaling
+    assert d["tv"] < 0.04 and d["w1"] < 0.05        # the old card gave Var 1.98 (TV 0.06 after rescaling) at the seed pulses
     assert set(d["voltage"]) <= set(builtin_table.voltages.tolist())
     assert d["energy_per_sample"] > 0 and np.isclose(sum(d["energy_per_bit"]), d["energy_per_sample"])
 

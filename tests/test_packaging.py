@@ -81,7 +81,7 @@ def test_wheel_holds_the_package_data(installed):
     wheel, _, _, _ = installed
     names = set(zipfile.ZipFile(wheel).namelist())
     expected = {f"circuitlab/specs/{s}.toml" for s in SPECS} | {f"circuitlab/devices/va/{v}.va" for v in VA} \
-        | {f"circuitlab/models/{m}.h5" for m in MODELS} | {"circuitlab/circuits/cards/ptm22hp.mod"}
+        | {f"circuitlab/models/{m}.h5" for m in MODELS} | {"circuitlab/circuits/cards/ptm22hp.mod", "circuitlab/circuits/cards/vcmtj.toml"}
     assert expected <= names, sorted(expected - names)
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
     # every spec file of the checkout ships (a new spec cannot be forgotten in package-data)

@@ -1,11 +1,11 @@
 """Parameters of the VC-MTJ macrospin (free layer of a MeRAM cell).
 
-The default values are the calibrated, seed-like set of ``/work/shared/reference/devices.md`` section 1,
-built around the facts of the seed paper (meram_diffusion_paper.txt: diameter 100 nm, CoFeB/MgO,
-VCMA coefficient 40 fJ/(V m), in-plane field 390 Oe = 31.04 kA/m, critical voltage about 2.4 V).
-The seed does not give t_FL, t_ox, Ms, alpha, Ki or T; those defaults are assumptions, marked so in
-:data:`ASSUMED`. Ki was calibrated (devices.md) so that energy-conserving precession can first cross
-the equator at about 2.30 V, which reproduces seed Fig. 2c qualitatively.
+The defaults come from the VC-MTJ card ``circuitlab/circuits/cards/vcmtj.toml``
+(:func:`circuitlab.resources.vcmtj_card`), the one source shared with the SPICE/Verilog-A device and the
+Markov cell. It keeps the seed's facts (meram_diffusion_paper.txt: diameter 100 nm, CoFeB/MgO, VCMA
+coefficient 40 fJ/(V m), in-plane field 390 Oe = 31.04 kA/m) and assumes, inside literature ranges, what
+the seed does not give (t_FL, t_ox, Ms, alpha, Ki, T; :data:`ASSUMED`). Ki was recalibrated (issue 13,
+docs/meram_calibration.md) so that the seed's pulses (2.4 V; 0.4 ns MSB, 2 ns others) give Var(eps) = 1.
 
 All values are SI: metres, A/m, J/m^2, J/(V m), kelvin.
 """
@@ -15,6 +15,7 @@ import math
 from dataclasses import asdict, dataclass, fields, replace
 
 from ..errors import ConfigError
+from ..resources import vcmtj_card
 
 MU0 = 4e-7 * math.pi
 """Vacuum permeability mu0 in T m/A (H/m)."""
@@ -24,7 +25,9 @@ KB = 1.380649e-23
 """Boltzmann constant in J/K."""
 
 ASSUMED = ("t_fl", "t_ox", "ms", "alpha", "ki", "temperature")
-"""Names of the parameters the seed paper does not give (assumed in devices.md; Ki calibrated)."""
+"""Names of the parameters the seed paper does not give (assumed in the card; Ki calibrated)."""
+
+_CARD = vcmtj_card()
 
 
 @dataclass(frozen=True)
@@ -32,26 +35,29 @@ class MacrospinParams:
     """Free-layer macrospin of a voltage-controlled MTJ (seed eqs. 3-5, devices.md section 1).
 
     Attributes:
-        t_fl: free-layer thickness in m (assumed, 1.1 nm).
+    Defaults: the VC-MTJ card (``circuits/cards/vcmtj.toml``; values, ranges and sources there).
+
+    Attributes:
+        t_fl: free-layer thickness in m (assumed, 1.4 nm).
         t_ox: MgO barrier thickness in m (assumed, 2.0 nm).
-        ms: saturation magnetisation in A/m (assumed, 1.1e6 A/m).
-        alpha: Gilbert damping, dimensionless (assumed, 0.05).
+        ms: saturation magnetisation in A/m (assumed, 1.25e6 A/m).
+        alpha: Gilbert damping, dimensionless (assumed, 0.1).
         xi: VCMA coefficient in J/(V m) (seed: 40 fJ/(V m)).
-        ki: interfacial anisotropy energy at 0 V in J/m^2 (calibrated, 0.8886 mJ/m^2; devices.md).
+        ki: interfacial anisotropy energy at 0 V in J/m^2 (calibrated, 1.40695 mJ/m^2).
         hx: in-plane bias field along x in A/m (seed: 390 Oe = 31.04 kA/m).
         temperature: temperature in K (assumed, 300 K).
         diameter: pillar diameter in m (seed: 100 nm).
     """
 
-    t_fl: float = 1.1e-9
-    t_ox: float = 2.0e-9
-    ms: float = 1.1e6
-    alpha: float = 0.05
-    xi: float = 40e-15
-    ki: float = 0.8886e-3
-    hx: float = 31.04e3
-    temperature: float = 300.0
-    diameter: float = 100e-9
+    t_fl: float = _CARD["t_fl"]["value"]
+    t_ox: float = _CARD["t_ox"]["value"]
+    ms: float = _CARD["ms"]["value"]
+    alpha: float = _CARD["alpha"]["value"]
+    xi: float = _CARD["xi"]["value"]
+    ki: float = _CARD["ki"]["value"]
+    hx: float = _CARD["hx"]["value"]
+    temperature: float = _CARD["temperature"]["value"]
+    diameter: float = _CARD["diameter"]["value"]
 
     def __post_init__(self):
         for f in fields(self):

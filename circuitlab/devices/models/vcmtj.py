@@ -12,8 +12,10 @@ Equations (seed meram_diffusion_paper.txt, eqs. 3-5; devices.md section 1), SI u
   simulation's ``.options seed``; see :func:`subcircuit`)
 - R(mz, V) = R_P (1 + V^2/Vh^2 + TMR0)/(1 + V^2/Vh^2 + TMR0 (1 + mz)/2), R_P = RA/area; mz = +1 is P.
 
-The calibrated seed-like card of devices.md section 1 is the default (t_FL, t_ox, Ms, alpha, RA
-assumed there and here). Positive V = V(p, n) lowers Hk.
+Defaults: the VC-MTJ card ``circuitlab/circuits/cards/vcmtj.toml`` (:func:`circuitlab.resources.vcmtj_card`),
+the one source shared with the LLG engine (``circuitlab.physics.MacrospinParams``) and the Markov cell;
+each parameter's source and status (seed, assumed, calibrated) is quoted from it. Positive V = V(p, n)
+lowers Hk.
 """
 from __future__ import annotations
 
@@ -21,39 +23,55 @@ import math
 
 import sympy as sp
 
+from ...resources import vcmtj_card
 from ..core import KB, MU0, Branch, DeviceModel, Input, Param, Quantity, State
 
-SEED = "seed meram_diffusion_paper.txt"
-CAL = "devices.md section 1 calibrated seed-like card (assumed value)"
-ASSUMED = "assumed (circuitlab)"
-_HK0 = 2 * 0.8886e-3 / (MU0 * 1.1e6 * 1.1e-9)
-_NZ = 1 / (2 * 1.1e-9 / (50e-9 * math.sqrt(math.pi)) + 1)
-_MX0 = 31.04e3 / (_HK0 - 1.1e6 * (_NZ - (1 - _NZ) / 2))   # equilibrium tilt at V = 0 (P state)
+CARD = vcmtj_card()
+"""The VC-MTJ card (``circuits/cards/vcmtj.toml``): the defaults below are read from it, never retyped."""
+CARD_NAMES = {"t_FL": "t_fl", "t_ox": "t_ox", "Ms": "ms", "alpha": "alpha", "xi": "xi", "Ki": "ki", "Hx": "hx",
+              "T_amb": "temperature", "diameter": "diameter", "TMR0": "tmr0", "Vh": "vh", "RA": "ra"}
+"""Device parameter name -> card entry (the card uses the LLG engine's field names)."""
+
+
+def _card(name: str, **bounds) -> Param:
+    e = CARD[CARD_NAMES[name]]
+    return Param(name, float(e["value"]), e["unit"], e["doc"], f"vcmtj card ({e['status']}): {e['source']}", **bounds)
+
+
+def _p_state_tilt() -> float:
+    """sin(theta) of the P-state minimum at V = 0: Hx / (Hk(0) - Ms (Nz - Nx)) (Stoner-Wohlfarth)."""
+    v = {k: float(CARD[c]["value"]) for k, c in CARD_NAMES.items()}
+    nz = 1 / (2 * v["t_FL"] / (v["diameter"] / 2 * math.sqrt(math.pi)) + 1)
+    hk_eff = 2 * v["Ki"] / (MU0 * v["Ms"] * v["t_FL"]) - v["Ms"] * (nz - (1 - nz) / 2)
+    return v["Hx"] / hk_eff
+
+
+_MX0 = _p_state_tilt()
 
 PARAMS = (
-    Param("t_FL", 1.1e-9, "m", "free-layer thickness", CAL, lo=0.0, open_lo=True),
-    Param("t_ox", 2.0e-9, "m", "MgO thickness", CAL, lo=0.0, open_lo=True),
-    Param("Ms", 1.1e6, "A/m", "saturation magnetisation", CAL, lo=0.0, open_lo=True),
-    Param("alpha", 0.05, "1", "Gilbert damping", CAL, lo=0.0, open_lo=True, hi=1.0),
-    Param("xi", 40e-15, "J/(V m)", "VCMA coefficient", SEED, lo=0.0),
-    Param("Ki", 0.8886e-3, "J/m^2", "interfacial anisotropy at zero bias", CAL, lo=0.0, open_lo=True),
-    Param("Hx", 31.04e3, "A/m", "in-plane bias field (390 Oe)", SEED),
-    Param("T_amb", 300.0, "K", "temperature of the thermal field", CAL, lo=0.0),
-    Param("diameter", 100e-9, "m", "pillar diameter", SEED, lo=0.0, open_lo=True),
-    Param("TMR0", 1.2, "1", "zero-bias TMR (R_AP/R_P = 2.2)", SEED, lo=0.0),
-    Param("Vh", 0.5, "V", "bias at which the TMR halves", "devices.md section 1", lo=0.0, open_lo=True),
-    Param("RA", 6.5e-10, "ohm m^2", "resistance-area product (650 Ohm um^2)", ASSUMED, lo=0.0, open_lo=True),
+    _card("t_FL", lo=0.0, open_lo=True),
+    _card("t_ox", lo=0.0, open_lo=True),
+    _card("Ms", lo=0.0, open_lo=True),
+    _card("alpha", lo=0.0, open_lo=True, hi=1.0),
+    _card("xi", lo=0.0),
+    _card("Ki", lo=0.0, open_lo=True),
+    _card("Hx"),
+    _card("T_amb", lo=0.0),
+    _card("diameter", lo=0.0, open_lo=True),
+    _card("TMR0", lo=0.0),
+    _card("Vh", lo=0.0, open_lo=True),
+    _card("RA", lo=0.0, open_lo=True),
     Param("gamma0", 2.211e5, "m/(A s)", "gyromagnetic ratio times mu0", "devices.md section 1", lo=0.0,
           open_lo=True),
     Param("k_norm", 1e10, "1/s", "rate of the smooth |m| = 1 restoring term (circuitlab choice)", "circuitlab",
           lo=0.0),
-    Param("dt_th", 1e-12, "s", "interval of the thermal-field draws (one draw per interval)", CAL, lo=0.0,
-          open_lo=True),
-    Param("mx_init", _MX0, "1", "initial mx (P-state equilibrium at V = 0)", "derived from the defaults",
-          lo=-1.0, hi=1.0, sweep=(0.2, 0.3)),
-    Param("my_init", 0.0, "1", "initial my", "derived from the defaults", lo=-1.0, hi=1.0, sweep=(-0.05, 0.05)),
-    Param("mz_init", math.sqrt(1 - _MX0 ** 2), "1", "initial mz (+1 = P)", "derived from the defaults",
-          lo=-1.0, hi=1.0, sweep=(0.9, 1.0)),
+    Param("dt_th", 1e-12, "s", "interval of the thermal-field draws (one draw per interval)",
+          "devices.md section 1 (1 ps step)", lo=0.0, open_lo=True),
+    Param("mx_init", _MX0, "1", "initial mx (P-state equilibrium at V = 0)", "derived from the card",
+          lo=-1.0, hi=1.0, sweep=(_MX0 - 0.05, _MX0 + 0.05)),
+    Param("my_init", 0.0, "1", "initial my", "derived from the card", lo=-1.0, hi=1.0, sweep=(-0.05, 0.05)),
+    Param("mz_init", math.sqrt(1 - _MX0 ** 2), "1", "initial mz (+1 = P)", "derived from the card",
+          lo=-1.0, hi=1.0, sweep=(math.sqrt(1 - _MX0 ** 2) - 0.05, 1.0)),
 )
 
 
@@ -101,7 +119,7 @@ def build() -> DeviceModel:
                          test_range=(-5e3, 5e3)) for n in ("h_thx", "h_thy", "h_thz"))
     return DeviceModel(
         name="vcmtj", title="VCMA MTJ (MeRAM): macrospin LLG with thermal field, bias-dependent R",
-        doc=__doc__, citations=(SEED, "devices.md section 1 (calibrated card)"), terminals=("p", "n"),
+        doc=__doc__, citations=("seed meram_diffusion_paper.txt", "vcmtj card circuits/cards/vcmtj.toml (issue 13 recalibration)"), terminals=("p", "n"),
         branches=(br,), params=PARAMS, quantities=quantities, contributions=(("pn", "Imtj"),),
         states=states, inputs=inputs, voltage_ranges={"pn": (-1.0, 3.0)},
         # two 2.7 V / 0.4 ns gate pulses at T = 0 (inputs held at 0): precessional switching and back

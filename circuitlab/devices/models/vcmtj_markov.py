@@ -15,8 +15,11 @@ with on = step((V - V_on)/dV_on) and step(z) = (1 + tanh z)/2. P_sw is the bilin
 the table (clamped to its grid); V and w below the first grid point give P_sw = 0 by the table's
 zero row and column. Resistance as :mod:`.vcmtj` with mz = 1 - 2x.
 
-Default table: devices.md section 1 (macrospin LLG with the calibrated card, 400 trials, P_sw from
-P); the 2.4 V / 1 ns entry is interpolated (0.53). The LLG issue refills it via :func:`build`.
+Default table: the built-in ``vcmtj_psw`` model (macrospin LLG on the VC-MTJ card
+``circuits/cards/vcmtj.toml``, 2000 trials per initial state, P_sw = (P_P->AP + P_AP->P)/2) read at this
+grid and rounded to 3 decimals; ``tests/test_vcmtj_card.py`` checks that the two agree, so the cell and the
+LLG engine describe the same device. Other tables: :func:`build`. TMR0, Vh, RA and the diameter are
+the vcmtj device's (the card's).
 """
 from __future__ import annotations
 
@@ -24,15 +27,19 @@ from typing import Sequence
 
 import sympy as sp
 
+from . import vcmtj
 from ..core import Branch, DeviceModel, Input, Param, Quantity, State, smooth_step
 
-TABLE_SRC = "devices.md section 1 (macrospin LLG, calibrated card, 400 trials)"
+SHARED = ("TMR0", "Vh", "RA", "diameter")
+"""Parameters taken from the vcmtj device (hence from the VC-MTJ card): the resistance of the cell."""
+
+TABLE_SRC = "built-in vcmtj_psw (macrospin LLG on the vcmtj card, 2000 trials per state)"
 VOLTAGES = (0.0, 2.1, 2.4, 2.7)                      # V
 WIDTHS = (0.0, 0.4e-9, 0.6e-9, 1e-9, 2e-9, 4e-9)     # s
 TABLE = ((0.0, 0.0, 0.0, 0.0, 0.0, 0.0),
-         (0.0, 0.0, 0.0, 0.0, 0.0, 0.0),
-         (0.0, 0.33, 0.58, 0.53, 0.48, 0.50),
-         (0.0, 0.99, 1.00, 0.74, 0.37, 0.47))
+         (0.0, 0.002, 0.002, 0.006, 0.005, 0.007),
+         (0.0, 0.124, 0.322, 0.379, 0.358, 0.359),
+         (0.0, 0.771, 0.964, 0.979, 0.514, 0.574))
 
 
 def _hats(x, grid: Sequence[float]):
@@ -62,11 +69,7 @@ def _params(voltages, widths, table):
         Param("eps_u", 1e-3, "1", "width of the smooth comparison P_sw - u (draw u in (eps_u, 1))",
               "circuitlab", lo=0.0, open_lo=True),
         Param("x_init", 0.0, "1", "initial state (0 = P, 1 = AP)", "circuitlab", lo=0.0, hi=1.0),
-        Param("TMR0", 1.2, "1", "zero-bias TMR (R_AP/R_P = 2.2)", "seed meram_diffusion_paper.txt", lo=0.0),
-        Param("Vh", 0.5, "V", "bias at which the TMR halves", "devices.md section 1", lo=0.0, open_lo=True),
-        Param("RA", 6.5e-10, "ohm m^2", "resistance-area product", "assumed (circuitlab)", lo=0.0, open_lo=True),
-        Param("diameter", 100e-9, "m", "pillar diameter", "seed meram_diffusion_paper.txt", lo=0.0, open_lo=True),
-    )
+    ) + tuple(next(p for p in vcmtj.PARAMS if p.name == n) for n in SHARED)
     cells = tuple(Param(f"P_v{i}_w{j}", float(table[i][j]), "1",
                         f"P_sw at {voltages[i]:g} V, {widths[j] * 1e9:g} ns", TABLE_SRC, lo=0.0, hi=1.0,
                         sweep=(0.0, 1.0) if table[i][j] > 0 else (0.0, 0.0))
@@ -114,8 +117,7 @@ def build(voltages: Sequence[float] = VOLTAGES, widths: Sequence[float] = WIDTHS
         inputs=(Input("u", "1", 1.0, "uniform random number of the current pulse, in (eps_u, 1)",
                       test_range=(0.0, 1.0)),),
         voltage_ranges={"pn": (0.0, 3.0)},
-        # four 2.4 V / 2 ns pulses (P_sw = 0.48) with u = 0.8, 0.2, 0.8, 0.2: stay, flip, stay, flip
-        # two 2.4 V / 2 ns pulses (1 ns and 6 ns): u = 0.8 > P_sw keeps the state, u = 0.2 flips it;
+        # two 2.4 V / 2 ns pulses (1 ns and 6 ns; P_sw = 0.36): u = 0.8 > P_sw keeps the state, u = 0.2 flips it;
         # 50 ps edges on u keep the reference solve_ivp fast (1 ps edges made it take > 10 min)
         test_pulses={"p": (0.0, 2.4, 1e-9, 20e-12, 20e-12, 2e-9, 5e-9),
                      "in_u": (0.2, 0.8, 0.0, 50e-12, 50e-12, 5e-9, 10e-9)}, test_stop=10e-9,
