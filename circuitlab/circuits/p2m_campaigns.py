@@ -7,8 +7,11 @@ parameters drawn by the campaign engine (seeded per sample):
 - ``z_vt<i>``: Pelgrom z-score of weight transistor i (truncnormal, clip 3: "transistor 3-sigma");
   ``dvt_g``: process-wide threshold shift (V); the builder turns z into delvto = z A_VT/sqrt(W L),
   because the engine's ``pelgrom`` block takes nominal widths and here the width is itself drawn;
-- ``r_w<i>``, ``r_accp``, ``r_accn``, ``r_thtop``, ``r_thbot``: R_P scale of each DW-MTJ (20 %);
-- ``jit_<k>``: width factor of the k-th write pulse (10 % Gaussian jitter).
+- ``r_w<i>``, ``r_accp``, ``r_accn``, ``r_thtop``, ``r_thbot``: R_P scale of each DW-MTJ (seed "20% MDWMTJ
+  resistance variation", read as 3 sigma: sigma 6.67 %);
+- ``jit_<k>``: width factor of the k-th write pulse (seed "10% clock jitter in the write pulse", read as
+  3 sigma like every variation the seed lists next to "3-sigma variation for GF22nm FD-SOI devices":
+  sigma 3.33 %).
 Missing names take their nominal value (0 or 1).
 """
 from __future__ import annotations
@@ -21,9 +24,9 @@ from ..devices.p2m_encoding import N_MAX, W_MAX, n_events
 from ..errors import ConfigError
 from ..netlist import Circuit, Measure
 from . import p2m_models as pm
-from .p2m import Event, P2MSpec, Program, Weight, energy_measures, p2m_cell, wall
+from .p2m import EDGE, Event, P2MSpec, Program, Weight, energy_measures, p2m_cell, wall
 
-X_L, X_R, L_TRACK = 20e-9, 100e-9, 120e-9   # m, dwmtj MTJ span and track (device defaults)
+X_L, X_R, L_TRACK = 0.0, 120e-9, 120e-9     # m, dwmtj MTJ span (the whole track, seed) and track
 T0, PERIOD, PULSE = 1e-9, 1e-9, 60e-12      # s: first event, event spacing, write-pulse width
 PULSE_CONV = 100e-12                        # s, write pulses of the Fig. 4 and Fig. 5 runs
 
@@ -53,7 +56,11 @@ def _weight(config: str, p, i: int, sign: int, w_level: float, p_level: float) -
 
 
 def _events(p, times: Sequence[Tuple[int, float]], width: float = PULSE) -> Tuple[Event, ...]:
-    return tuple(Event(i, t, width * _get(p, f"jit_{k}", 1.0)) for k, (i, t) in enumerate(times))
+    """Events with jittered pulses: factor ``jit_<k>`` scales the k-th pulse's full width at half
+    maximum (flat top + one EDGE), so a 10 % jitter is 10 % of the pulse, not of its flat top only."""
+    def flat(k: int) -> float:
+        return max(1e-12, (width + EDGE) * _get(p, f"jit_{k}", 1.0) - EDGE)
+    return tuple(Event(i, t, flat(k)) for k, (i, t) in enumerate(times))
 
 
 def _common(p) -> Dict[str, object]:
