@@ -28,7 +28,8 @@ from .p2m import EDGE, Event, P2MSpec, Program, Weight, energy_measures, p2m_cel
 
 X_L, X_R, L_TRACK = 0.0, 120e-9, 120e-9     # m, dwmtj MTJ span (the whole track, seed) and track
 T0, PERIOD, PULSE = 1e-9, 1e-9, 60e-12      # s: first event, event spacing, write-pulse width
-PULSE_CONV = 100e-12                        # s, write pulses of the Fig. 4 and Fig. 5 runs
+PULSE_CONV = 40e-12                         # s, write pulses of the Fig. 4 and Fig. 5 runs (many events: the
+                                            # accumulators must stay inside the 120 nm track)
 
 
 def _get(p: Mapping[str, object], name: str, default: float) -> float:
@@ -137,7 +138,7 @@ def fig4_conv(p: Mapping[str, object]) -> Circuit:
     t_int = times[-1][1] + 1e-9
     spec = P2MSpec(config="hybrid", weights=weights, events=_events(p, times, PULSE_CONV), reads=(t_int,),
                    resets=(t_int + 1.2e-9,), stop=t_int + 3.5e-9,
-                   q_th=(_get(p, "q_thtop", 40e-9), _get(p, "q_thbot", 60e-9)), **_common(p))
+                   q_th=(_get(p, "q_thtop", 60e-9), _get(p, "q_thbot", 45e-9)), **_common(p))
     measures = _read_measures(t_int + 0.8e-9) + [
         Measure("tran", "qp", f"FIND {wall('accp')} AT={t_int!r}"),
         Measure("tran", "qn", f"FIND {wall('accn')} AT={t_int!r}"),
@@ -160,9 +161,9 @@ def fig5_reprogram(p: Mapping[str, object]) -> Circuit:
     w = (_weight("hybrid", p, 0, 1, 1.0, _get(p, "pw_a", 0.2)), _weight("hybrid", p, 1, -1, 1.0, _get(p, "nw_a", 0.9)))
     second, t_read, t_prog = 7e-9, 3.6e-9, 7.0e-9
     ev = list(FIG5_EVENTS) + [(i, t + second) for i, t in FIG5_EVENTS]
-    i_prog = _get(p, "i_prog", 60e-6)
-    programs = (Program("w0", t_prog, _get(p, "t_pw", 0.4e-9), -i_prog),
-                Program("w1", t_prog, _get(p, "t_nw", 0.4e-9), i_prog),
+    i_prog, i_prog_w = _get(p, "i_prog", 60e-6), _get(p, "i_prog_w", 300e-6)   # weights: above I_TH2 = 150 uA
+    programs = (Program("w0", t_prog, _get(p, "t_pw", 0.2e-9), -i_prog_w),
+                Program("w1", t_prog, _get(p, "t_nw", 0.2e-9), i_prog_w),
                 Program("th_bot", t_prog, _get(p, "t_th", 0.46e-9), -i_prog))
     spec = P2MSpec(config="hybrid", weights=w, events=_events(p, ev, PULSE_CONV),
                    reads=(t_read, t_read + second), resets=(4.8e-9,), programs=programs, stop=11.8e-9,
