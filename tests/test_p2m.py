@@ -71,26 +71,57 @@ def test_examples_registered_and_deterministic():
 
 
 # --- ngspice ------------------------------------------------------------------------------------
-def _velocity(i):
-    """The dwmtj polynomial, written out here independently: dq/dt (m/s) for write current i (A)."""
-    over = np.abs(i) - DW["I_th"]
-    return np.sign(i) * np.where(over > 0, DW["c1"] * over + DW["c2"] * over ** 2, 0.0)
+@pytest.mark.ngspice
+@pytest.mark.parametrize("config", ["cmos", "dwmtj", "hybrid"])
+def test_single_event_displacement_is_the_1d_wall_model_of_the_track_current(config):
+    """q after one event = scipy's integration of the 1-D (q, phi) equations (circuitlab.devices.dw_1d,
+    separate code) driven by the track current v(accp_in)/R_track of the same run. rtol 3 %: ngspice's
+    time step (max 5 ps, 10 ps edges) and linear interpolation of the current between its time points."""
+    from circuitlab.devices.dw_1d import Wall1D, simulate_1d
+    spec = P2MSpec(config=config, weights=(Weight(width=132e-9, q=40e-9),), events=(Event(0, 0.5e-9, 80e-12),),
+                   stop=1.5e-9, max_step=5e-12)
+    r = _sim(p2m_cell(spec))
+    t, i = r.time, r["v(accp_in)"] / DW["R_track"]
+    q1d, _ = simulate_1d(Wall1D(), np.linspace(0, t[-1], 3001), lambda x: float(np.interp(x, t, i)), i_th=DW["I_th"])
+    q = 1e-9 * r[wall("accp")][-1]
+    assert q1d[-1] > 3e-9
+    assert q == pytest.approx(q1d[-1], rel=0.03)
 
 
 @pytest.mark.ngspice
-@pytest.mark.parametrize("config", ["cmos", "dwmtj", "hybrid"])
-def test_single_event_displacement_is_the_polynomial_of_the_write_current(config):
-    """q after one event = integral of v(I(t)) dt with I = v(accp_in)/R_track from the same run.
-    rtol 2 %: the trapezoid on ngspice's own time points (max step 5 ps, 10 ps edges) and the smooth
-    end-stop/sign windows of the model (<< 1 % away from the ends) are the only differences."""
-    spec = P2MSpec(config=config, weights=(Weight(width=132e-9, q=40e-9),), events=(Event(0, 0.5e-9, 80e-12),),
-                   stop=1.0e-9, max_step=5e-12)
+@pytest.mark.parametrize("config", ["dwmtj", "hybrid"])
+def test_mac_current_leaves_the_weight_wall_in_place_only_with_the_higher_threshold(config):
+    """Seed: "The threshold current of the weight MDWMTJs needs to be higher (I_TH2 > I_W,MAX)". The
+    largest weight (wall at q = 0, widest transistor, R_P 20 % low, V_T 3 sigma low) draws a MAC current
+    below I_TH2 = 150 uA and its wall stays put; with the accumulators' 4.8 uA threshold it would move."""
+    from circuitlab.circuits import p2m
+    w = Weight(width=176e-9, q=0.0, dvt=-3 * pm.pelgrom_sigma(176e-9, pm.L_MIN) - 0.03, r_scale=0.8)
+    spec = P2MSpec(config=config, weights=(w,), events=tuple(Event(0, t, 100e-12) for t in (0.3e-9, 0.8e-9)),
+                   stop=1.3e-9)
     r = _sim(p2m_cell(spec))
-    i = r["v(accp_in)"] / DW["R_track"]
-    expected = np.trapezoid(_velocity(i), r.time)
-    q = 1e-9 * r[wall("accp")][-1]
-    assert expected > 3e-9
-    assert q == pytest.approx(expected, rel=0.02)
+    i_max = r["v(accp_in)"].max() / DW["R_track"]
+    assert 20e-6 < i_max < p2m.I_TH_WEIGHT
+    assert abs(r[wall("w0")][-1]) < 1e-3                           # nm: not moved
+    low = p2m.I_TH_WEIGHT
+    try:
+        p2m.I_TH_WEIGHT = DW["I_th"]
+        moved = _sim(p2m_cell(spec))[wall("w0")][-1]
+    finally:
+        p2m.I_TH_WEIGHT = low
+    assert moved > 1.0                                             # nm
+
+
+@pytest.mark.ngspice
+def test_read_is_non_destructive():
+    """The divider's read current (at most v_read / (2 x 0.8 R_P) = 3.1 uA) stays below the accumulators'
+    and threshold devices' I_th: every wall keeps its position through a read."""
+    spec = P2MSpec(config="cmos", weights=(Weight(),), reads=(0.2e-9,), stop=1.4e-9, q_acc=(0.0, 0.0),
+                   r_acc=(0.8, 0.8), r_th=(0.8, 0.8))
+    r = _sim(p2m_cell(spec))
+    for dev, q0 in (("accp", 0.0), ("accn", 0.0), ("th_top", 60.0), ("th_bot", 60.0)):
+        # nm; 0.1 nm (0.1 % of the track): MEN's gate edge kicks v(pre) for a few ps (BSIM charge), the
+        # only current above I_th; the read itself moves nothing
+        assert abs(r[wall(dev)][-1] - q0) < 0.1
 
 
 @pytest.mark.ngspice
@@ -122,10 +153,10 @@ def test_positive_events_move_only_the_positive_accumulator_and_reset_returns_to
     assert qp > 20e-9
     assert abs(qn) < 0.05e-9                               # below I_th: no motion at all
     # reset: both walls back at the left end. The device's smooth end stop (q_width 0.1 nm) lets a
-    # 2 ns reset creep about 2 nm past q = 0 (logarithmic in drive x time); the read is unaffected
-    # (the MTJ starts at x_L = 20 nm), so the tolerance is 2.5 nm, 2 % of the track.
-    assert abs(1e-9 * r[wall("accp")][-1]) < 2.5e-9
-    assert abs(1e-9 * r[wall("accn")][-1]) < 2.5e-9
+    # 2 ns reset creep about 3 nm past q = 0 (logarithmic in drive x time); the read is unaffected
+    # (the conductance is clipped at q = 0), so the tolerance is 3.5 nm, 3 % of the track.
+    assert abs(1e-9 * r[wall("accp")][-1]) < 3.5e-9
+    assert abs(1e-9 * r[wall("accn")][-1]) < 3.5e-9
 
 
 def _g(q, v):
@@ -138,13 +169,13 @@ def _g(q, v):
 @pytest.mark.ngspice
 @pytest.mark.parametrize("levels", [(0.75, 0.25), (0.3, 0.6), (0.5, 0.5)])
 def test_series_divider_matches_the_closed_form(levels):
-    """v(pre) = v_read R_P,acc / (R_N,acc + R_P,acc) with each R at its own simulated bias: rtol 1e-3
-    (ngspice reltol; the read nodes carry only the MTJ currents)."""
+    """v(pre) = v_read R_P,acc / (R_N,acc + R_P,acc) with each R at its own simulated bias: rtol 2e-3
+    (ngspice reltol, and the read's switch-on kick, which moves each wall by < 0.1 nm: < 0.1 % of R)."""
     r = _sim(fig6d_read({"qp_level": levels[0], "qn_level": levels[1]}))
-    v_pre, v_read = r.measures["vpre"], 0.2
+    v_pre, v_read = r.measures["vpre"], P2MSpec().v_read
     rp = 1 / _g(levels[0] * 120e-9, v_pre)
     rn = 1 / _g(levels[1] * 120e-9, v_read - v_pre)
-    assert v_pre == pytest.approx(v_read * rp / (rn + rp), rel=1e-3)
+    assert v_pre == pytest.approx(v_read * rp / (rn + rp), rel=2e-3)
 
 
 @pytest.mark.ngspice

@@ -119,3 +119,17 @@ def test_nominal_file_round_trip_and_errors(tmp_path):
     # dwmtj: the wall is the weight, so p_level is ignored (keyed as w)
     assert np.array_equal(level_key(cols, "dwmtj")[:, 2], cols["w_level"])
     assert json.loads(path.read_text())["u_max_m"] == 9e-9
+
+
+def test_programmable_range_is_the_closed_form_of_a_planar_displacement():
+    """Per-event displacement u = a + b w + c p exactly (any n): range(w) = c / (a + b w + c/2), the tunable
+    span over the median programming level; its median over w = 0..1 is the value at w = 0.5."""
+    from circuitlab.fit.p2m import programmable_range
+    rng = np.random.default_rng(3)
+    w, p, n = rng.random(300), rng.random(300), rng.integers(0, 5, 300)
+    a, b, c = 10e-9, 20e-9, 6e-9
+    out = programmable_range(w, p, n * (a + b * w + c * p), n)
+    grid = np.linspace(0, 1, 11)
+    np.testing.assert_allclose(out["by_w_level"], c / (a + b * grid + c / 2), rtol=1e-9)
+    assert out["median"] == pytest.approx(c / (a + b * 0.5 + c / 2), rel=1e-9)
+    assert out["min"] == pytest.approx(c / (a + b + c / 2), rel=1e-9)

@@ -43,7 +43,7 @@ from typing import Dict, Tuple
 import numpy as np
 
 from ..devices.p2m_encoding import f1_data, f2_data, nominal_path
-from ..fit.p2m import NormalisedCurve, f1_curve, f1_variation, f2_curve, f2_lower_bound
+from ..fit.p2m import NormalisedCurve, f1_curve, f1_variation, f2_curve, f2_lower_bound, programmable_range
 from ..montecarlo.results import load_results
 from ..plotting import axes, save
 from .p2m_nominal import ensure_nominal
@@ -105,25 +105,9 @@ def analyse_weight(path, config: str, out_dir) -> Dict[str, object]:
            "e_event_mean_J": float(e_event.mean()), "e_event_std_J": float(e_event.std()),
            "p_idle_W": float(np.median(d["p_idle"])), "plot": png}
     if config == "hybrid":
-        out["prog_range"] = programmable_range(d, n)
+        out["prog_range"] = {**programmable_range(d["w_level"], d["p_level"], d["q_acc"], n),
+                             "seed": list(SEED["prog_range"])}
     return {key: out}
-
-
-def programmable_range(d: Dict[str, np.ndarray], n: np.ndarray) -> Dict[str, object]:
-    """CMOS+X tunability: per-event displacement vs programming level p at fixed width level w, from a
-    quadratic surface fit; range = (f(w, 1) - f(w, 0)) / f(w, 0.5) (the median programming level)."""
-    m = n > 0
-    w, p, y = d["w_level"][m], d["p_level"][m], d["q_acc"][m] / n[m]
-    design = np.stack([np.ones_like(w), w, p, w * w, p * p, w * p], axis=1)
-    coef, *_ = np.linalg.lstsq(design, y, rcond=None)
-
-    def f(wv, pv):
-        wv, pv = np.broadcast_arrays(np.asarray(wv, float), np.asarray(pv, float))
-        return np.stack([np.ones_like(wv), wv, pv, wv * wv, pv * pv, wv * pv], axis=-1) @ coef
-    grid = np.linspace(0.0, 1.0, 11)
-    rng = (f(grid, 1.0) - f(grid, 0.0)) / f(grid, 0.5)
-    return {"min": float(rng.min()), "max": float(rng.max()), "by_w_level": [float(r) for r in rng],
-            "seed": list(SEED["prog_range"])}
 
 
 def read_curve(path) -> Tuple[NormalisedCurve, Dict[str, np.ndarray]]:

@@ -38,10 +38,12 @@ from . import p2m_models as pm
 
 CONFIGS = ("cmos", "dwmtj", "hybrid")
 EDGE = 10e-12            # s, rise/fall of every digital edge
-COMP_WIDTH = 2e-3        # V, width of the comparator's tanh step
+COMP_WIDTH = 0.5e-3      # V, width of the comparator's tanh step
 L_WEIGHT = pm.L_MIN       # m, weight transistor length (PTM 22 nm: longer L cuts the current ~5x)
 W_SWITCH = 400e-9        # m, the fixed PMOS switch of the dwmtj configuration
 W_RESET = 400e-9         # m, reset and track-return NMOS
+I_TH_WEIGHT = 150e-6     # A, threshold of the weight DW-MTJs: above the largest MAC current (seed: I_TH2 > I_W,MAX)
+R_P_HYBRID = 6e3         # ohm, R_P of the hybrid's weight MTJ: the transistor sets the range, the MTJ trims it
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,9 @@ class P2MSpec:
     phases (each ``t_reset`` long). ``r_acc``/``r_th``: R_P scale of (ACC_P, ACC_N) and (TH_TOP,
     TH_BOT); ``q_th``/``q_acc``: initial walls (m) of (TH_TOP, TH_BOT)/(ACC_P, ACC_N);
     ``dvt_fixed``: delvto (V) of (MEN, MRP, MRN). ``max_step`` (s) bounds the solver step.
+    ``v_read`` = 0.05 V keeps the read non-destructive: the divider current v_read / (R_N + R_P) is at most
+    0.05 V / (2 x 0.8 x 10 kOhm) = 3.1 uA (both walls at q = 0, R_P 20 % low) < the accumulators' and
+    threshold devices' I_th = 4.8 uA (the read current flows through their tracks).
     """
     config: str = "hybrid"
     weights: Tuple[Weight, ...] = field(default_factory=lambda: tuple(Weight() for _ in range(9)))
@@ -91,7 +96,7 @@ class P2MSpec:
     programs: Tuple[Program, ...] = ()
     stop: float = 10e-9
     vdd: float = pm.VDD
-    v_read: float = 0.2
+    v_read: float = 0.05
     v_reset: float = 0.4
     t_read: float = 1e-9
     t_reset: float = 2e-9
@@ -155,10 +160,16 @@ def _current_wave(programs: Sequence[Program]) -> PWL:
 
 
 # --- the cell ------------------------------------------------------------------------------------
-def _dwmtj(name: str, t1: str, t2: str, t3: str, r_scale: float, q: float) -> Instance:
+def _dwmtj(name: str, t1: str, t2: str, t3: str, r_scale: float, q: float, r_p: float = None,
+           i_th: float = None) -> Instance:
+    """A dwmtj instance: R_P (default: the device's) times ``r_scale``, wall at ``q``; ``i_th`` (A)
+    overrides the device's threshold (weights: :data:`I_TH_WEIGHT`)."""
     from ..devices import get
-    r_p = get("dwmtj").defaults()["R_P"]
-    return Instance(name, "dwmtj", (t1, t2, t3), {"R_P": r_p * r_scale, "q_init": q})
+    r_p = get("dwmtj").defaults()["R_P"] if r_p is None else r_p
+    params = {"R_P": r_p * r_scale, "q_init": q}
+    if i_th is not None:
+        params["I_th"] = i_th
+    return Instance(name, "dwmtj", (t1, t2, t3), params)
 
 
 def _weight_elements(spec: P2MSpec, i: int, w: Weight) -> list:
@@ -169,7 +180,8 @@ def _weight_elements(spec: P2MSpec, i: int, w: Weight) -> list:
     out.append(Mosfet(f"w{i}", drain, f"g{i}", "vdd", "vdd", pm.PMOS,
                       {"W": width, "L": L_WEIGHT, "delvto": w.dvt}))
     if spec.config != "cmos":
-        out.append(_dwmtj(f"w{i}", f"wp{i}", acc, f"d{i}", w.r_scale, w.q))
+        out.append(_dwmtj(f"w{i}", f"wp{i}", acc, f"d{i}", w.r_scale, w.q,
+                          R_P_HYBRID if spec.config == "hybrid" else None, I_TH_WEIGHT))
         out.append(CurrentSource(f"wp{i}", acc, f"wp{i}",
                                  waveform=_current_wave([p for p in spec.programs if p.device == f"w{i}"])))
     return out

@@ -7,8 +7,11 @@ parameters drawn by the campaign engine (seeded per sample):
 - ``z_vt<i>``: Pelgrom z-score of weight transistor i (truncnormal, clip 3: "transistor 3-sigma");
   ``dvt_g``: process-wide threshold shift (V); the builder turns z into delvto = z A_VT/sqrt(W L),
   because the engine's ``pelgrom`` block takes nominal widths and here the width is itself drawn;
-- ``r_w<i>``, ``r_accp``, ``r_accn``, ``r_thtop``, ``r_thbot``: R_P scale of each DW-MTJ (20 %);
-- ``jit_<k>``: width factor of the k-th write pulse (10 % Gaussian jitter).
+- ``r_w<i>``, ``r_accp``, ``r_accn``, ``r_thtop``, ``r_thbot``: R_P scale of each DW-MTJ (seed "20% MDWMTJ
+  resistance variation", read as 3 sigma: sigma 6.67 %);
+- ``jit_<k>``: width factor of the k-th write pulse (seed "10% clock jitter in the write pulse", read as
+  3 sigma like every variation the seed lists next to "3-sigma variation for GF22nm FD-SOI devices":
+  sigma 3.33 %).
 Missing names take their nominal value (0 or 1).
 """
 from __future__ import annotations
@@ -21,11 +24,12 @@ from ..devices.p2m_encoding import N_MAX, W_MAX, n_events
 from ..errors import ConfigError
 from ..netlist import Circuit, Measure
 from . import p2m_models as pm
-from .p2m import Event, P2MSpec, Program, Weight, energy_measures, p2m_cell, wall
+from .p2m import EDGE, Event, P2MSpec, Program, Weight, energy_measures, p2m_cell, wall
 
-X_L, X_R, L_TRACK = 20e-9, 100e-9, 120e-9   # m, dwmtj MTJ span and track (device defaults)
+X_L, X_R, L_TRACK = 0.0, 120e-9, 120e-9     # m, dwmtj MTJ span (the whole track, seed) and track
 T0, PERIOD, PULSE = 1e-9, 1e-9, 60e-12      # s: first event, event spacing, write-pulse width
-PULSE_CONV = 100e-12                        # s, write pulses of the Fig. 4 and Fig. 5 runs
+PULSE_CONV = 40e-12                         # s, write pulses of the Fig. 4 and Fig. 5 runs (many events: the
+                                            # accumulators must stay inside the 120 nm track)
 
 
 def _get(p: Mapping[str, object], name: str, default: float) -> float:
@@ -53,7 +57,11 @@ def _weight(config: str, p, i: int, sign: int, w_level: float, p_level: float) -
 
 
 def _events(p, times: Sequence[Tuple[int, float]], width: float = PULSE) -> Tuple[Event, ...]:
-    return tuple(Event(i, t, width * _get(p, f"jit_{k}", 1.0)) for k, (i, t) in enumerate(times))
+    """Events with jittered pulses: factor ``jit_<k>`` scales the k-th pulse's full width at half
+    maximum (flat top + one EDGE), so a 10 % jitter is 10 % of the pulse, not of its flat top only."""
+    def flat(k: int) -> float:
+        return max(1e-12, (width + EDGE) * _get(p, f"jit_{k}", 1.0) - EDGE)
+    return tuple(Event(i, t, flat(k)) for k, (i, t) in enumerate(times))
 
 
 def _common(p) -> Dict[str, object]:
@@ -130,7 +138,7 @@ def fig4_conv(p: Mapping[str, object]) -> Circuit:
     t_int = times[-1][1] + 1e-9
     spec = P2MSpec(config="hybrid", weights=weights, events=_events(p, times, PULSE_CONV), reads=(t_int,),
                    resets=(t_int + 1.2e-9,), stop=t_int + 3.5e-9,
-                   q_th=(_get(p, "q_thtop", 40e-9), _get(p, "q_thbot", 60e-9)), **_common(p))
+                   q_th=(_get(p, "q_thtop", 60e-9), _get(p, "q_thbot", 45e-9)), **_common(p))
     measures = _read_measures(t_int + 0.8e-9) + [
         Measure("tran", "qp", f"FIND {wall('accp')} AT={t_int!r}"),
         Measure("tran", "qn", f"FIND {wall('accn')} AT={t_int!r}"),
@@ -153,9 +161,9 @@ def fig5_reprogram(p: Mapping[str, object]) -> Circuit:
     w = (_weight("hybrid", p, 0, 1, 1.0, _get(p, "pw_a", 0.2)), _weight("hybrid", p, 1, -1, 1.0, _get(p, "nw_a", 0.9)))
     second, t_read, t_prog = 7e-9, 3.6e-9, 7.0e-9
     ev = list(FIG5_EVENTS) + [(i, t + second) for i, t in FIG5_EVENTS]
-    i_prog = _get(p, "i_prog", 60e-6)
-    programs = (Program("w0", t_prog, _get(p, "t_pw", 0.4e-9), -i_prog),
-                Program("w1", t_prog, _get(p, "t_nw", 0.4e-9), i_prog),
+    i_prog, i_prog_w = _get(p, "i_prog", 60e-6), _get(p, "i_prog_w", 300e-6)   # weights: above I_TH2 = 150 uA
+    programs = (Program("w0", t_prog, _get(p, "t_pw", 0.2e-9), -i_prog_w),
+                Program("w1", t_prog, _get(p, "t_nw", 0.2e-9), i_prog_w),
                 Program("th_bot", t_prog, _get(p, "t_th", 0.46e-9), -i_prog))
     spec = P2MSpec(config="hybrid", weights=w, events=_events(p, ev, PULSE_CONV),
                    reads=(t_read, t_read + second), resets=(4.8e-9,), programs=programs, stop=11.8e-9,

@@ -15,11 +15,11 @@ DIALECTS = ("veriloga", "ngspice", "python")
 
 _FUNCS = {
     "veriloga": {"exp": "exp", "sinh": "sinh", "cosh": "cosh", "tanh": "tanh", "sqrt": "sqrt", "log": "ln",
-                 "Abs": "abs"},
+                 "Abs": "abs", "sin": "sin", "cos": "cos"},
     "ngspice": {"exp": "exp", "sinh": "sinh", "cosh": "cosh", "tanh": "tanh", "sqrt": "sqrt", "log": "ln",
-                "Abs": "abs"},
+                "Abs": "abs", "sin": "sin", "cos": "cos"},
     "python": {"exp": "xp.exp", "sinh": "xp.sinh", "cosh": "xp.cosh", "tanh": "xp.tanh", "sqrt": "xp.sqrt",
-               "log": "xp.log", "Abs": "xp.abs"},
+               "log": "xp.log", "Abs": "xp.abs", "sin": "xp.sin", "cos": "xp.cos"},
 }
 
 

@@ -12,7 +12,11 @@
   (written by ``circuitlab p2m characterise`` / ``analyse``).
 - ``p2m_f2``: normalised pre-activation voltage vs accumulator wall difference (q_P - q_N)/L on
   [-1, 1]: mean and the worst-case lower bound the seed trains with; ``worst_case_variation`` = the
-  seed's lower-side worst case (:func:`circuitlab.fit.p2m.f2_lower_bound`).
+  seed's lower-side worst case (:func:`circuitlab.fit.p2m.f2_lower_bound`); ``track_length`` (m) the
+  accumulator track L that x is normalised by.
+``p2m_f1`` also carries ``n_max`` (events per input at full input activation, the x unit) and
+``programmable_range_hybrid`` (the CMOS+X tunable span over the median, median over width levels;
+:func:`circuitlab.fit.p2m.programmable_range`).
 Energies from the same simulations ride along as parameters (J, mean with its standard error): per input
 event for each weight configuration (f1) and per read of the divider and comparator (f2).
 Sources are the campaign files of ``circuitlab p2m characterise`` (p2m_fig6a_cmos.h5, ...).
@@ -24,9 +28,9 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__
-from ..devices.p2m_encoding import F1_COLUMNS, F2_COLUMNS, f1_data, f2_data, nominal_path, read_nominal
+from ..devices.p2m_encoding import F1_COLUMNS, F2_COLUMNS, N_MAX, f1_data, f2_data, nominal_path, read_nominal
 from ..errors import SchemaError
-from ..fit.p2m import f1_curve, f1_variation, f2_curve, f2_lower_bound
+from ..fit.p2m import f1_curve, f1_variation, f2_curve, f2_lower_bound, programmable_range
 from .modelfile import Axis, ModelFile, Parameter, Table, file_sha256, save_model
 
 CONFIGS = (("cmos", "p2m_fig6a_cmos"), ("dwmtj", "p2m_fig6b_dwmtj"), ("hybrid", "p2m_fig6c_hybrid"))
@@ -77,10 +81,14 @@ def export_p2m_f1(campaign_dir, out) -> Path:
         params[f"sample_max_{config}"] = Parameter(var.sample_max, "1")
         params[f"weight_min_{config}"] = Parameter(nominal.u_min / nominal.u_max, "1")
         params[f"full_scale_{config}"] = Parameter(nominal.full, "m")
+        if config == "hybrid":
+            prog = programmable_range(d["w_level"], d["p_level"], d["q_acc"], n)
+            params["programmable_range_hybrid"] = Parameter(prog["median"], "1")
         metrics[f"rmse_{config}"] = float(np.sqrt(np.mean((cy - curve.mean(cx)) ** 2)))
         metrics[f"samples_{config}"] = float(cx.size)
         clouds.append((config, cx, cy, x, curve.mean(x), lo, hi, f"worst case {wc:.1%} (3 sigma / DR)"))
     params["worst_case_variation"] = Parameter(max(p.value for k, p in params.items() if k.startswith("worst")), "1")
+    params["n_max"] = Parameter(float(N_MAX), "1")
     axes = (Axis("configuration", np.array([c for c, _ in CONFIGS]), ""), Axis("x", x, "1"))
     tables = {k: Table(np.array(v), "1", axes) for k, v in rows.items()}
     prov = {**_prov(files), "x_axis": "realised nominal input x weight: (events / N_MAX) (u / u_max), u the "
@@ -105,7 +113,9 @@ def export_p2m_f2(campaign_dir, out) -> Path:
     ax = (Axis("x", x, "1"),)
     tables = {"mean": Table(mean(x), "1", ax), "lower": Table(lo, "1", ax), "upper": Table(hi, "1", ax),
               "sigma": Table(curve.noise.sigma(x), "1", ax)}
+    from ..devices import get
     params = {"worst_case_variation": Parameter(wc, "1"),
+              "track_length": Parameter(get("dwmtj").defaults()["L"], "m"),
               "full_scale_two_sided": Parameter(curve.full_scale_two_sided, "1"),
               "energy_per_read": Parameter(float(e_read.mean()), "J", float(e_read.std(ddof=1) / np.sqrt(e_read.size)))}
     metrics = {"rmse": float(np.sqrt(np.mean((cy - mean(cx)) ** 2))), "samples": float(cx.size)}

@@ -95,3 +95,23 @@ def f2_curve(x, v) -> NormalisedCurve:
     raw = mean_fit(x, v)
     lo_v, hi_v = (float(t) for t in raw(np.array([-1.0, 1.0])))
     return _normalised(x, v, raw, lo_v, hi_v - lo_v)
+
+
+def programmable_range(w_level, p_level, q, n) -> dict:
+    """CMOS+X tunability (seed: "a 30-40% normalized programmable range for most weights", "a
+    programmability range 30-40% from its median value"): the per-event displacement q/n as a quadratic
+    surface in the width level w and the programming (wall) level p, range(w) = (f(w, 1) - f(w, 0)) /
+    f(w, 0.5), the total tunable span over the median programming level, on w = 0, 0.1, ..., 1.
+    Returns {"min", "max", "median", "by_w_level"} (fractions); samples with n = 0 are left out."""
+    w, p, q, n = (np.asarray(v, float) for v in (w_level, p_level, q, n))
+    m = n > 0
+    w, p, y = w[m], p[m], q[m] / n[m]
+
+    def design(wv, pv):
+        wv, pv = np.broadcast_arrays(np.asarray(wv, float), np.asarray(pv, float))
+        return np.stack([np.ones_like(wv), wv, pv, wv * wv, pv * pv, wv * pv], axis=-1)
+    coef, *_ = np.linalg.lstsq(design(w, p), y, rcond=None)
+    grid = np.linspace(0.0, 1.0, 11)
+    rng = (design(grid, 1.0) @ coef - design(grid, 0.0) @ coef) / (design(grid, 0.5) @ coef)
+    return {"min": float(rng.min()), "max": float(rng.max()), "median": float(np.median(rng)),
+            "by_w_level": [float(r) for r in rng]}
