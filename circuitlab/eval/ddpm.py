@@ -52,11 +52,14 @@ class DDPMConfig:
     n_samples: int = 1000           # images generated per evaluation
     eval_epochs: tuple = ()         # epochs after which to evaluate (empty: the last only)
     sample_batch: int = 1000
+    ema: float = 0.995              # decay of the weights' exponential moving average (0: none)
 
     def __post_init__(self):
         for name in ("T", "epochs", "batch", "base", "n_samples", "sample_batch"):
             if int(getattr(self, name)) < 1:
                 raise ConfigError(f"DDPM {name} = {getattr(self, name)!r} must be a positive integer")
+        if not 0 <= self.ema < 1:
+            raise ConfigError(f"DDPM ema = {self.ema!r} must lie in [0, 1) (0 turns the moving average off)")
         if self.T < 2 or not self.lr > 0:
             raise ConfigError(f"DDPM needs T >= 2 and lr > 0, got T={self.T}, lr={self.lr}")
         if any(not 1 <= int(e) <= self.epochs for e in self.eval_epochs):
@@ -69,7 +72,8 @@ class DDPMConfig:
 
 @dataclass
 class TrainedDDPM:
-    """A trained model, its schedule and what training cost."""
+    """A trained model (the moving average of the weights when ``ema`` > 0), its schedule and what
+    training cost."""
     model: UNet
     schedule: Schedule
     seed: int
@@ -114,7 +118,8 @@ def train_ddpm(x0: torch.Tensor, noise, cfg: DDPMConfig, seed: int, *, device="c
     if hasattr(noise, "reset"):
         noise.reset()
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    out = TrainedDDPM(model, sched, int(seed))
+    ema = copy.deepcopy(model).eval() if cfg.ema > 0 else model
+    out = TrainedDDPM(ema, sched, int(seed))
     t0 = time.perf_counter()
     for epoch in range(1, cfg.epochs + 1):
         model.train()
@@ -130,6 +135,8 @@ def train_ddpm(x0: torch.Tensor, noise, cfg: DDPMConfig, seed: int, *, device="c
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
+            if ema is not model:
+                _ema_update(ema, model, min(cfg.ema, (1 + out.steps) / (10 + out.steps)))
             total += float(loss.detach()) * len(idx)
             out.steps += 1
         out.losses.append(total / len(data))
@@ -142,6 +149,13 @@ def train_ddpm(x0: torch.Tensor, noise, cfg: DDPMConfig, seed: int, *, device="c
             on_epoch(epoch, out)
             t0 = time.perf_counter() - out.train_seconds
     return out
+
+
+@torch.no_grad()
+def _ema_update(ema: torch.nn.Module, model: torch.nn.Module, decay: float) -> None:
+    """ema <- decay ema + (1 - decay) model (warm-up: decay = min(ema, (1 + n) / (10 + n)) after n steps)."""
+    for pe, pm in zip(ema.parameters(), model.parameters()):
+        pe.mul_(decay).add_(pm.detach(), alpha=1 - decay)
 
 
 @torch.no_grad()
