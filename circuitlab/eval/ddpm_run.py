@@ -55,7 +55,8 @@ def run_ddpm_experiment(exp: DDPMExperiment, out, progress: Optional[Callable[[s
     energy = energy_summary(meram, data.shape, exp.ddpm)
     results = {k: {"fd": v["fd"], "fd_ci95": v["fd_ci95"], "kid": v["kid"], "kid_std": v["kid_std"],
                    "precision": v["precision"], "recall": v["recall"],
-                   **({"fd_minus_gaussian_ci95": v["fd_minus_gaussian_ci95"]} if "fd_minus_gaussian_ci95" in v else {})}
+                   **{k2: v[k2] for k2 in ("fd_minus_gaussian", "fd_minus_gaussian_ci95", "precision_minus_gaussian",
+                                          "precision_minus_gaussian_ci95") if k2 in v}}
                for k, v in summary.get("both", {}).items()}
     s = {"metric": metric, "results": results, "protocols": summary,
          "classifier": {"test_accuracy": clf.test_accuracy, "n_train": clf.n_train, "n_test": clf.n_test,
