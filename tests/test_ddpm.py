@@ -152,3 +152,76 @@ def test_training_and_sampling_are_deterministic_and_seeded():
     assert torch.allclose(pa, pb, rtol=0, atol=1e-6) and not torch.allclose(pa, pc, atol=1e-3)
     sa, sb = (sample(a, ScaledNoise(2.0), 5, (1, 6, 6), seed=0) for _ in range(2))
     assert torch.allclose(sa, sb, atol=1e-6)
+
+
+# --- the experiment end to end and the CLI --------------------------------------------------------------
+@pytest.fixture(scope="module")
+def classifier_cache(tmp_path_factory):
+    """The digits feature classifier, trained once for this file (the experiment's settings)."""
+    from circuitlab.data import load
+    from circuitlab.eval.ddpm_experiment import DDPMExperiment
+    from circuitlab.eval.features import train_classifier
+    torch.set_num_threads(1)
+    cache = tmp_path_factory.mktemp("clf")
+    train_classifier(load("digits"), seed=0, cache_dir=cache, epochs=DDPMExperiment().classifier_epochs)
+    return cache
+
+
+def _with_cache(out, cache):
+    import shutil
+    shutil.copytree(cache, out / "cache" / "classifiers")
+    return out
+
+
+def test_a_tiny_seeded_experiment_end_to_end(tmp_path, classifier_cache):
+    from circuitlab.eval.ddpm_experiment import DDPMExperiment
+    from circuitlab.eval.ddpm_run import run_ddpm_experiment
+    exp = DDPMExperiment(data="digits", noises=("gaussian", "biased:0.5"), seeds=2,
+                         ddpm=DDPMConfig(T=10, epochs=2, batch=64, base=8, n_samples=60, eval_epochs=(1,)),
+                         kid_subsets=5, letters=None, device="cpu")
+    s = run_ddpm_experiment(exp, _with_cache(tmp_path, classifier_cache))
+    assert s["metric"] == "FD-DIGITS" and s["classifier"]["from_cache"]
+    both, samp = s["protocols"]["both"], s["protocols"]["sampling"]
+    for spec, v in s["results"].items():
+        assert v["fd_ci95"][0] <= v["fd"] <= v["fd_ci95"][1] and 0 <= v["precision"] <= 1
+    assert set(both["gaussian"]["fd_vs_epoch"]) == {"1", "2"}
+    # paired difference: the mean of the per-seed differences
+    d = [a - b for a, b in zip(both["biased:0.5"]["fd_per_seed"], both["gaussian"]["fd_per_seed"])]
+    assert both["biased:0.5"]["fd_minus_gaussian"] == pytest.approx(sum(d) / 2)
+    # a mean of 0.5 per draw accumulates over the reverse chain: brighter images (pixel mean in [0, 1])
+    assert samp["biased:0.5"]["pixel_mean"] > samp["gaussian"]["pixel_mean"] + 0.1
+    # energy: pixels * T draws per image, pixels * batch per training step, times the model's J per draw
+    e = s["energy"]
+    assert e["noise_per_image"] == 64 * 10 and e["noise_per_training_step"] == 64 * 64
+    assert e["energy_per_image_J"] == pytest.approx(640 * e["energy_per_noise_sample_J"]) and 0 < e["energy_per_image_J"] < 1e-6
+    files = {p.name for p in tmp_path.iterdir()}
+    assert {"ddpm_results.json", "quality_table.csv", "quality_table.md", "config.json", "fd_vs_epoch.png",
+            "quality_bars.png", "records.csv", "samples_both_gaussian.png", "weights"} <= files
+    assert (tmp_path / "weights" / "biased_0.5-seed0.pt").is_file()
+
+
+def test_cli_tiny_run_prints_the_json_shape(tmp_path, classifier_cache, capsys):
+    from circuitlab.cli.main import main
+    out = _with_cache(tmp_path / "o", classifier_cache)
+    rc = main(["eval", "ddpm", "--data", "digits", "--noise", "gaussian,meram", "--epochs", "1", "--seeds", "1",
+               "--steps", "5", "--samples", "20", "--letters", "none", "--protocol", "both", "--device", "cpu",
+               "--out", str(out), "--json"])
+    assert rc == 0
+    s = json.loads(capsys.readouterr().out)
+    assert s["metric"] == "FD-DIGITS" and set(s["results"]) == {"gaussian", "meram"}
+    assert {"fd", "fd_ci95", "kid", "kid_std", "precision", "recall"} <= set(s["results"]["meram"])
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--noise", "gaussian,bogus"], "unknown noise source 'bogus'"),
+    (["--noise", "gaussian,gaussian"], "repeat"),
+    (["--epochs", "0"], "--epochs 0"),
+    (["--steps", "1"], "at least 2 steps"),
+    (["--protocol", "train"], "choose from both, sampling"),
+    (["--data", "/no/such/folder"], "neither a built-in data set"),
+])
+def test_cli_bad_arguments_give_one_line_errors(tmp_path, capsys, argv, message):
+    from circuitlab.cli.main import main
+    rc = main(["eval", "ddpm", "--quick", "--out", str(tmp_path), *argv])
+    err = capsys.readouterr().err.strip()
+    assert rc == 1 and message in err and len(err.splitlines()) == 1

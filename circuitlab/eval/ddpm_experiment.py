@@ -29,7 +29,7 @@ from ..errors import ConfigError
 from ..nn import parse_noise
 from .ddpm import DDPMConfig, noise_per_image, noise_per_step, sample, train_ddpm
 from .features import train_classifier
-from .metrics import quality
+from .metrics import _coverage, _kth_radius, frechet_distance, kid
 from .stats import mean_ci95
 
 __all__ = ["ALL_NOISE", "QUICK_NOISE", "PROTOCOLS", "DDPMExperiment", "quick_experiment", "run_grid",
@@ -39,6 +39,7 @@ ALL_NOISE = ("gaussian", "meram", "meram-stream", "meram-exact", "uniform", "rad
              "scaled:0.5", "scaled:2", "biased:0.2")
 QUICK_NOISE = ("gaussian", "meram", "scaled:2")
 PROTOCOLS = ("both", "sampling")
+K_NN = 3     # neighbours of the precision/recall manifolds (Kynkaanniemi et al. 2019), as metrics.quality
 
 
 @dataclass(frozen=True)
@@ -113,17 +114,20 @@ def run_grid(exp: DDPMExperiment, data: ImageSet, classifier, *, device, say: Ca
     checkpoints = cfg.checkpoints()
     records, firsts = [], {}
     shape = data.shape
-    real = data.images
+    fr = classifier.features(data.images)            # the real set's features and k-NN radii, once
+    real_radii = _kth_radius(fr, K_NN, 1024)
 
     def evaluate(trained, spec, protocol, seed, epoch, t_train):
         t0 = time.perf_counter()
         imgs = sample(trained, parse_noise(spec), cfg.n_samples, shape, seed=seed, device=device,
                       batch=cfg.sample_batch)
         t_sample = time.perf_counter() - t0
-        q = quality(classifier, real, imgs, kid_subsets=exp.kid_subsets,
-                    kid_subset_size=min(1000, len(real), len(imgs)), seed=seed)
-        rec = {"protocol": protocol, "noise": spec, "seed": seed, "epoch": epoch, "fd": q.fd,
-               "kid": q.kid_mean, "kid_std": q.kid_std, "precision": q.precision, "recall": q.recall,
+        ff = classifier.features(imgs)
+        km, ks = kid(fr, ff, subsets=exp.kid_subsets, subset_size=min(1000, len(fr), len(ff)), seed=seed)
+        precision = _coverage(ff, fr, real_radii, 1024)
+        recall = _coverage(fr, ff, _kth_radius(ff, K_NN, 1024), 1024)
+        rec = {"protocol": protocol, "noise": spec, "seed": seed, "epoch": epoch, "fd": frechet_distance(fr, ff),
+               "kid": km, "kid_std": ks, "precision": precision, "recall": recall,
                "train_s": round(t_train, 3), "sample_s": round(t_sample, 3), "loss": trained.losses[-1],
                "noise_per_image": imgs.noise_drawn / max(1, len(imgs)), **sample_stats(imgs)}
         records.append(rec)
