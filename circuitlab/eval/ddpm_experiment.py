@@ -29,7 +29,7 @@ from ..errors import ConfigError
 from ..nn import parse_noise
 from .ddpm import DDPMConfig, noise_per_image, noise_per_step, sample, train_ddpm
 from .features import train_classifier
-from .metrics import _coverage, _kth_radius, frechet_distance, kid
+from .metrics import frechet_distance, kid, precision_recall
 from .stats import mean_ci95
 
 __all__ = ["ALL_NOISE", "QUICK_NOISE", "PROTOCOLS", "DDPMExperiment", "quick_experiment", "run_grid",
@@ -114,8 +114,7 @@ def run_grid(exp: DDPMExperiment, data: ImageSet, classifier, *, device, say: Ca
     checkpoints = cfg.checkpoints()
     records, firsts = [], {}
     shape = data.shape
-    fr = classifier.features(data.images)            # the real set's features and k-NN radii, once
-    real_radii = _kth_radius(fr, K_NN, 1024)
+    fr = classifier.features(data.images)            # the real set's features, once
 
     def evaluate(trained, spec, protocol, seed, epoch, t_train):
         t0 = time.perf_counter()
@@ -124,8 +123,7 @@ def run_grid(exp: DDPMExperiment, data: ImageSet, classifier, *, device, say: Ca
         t_sample = time.perf_counter() - t0
         ff = classifier.features(imgs)
         km, ks = kid(fr, ff, subsets=exp.kid_subsets, subset_size=min(1000, len(fr), len(ff)), seed=seed)
-        precision = _coverage(ff, fr, real_radii, 1024)
-        recall = _coverage(fr, ff, _kth_radius(ff, K_NN, 1024), 1024)
+        precision, recall = precision_recall(fr, ff, k=K_NN)
         rec = {"protocol": protocol, "noise": spec, "seed": seed, "epoch": epoch, "fd": frechet_distance(fr, ff),
                "kid": km, "kid_std": ks, "precision": precision, "recall": recall,
                "train_s": round(t_train, 3), "sample_s": round(t_sample, 3), "loss": trained.losses[-1],
