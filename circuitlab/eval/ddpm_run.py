@@ -91,7 +91,8 @@ def _write(out: Path, exp: DDPMExperiment, s: dict, records: list, firsts: dict,
                        wdir / f"{spec.replace(':', '_')}-seed0.pt")
     e = s["energy"]
     cols = ["protocol", "noise", "fd", "fd_ci95_low", "fd_ci95_high", "fd_minus_gaussian", "diff_ci95_low",
-            "diff_ci95_high", "kid", "kid_std", "precision", "recall", "neighbour_diff", "seeds"]
+            "diff_ci95_high", "kid", "kid_std", "precision", "recall", "neighbour_diff", "seeds",
+            "precision_minus_gaussian", "pdiff_ci95_low", "pdiff_ci95_high"]
     rows = []
     for protocol, res in s["protocols"].items():
         if not isinstance(res, dict):
@@ -99,7 +100,8 @@ def _write(out: Path, exp: DDPMExperiment, s: dict, records: list, firsts: dict,
         for spec, v in res.items():
             rows.append([protocol, spec, v["fd"], *v["fd_ci95"], v.get("fd_minus_gaussian", ""),
                          *(v.get("fd_minus_gaussian_ci95") or ["", ""]), v["kid"], v["kid_std"], v["precision"],
-                         v["recall"], v["neighbour_diff"], v["seeds"]])
+                         v["recall"], v["neighbour_diff"], v["seeds"], v.get("precision_minus_gaussian", ""),
+                         *(v.get("precision_minus_gaussian_ci95") or ["", ""])])
     with open(out / "quality_table.csv", "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(cols)
@@ -109,13 +111,15 @@ def _write(out: Path, exp: DDPMExperiment, s: dict, records: list, firsts: dict,
           f"{100 * s['classifier']['test_accuracy']:.1f} %), {exp.seeds} paired seeds, mean and 95 % Student-t "
           f"interval after {exp.ddpm.epochs} epochs, T = {exp.ddpm.T}, {exp.ddpm.n_samples} samples. "
           "both: every draw from the source; sampling: the Gaussian-trained model sampled with the source.", "",
-          f"| protocol | noise | {m} | 95 % CI | minus gaussian (paired) | 95 % CI | KID | precision | recall |",
-          "|---|---|---|---|---|---|---|---|---|"]
+          f"| protocol | noise | {m} | 95 % CI | minus gaussian (paired) | 95 % CI | KID | precision | recall "
+          "| precision minus gaussian (paired, 95 % CI) |",
+          "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         diff = "" if r[5] == "" else f"{r[5]:+.2f}"
         dci = "" if r[6] == "" else f"{r[6]:+.2f} to {r[7]:+.2f}"
+        pd = "" if r[14] == "" else f"{r[14]:+.3f} ({r[15]:+.3f} to {r[16]:+.3f})"
         md.append(f"| {r[0]} | {r[1]} | {r[2]:.2f} | {r[3]:.2f} to {r[4]:.2f} | {diff} | {dci} | {r[8]:.3g} "
-                  f"| {r[10]:.3f} | {r[11]:.3f} |")
+                  f"| {r[10]:.3f} | {r[11]:.3f} | {pd} |")
     md += ["", f"Device energy (meram_eps model, {e['energy_per_noise_sample_J'] * 1e12:.3f} pJ per noise sample): "
            f"{e['noise_per_image']} samples = {e['energy_per_image_J'] * 1e9:.3f} nJ per generated image, "
            f"{e['noise_per_training_step']} samples = {e['energy_per_training_step_J'] * 1e9:.3f} nJ per training "
