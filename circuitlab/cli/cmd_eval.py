@@ -8,4 +8,5 @@ def register(sub) -> None:
     p = sub.add_parser("eval", help="the seed experiments on the PyTorch side")
     esub = p.add_subparsers(dest="eval_command", metavar="EXPERIMENT")
     eval_snn.register(esub)
+    __import__("circuitlab.cli.eval_ddpm", fromlist=["register"]).register(esub)
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
