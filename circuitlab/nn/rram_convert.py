@@ -82,7 +82,8 @@ def unprogram(model: nn.Module) -> nn.Module:
 
 
 def set_train_noise(model: nn.Module, noise: float) -> nn.Module:
-    """Weight-noise injection in training: sigma = ``noise`` x max|W| per layer (NeuRRAM code: 0.1-0.2)."""
+    """Weight-noise injection: sigma = ``noise`` x max|W| per layer (NeuRRAM code: 0.1-0.2), drawn per forward
+    pass of unprogrammed layers (training and simulation alike); 0 switches it off."""
     if noise < 0:
         raise ConfigError(f"training noise {noise!r} must be >= 0 (NeuRRAM uses 0.1-0.2)")
     for _, m in rram_layers(model):

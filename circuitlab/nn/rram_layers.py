@@ -13,13 +13,16 @@ Effects (:class:`RRAMConfig`, each on or off alone): write-verify programming er
 +-``verify_tol``), relaxation sigma(G, t) from the model's ``sigma_g`` table (Gaussian, frozen at
 ``program()``), read noise (relative, Gaussian, drawn per forward pass per cell), DAC and ADC
 quantisation (straight-through gradients), tiling to ``array_rows`` x ``array_cols`` (a tile holds
-array_rows / 2 inputs as pairs), and IR drop: a systematic error of each tile column's normalised
-voltage, Gaussian with the RMS of the model's ``ir_drop_rms`` table at (tile rows, ``r_wire``), frozen at
-``program()`` (the table holds the RMS only, not the pattern). Without ADC and IR drop the tiled,
+array_rows / 2 inputs as pairs), and IR drop: a systematic gain error of each tile column,
+y_tj -> (1 + e_tj) y_tj with e_tj Gaussian, frozen at ``program()``, its RMS the model's ``ir_drop_rms`` at
+(tile rows, ``r_wire``) relative to that campaign's RMS signal (:func:`..rram_mapping.ir_relative_error`;
+the table holds the RMS only, not the pattern). Without ADC and IR drop the tiled,
 normalised product equals W x exactly (the tests check it).
 
 Before ``program()`` a layer computes with its float weights (plus training noise sigma = noise max|W|,
-as the public NeuRRAM code); after it, with the programmed conductances until ``unprogram()``.
+as the public NeuRRAM code; drawn per forward pass in training and in evaluation, so that the same noise
+model also serves as the "simulation" of a trained network: set it to 0 for the noise-free software
+model); after it, with the programmed conductances until ``unprogram()``.
 """
 from __future__ import annotations
 
@@ -79,6 +82,14 @@ IDEAL = RRAMConfig(program_error=False, relaxation=False, read_noise=False, dac_
 ALL_EFFECTS = RRAMConfig()
 
 
+def _sum_tiles(p: torch.Tensor) -> torch.Tensor:
+    """Sum over the tile axis (-2) as slice additions (several times faster than ``sum(-2)`` on CPU here)."""
+    out = p[..., 0, :]
+    for t in range(1, p.shape[-2]):
+        out = out + p[..., t, :]
+    return out
+
+
 class RRAMLayer(nn.Module):
     """Shared machinery; subclasses give the product (:meth:`_tile_product`) and the tile layout."""
 
@@ -89,7 +100,7 @@ class RRAMLayer(nn.Module):
         self.programmed = False
         self.register_buffer("g_pos", None)
         self.register_buffer("g_neg", None)
-        self.register_buffer("ir_offset", None)
+        self.register_buffer("ir_offset", None)     # IR-drop gain error e_tj (T, out)
         self.register_buffer("in_range", torch.tensor(1.0))
         self.register_buffer("adc_clip", torch.tensor(1.0))
         self.in_signed = False
@@ -102,13 +113,15 @@ class RRAMLayer(nn.Module):
         return 1
 
     def inputs_per_tile(self) -> int:
-        """Weights per column per tile (pairs on two rows each); all of them when tiling is off."""
+        """Weights per column per tile (pairs on two rows each); all of them when tiling is off. The
+        inputs are spread evenly over the fewest tiles that hold them (whole channels for a conv)."""
         n_in = self.weight[0].numel()
         if not self.cfg.tiling:
             return n_in
-        per = self.cfg.array_rows // 2
         unit = self.rows_per_input()
-        return max(unit, (per // unit) * unit)
+        units, per = n_in // unit, max(1, (self.cfg.array_rows // 2) // unit)
+        tiles = math.ceil(units / per)
+        return math.ceil(units / tiles) * unit
 
     def n_tiles(self) -> int:
         return math.ceil(self.weight[0].numel() / self.inputs_per_tile())
@@ -142,8 +155,8 @@ class RRAMLayer(nn.Module):
                 g = g + z * dev.sigma_relax(target, t)
             out.append(g.clamp(min=1e-9).to(self.weight.dtype))
         self.g_pos, self.g_neg = out
-        if cfg.ir_drop and cfg.r_wire > 0:
-            s = dev.ir_drop_rms(self.tile_rows(), cfg.r_wire)
+        if cfg.ir_drop:
+            s = dev.ir_drop_relative(self.tile_rows(), cfg.r_wire)
             self.ir_offset = s * torch.randn(self._offset_shape(), generator=generator, dtype=torch.float64,
                                              device=self.weight.device).to(self.weight.dtype)
         else:
@@ -180,9 +193,9 @@ class RRAMLayer(nn.Module):
                 gn = gn * (1 + rel * torch.randn(gn.shape, generator=self.generator, dtype=gn.dtype, device=gn.device))
             return effective_weight(gp, gn, self._wmax(), dev), norm
         w = self.weight
-        if self.training and self.train_noise > 0:
+        if self.train_noise > 0:        # weight-noise injection, in training and in noise simulations
             sigma = self.train_noise * float(w.detach().abs().max())
-            w = w + sigma * torch.randn_like(w)
+            w = w + sigma * torch.randn(w.shape, generator=self.generator, dtype=w.dtype, device=w.device)
         return w, norm
 
     def _needs_norm(self) -> bool:
@@ -202,17 +215,17 @@ class RRAMLayer(nn.Module):
         w, norm = self._weights()
         if norm is None:
             return self._full_product(x, w)
-        p = self._tile_product(x, w)                       # (B, T, out, ...)
-        scale = self._bcast(norm * r_in, p)
+        p = self._tile_product(x, w)                       # (..., T, out), tiles and outputs last
+        scale = norm * r_in                                # (T, out) broadcasts over (..., T, out)
         if self._record is not None:
             y = (p.detach() / scale).abs().flatten()
             self._record["y"].append(y[:: max(1, y.numel() // 20000)])
-        off = self._bcast(self.ir_offset, p) if (self.programmed and self.ir_offset is not None) else None
+        gain = 1 + self.ir_offset if (self.programmed and self.ir_offset is not None) else None   # (T, out)
         if cfg.adc_bits is not None and not calibrating:
-            p = adc_quantise(p, scale, float(self.adc_clip), cfg.adc_bits, off)
-        elif off is not None:
-            p = p + off * scale
-        return self._finish(p.sum(dim=1))
+            p = adc_quantise(p, scale, float(self.adc_clip), cfg.adc_bits, gain)
+        elif gain is not None:
+            p = p * gain
+        return self._finish(_sum_tiles(p))
 
     # ---- calibration -------------------------------------------------------------------------------------------
     def start_calibration(self):
@@ -264,14 +277,11 @@ class RRAMLinear(nn.Linear, RRAMLayer):
     def _tile_product(self, x, w):                        # -> (B, T, out)
         n, k, t = self.inputs_per_tile(), self.in_features, self.n_tiles()
         if t == 1:
-            return F.linear(x, w).unsqueeze(1)
+            return F.linear(x, w).unsqueeze(-2)
         lead = x.shape[:-1]
         xp = F.pad(x.reshape(-1, k), (0, t * n - k)).view(-1, t, n).transpose(0, 1)    # (T, B, n)
         wp = F.pad(w, (0, t * n - k)).view(self.out_features, t, n).permute(1, 2, 0)  # (T, n, out)
         return torch.bmm(xp, wp).transpose(0, 1).reshape(*lead, t, self.out_features)
-
-    def _bcast(self, v, p):
-        return v.reshape((1,) * (p.dim() - 2) + tuple(v.shape))
 
     def _full_product(self, x, w):
         return F.linear(x, w, self.bias)
@@ -294,18 +304,18 @@ class RRAMLinear(nn.Linear, RRAMLayer):
         y = self.chip(self.g_pos.double().cpu().numpy(), self.g_neg.double().cpu().numpy(),
                       xn.double().cpu().numpy())
         scale = (self.normaliser() * r_in).view(1, 1, -1)
-        y = torch.as_tensor(y, dtype=x.dtype, device=x.device).view(-1, 1, self.out_features)
+        y = torch.as_tensor(y, dtype=x.dtype, device=x.device).view(-1, 1, self.out_features)   # (B, T=1, out)
         p = y * scale
         if self.cfg.adc_bits is not None:
             p = adc_quantise(p, scale, float(self.adc_clip), self.cfg.adc_bits)
-        return self._finish(p.sum(dim=1)).reshape(*lead, self.out_features)
+        return self._finish(_sum_tiles(p)).reshape(*lead, self.out_features)
 
     def column_voltages(self, x: torch.Tensor) -> torch.Tensor:
         """Normalised SL voltages y_tj = (V_SL - V_ref) / V_read, shape (B, T, out), for inputs ``x`` (already
         on the DAC's levels, in input units): before the IR drop and the ADC; read noise as configured."""
         w, _ = self._weights()
         p = self._tile_product(x, w)
-        return p / self._bcast(self.normaliser() * float(self.in_range), p)
+        return p / (self.normaliser() * float(self.in_range))
 
 
 class RRAMConv2d(nn.Conv2d, RRAMLayer):
@@ -342,26 +352,30 @@ class RRAMConv2d(nn.Conv2d, RRAMLayer):
         s = F.pad(s, (0, t * c - self.in_channels)) if t * c != self.in_channels else s
         return s.view(self.out_channels, t, c).sum(-1).t()
 
-    def _tile_product(self, x, w):                        # -> (B, T, out, H, W)
+    def _tile_product(self, x, w):                        # -> (B, H, W, T, out)
+        """Per-tile partial sums as one grouped convolution (one group per tile) on a channels-last input:
+        oneDNN's grouped kernel is then about as fast as the dense one (2-5x faster than the default layout
+        here), and the NHWC output viewed as (B, H, W, T, out) is contiguous for the ADC's elementwise work."""
         c, t = self._chan_per_tile(), self.n_tiles()
+        x = x.contiguous(memory_format=torch.channels_last)
         if t == 1:
-            return self._conv_forward(x, w, None).unsqueeze(1)
-        pad_c = t * c - self.in_channels
-        if pad_c:
-            x = F.pad(x, (0, 0, 0, 0, 0, pad_c))
-            w = F.pad(w, (0, 0, 0, 0, 0, pad_c))
-        kh, kw = self.kernel_size
-        wg = w.view(self.out_channels, t, c, kh, kw).transpose(0, 1).reshape(t * self.out_channels, c, kh, kw)
-        y = F.conv2d(x, wg, None, self.stride, self.padding, self.dilation, t)
-        return y.view(y.shape[0], t, self.out_channels, *y.shape[2:])
-
-    def _bcast(self, v, p):
-        return v.reshape(1, *v.shape, *([1] * (p.dim() - 3)))
+            y = self._conv_forward(x, w, None)
+        else:
+            pad_c = t * c - self.in_channels
+            if pad_c:
+                x = F.pad(x, (0, 0, 0, 0, 0, pad_c))
+                w = F.pad(w, (0, 0, 0, 0, 0, pad_c))
+            kh, kw = self.kernel_size
+            wg = w.view(self.out_channels, t, c, kh, kw).transpose(0, 1).reshape(t * self.out_channels, c, kh, kw)
+            y = F.conv2d(x, wg, None, self.stride, self.padding, self.dilation, t)
+        b, _, h, wd = y.shape
+        return y.permute(0, 2, 3, 1).reshape(b, h, wd, t, self.out_channels)
 
     def _full_product(self, x, w):
         return self._conv_forward(x, w, self.bias)
 
-    def _finish(self, y):
+    def _finish(self, y):                                 # (B, H, W, out) -> (B, out, H, W), channels last
+        y = y.permute(0, 3, 1, 2)
         return y if self.bias is None else y + self.bias.view(1, -1, 1, 1)
 
     def forward(self, x):

@@ -39,17 +39,16 @@ class _DAC(torch.autograd.Function):
 
 
 class _ADC(torch.autograd.Function):
-    """out = scale * s * (clamp(floor(p / (scale s) + off / s), -L, L - 1) + 1/2), L = 2^(b-1)."""
+    """out = scale * s * (clamp(floor(gain p / (scale s)), -L, L - 1) + 1/2), L = 2^(b-1)."""
 
     @staticmethod
-    def forward(ctx, p, scale, offset, clip: float, bits: int):
+    def forward(ctx, p, scale, gain, clip: float, bits: int):
         half = 2 ** (bits - 1)
         step = 2.0 * clip / 2 ** bits
-        z = p / (scale * step)
-        if offset is not None:
-            z.add_(offset / step)
+        b = scale * step                                   # small (T, out): precomputed per call
+        z = p * (1.0 / b if gain is None else gain / b)
         z.floor_().clamp_(-half, half - 1).add_(0.5)
-        return z.mul_(scale * step)
+        return z.mul_(b)
 
     @staticmethod
     def backward(ctx, g):
@@ -61,11 +60,11 @@ def dac_quantise(x: torch.Tensor, r: float, bits: int, signed: bool) -> torch.Te
     return _DAC.apply(x, float(r), int(bits), bool(signed))
 
 
-def adc_quantise(p: torch.Tensor, scale: torch.Tensor, clip: float, bits: int, offset=None) -> torch.Tensor:
-    """``scale * ADC(p / scale + offset)``: the ADC reads the normalised value v = p / scale (+ ``offset``,
-    in the same units) on [-clip, clip] and the result is multiplied back by ``scale`` (the seed's
+def adc_quantise(p: torch.Tensor, scale: torch.Tensor, clip: float, bits: int, gain=None) -> torch.Tensor:
+    """``scale * ADC(gain p / scale)``: the ADC reads the normalised value v = p / scale (times an analog
+    ``gain`` error, if given) on [-clip, clip] and the result is multiplied back by ``scale`` (the seed's
     "pre-computed once and multiplied back after ADC"). Straight-through gradient to ``p``."""
-    return _ADC.apply(p, scale, offset, float(clip), int(bits))
+    return _ADC.apply(p, scale, gain, float(clip), int(bits))
 
 
 def dac_levels(r: float, bits: int, signed: bool) -> torch.Tensor:
