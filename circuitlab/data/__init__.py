@@ -7,6 +7,7 @@ folder of images, MNIST IDX files. Every loader returns an :class:`ImageSet`; :f
 name or path, :func:`split` cuts one deterministically.
 """
 from .catalogue import BUILTIN, load
+from .colour_mnist import load_colour_mnist
 from .errors import DataError, DataFormatError, MissingDataPackageError
 from .folder import load_image_folder
 from .idx import load_idx, read_idx, write_idx
@@ -15,6 +16,6 @@ from .letters import FONTS, SEED_LETTERS, letter_patterns, render_letters
 from .mnist import MNIST_LICENCE, load_mnist5k
 from .transforms import pad, resize, split
 
-__all__ = ["ImageSet", "load_digits", "load_mnist5k", "render_letters", "letter_patterns", "load_image_folder",
+__all__ = ["ImageSet", "load_digits", "load_mnist5k", "load_colour_mnist", "render_letters", "letter_patterns", "load_image_folder",
            "load_idx", "read_idx", "write_idx", "split", "resize", "pad", "load", "BUILTIN", "FONTS",
            "SEED_LETTERS", "MNIST_LICENCE", "DataError", "DataFormatError", "MissingDataPackageError"]

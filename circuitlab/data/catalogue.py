@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .errors import DataError
+from .colour_mnist import load_colour_mnist
 from .folder import load_image_folder
 from .idx import load_idx
 from .images import ImageSet, load_digits
@@ -14,7 +15,7 @@ from .transforms import resize
 __all__ = ["load", "BUILTIN"]
 
 BUILTIN = {"digits": load_digits, "mnist": load_mnist5k, "mnist5k": load_mnist5k,
-           "letters": render_letters, "patterns": letter_patterns}
+           "letters": render_letters, "patterns": letter_patterns, "colour-mnist": load_colour_mnist}
 
 
 def _idx_pair(folder: Path) -> tuple[Path, Path | None] | None:
@@ -27,7 +28,7 @@ def _idx_pair(folder: Path) -> tuple[Path, Path | None] | None:
 
 
 def load(name_or_path: str | Path, *, size: int | None = None, **kw) -> ImageSet:
-    """A data set by name ("digits", "mnist" = MNIST 5k, "letters", "patterns") or path.
+    """A data set by name ("digits", "mnist" = MNIST 5k, "letters", "patterns", "colour-mnist") or path.
 
     A path may be an IDX images file (its labels file is found by the MNIST naming: "images" ->
     "labels", "idx3" -> "idx1"), a folder of IDX files (the training pair first), or a folder of
@@ -37,7 +38,7 @@ def load(name_or_path: str | Path, *, size: int | None = None, **kw) -> ImageSet
     key = str(name_or_path)
     if key.lower() in BUILTIN:
         loader = BUILTIN[key.lower()]
-        if loader in (render_letters, letter_patterns) and size is not None:
+        if loader in (render_letters, letter_patterns, load_colour_mnist) and size is not None:
             return loader(size=size, **kw)
         data = loader(**kw)
     else:

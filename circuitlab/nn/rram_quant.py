@@ -1,0 +1,83 @@
+"""DAC and ADC quantisers of the RRAM layers, with straight-through gradients.
+
+Seed (neurram_cim_slides.txt): "Quantize input & output of each layer to emulate DAC & ADC
+discretization"; the neuron's ADC has 1-8 bits, and values beyond its range are clipped ("clipping
+error", "discretization error").
+
+- DAC, mid-tread: unsigned inputs on [0, r] take the 2^b levels k r / (2^b - 1); signed inputs on
+  [-r, r] take the 2^b - 1 levels k r / (2^(b-1) - 1), |k| <= 2^(b-1) - 1.
+- ADC, mid-rise (as the ``adc_rms`` table of the ``rram_cim`` model): on [-c, c] with step
+  s = 2c / 2^b the 2^b levels are (k + 1/2) s, k = -2^(b-1) .. 2^(b-1) - 1; a value v maps to the level
+  of floor(v / s), clipped to that range.
+
+Gradients pass straight through (d out / d in = 1), the estimator of the public NeuRRAM training code.
+Each forward is a handful of in-place kernels; the backward costs nothing.
+"""
+from __future__ import annotations
+
+import torch
+
+__all__ = ["dac_quantise", "adc_quantise", "dac_levels", "adc_levels"]
+
+
+class _DAC(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, r: float, bits: int, signed: bool):
+        if signed:
+            n = 2 ** (bits - 1) - 1
+            lo = -r
+        else:
+            n = 2 ** bits - 1
+            lo = 0.0
+        step = r / max(n, 1)
+        y = x.clamp(lo, r)
+        return y.mul_(1.0 / step).round_().mul_(step)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, None, None, None
+
+
+class _ADC(torch.autograd.Function):
+    """out = scale * s * (clamp(floor(gain p / (scale s)), -L, L - 1) + 1/2), L = 2^(b-1)."""
+
+    @staticmethod
+    def forward(ctx, p, scale, gain, clip: float, bits: int):
+        half = 2 ** (bits - 1)
+        step = 2.0 * clip / 2 ** bits
+        b = scale * step                                   # small (T, out): precomputed per call
+        z = p * (1.0 / b if gain is None else gain / b)
+        z.floor_().clamp_(-half, half - 1).add_(0.5)
+        return z.mul_(b)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, None, None, None, None
+
+
+def dac_quantise(x: torch.Tensor, r: float, bits: int, signed: bool) -> torch.Tensor:
+    """``x`` on the DAC's levels over [0, r] (unsigned) or [-r, r] (signed); straight-through gradient."""
+    return _DAC.apply(x, float(r), int(bits), bool(signed))
+
+
+def adc_quantise(p: torch.Tensor, scale: torch.Tensor, clip: float, bits: int, gain=None) -> torch.Tensor:
+    """``scale * ADC(gain p / scale)``: the ADC reads the normalised value v = p / scale (times an analog
+    ``gain`` error, if given) on [-clip, clip] and the result is multiplied back by ``scale`` (the seed's
+    "pre-computed once and multiplied back after ADC"). Straight-through gradient to ``p``."""
+    return _ADC.apply(p, scale, gain, float(clip), int(bits))
+
+
+def dac_levels(r: float, bits: int, signed: bool) -> torch.Tensor:
+    """The DAC's output levels (closed form, for tests and plots)."""
+    if signed:
+        n = 2 ** (bits - 1) - 1
+        return torch.arange(-n, n + 1, dtype=torch.float64) * (r / n)
+    n = 2 ** bits - 1
+    return torch.arange(0, n + 1, dtype=torch.float64) * (r / n)
+
+
+def adc_levels(clip: float, bits: int) -> torch.Tensor:
+    """The ADC's 2^bits mid-rise levels on [-clip, clip]."""
+    half = 2 ** (bits - 1)
+    step = 2.0 * clip / 2 ** bits
+    return (torch.arange(-half, half, dtype=torch.float64) + 0.5) * step
