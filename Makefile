@@ -8,12 +8,12 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.circuitlab-installed
 EXTRAS := torch,cluster,test
 
-.PHONY: demo test install ngspice bench clean
+.PHONY: demo test install ngspice chromium bench clean
 
 demo: install
 	$(VENV)/bin/circuitlab demo
 
-test: install
+test: install chromium
 	CIRCUITLAB_REQUIRE_NGSPICE=1 $(PY) -m pytest
 
 bench: install
@@ -27,6 +27,14 @@ ngspice:
 	  echo "installing ngspice and libngspice0-dev with apt-get"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq ngspice libngspice0-dev >/dev/null; \
+	fi
+
+# headless Chromium for the test that opens the pipeline's HTML report (test set-up only)
+chromium:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  echo "installing chromium with apt-get (for the HTML report test)"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
 	fi
 
 # torch 2.13.0 (CPU wheel) first, so that nothing pulls a CUDA build; then the package with its extras

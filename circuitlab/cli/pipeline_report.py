@@ -55,11 +55,11 @@ def _find(outputs: Dict[str, Path], suffix: str) -> Optional[Path]:
 
 
 def build_blocks(inputs: Dict[str, Dict[str, Path]], records: Dict[str, dict], quick: bool) -> List[Block]:
+    size = "quick (reduced sizes: the chain, not the seeds' numbers)" if quick else "full run"
     b: List[Block] = [Block("heading", "circuitlab pipeline report", 1),
-                      Block("text", f"circuitlab {__version__}; {'quick (reduced sizes: the chain, not the seeds '
-                                                                  'numbers)' if quick else 'full run'}. Every model file "
-                                    "below was made by this run from the device equations; the evaluations imported "
-                                    "those files, not the shipped ones.")]
+                      Block("text", f"circuitlab {__version__}; {size}. Every model file below was made by this run "
+                                    "from the device equations; the evaluations imported those files, not the "
+                                    "shipped ones.")]
     m = records
     # --- seed vs ours -----------------------------------------------------------------------------------------
     b.append(Block("heading", "Seed figures beside ours"))

@@ -1,0 +1,97 @@
+"""The pipeline report: seed numbers beside ours, and a self-contained HTML page checked in headless
+Chromium (Debian's chromium, installed by ``make test``): every image decodes and no link is broken."""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from circuitlab.cli.pipeline_report import write_report
+
+CHECK = ('<script>window.addEventListener("load",()=>{const b=[...document.images].filter('
+         'i=>!(i.complete&&i.naturalWidth>0)).length;document.body.setAttribute("data-images",'
+         'document.images.length);document.body.setAttribute("data-broken",b);});</script>')
+
+
+def chromium_image_check(page: Path, tmp: Path):
+    """(images, broken images) of ``page`` as headless Chromium renders it."""
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert exe, "chromium is not installed; `make test` installs it (apt-get install chromium)"
+    probe = tmp / "probe.html"
+    probe.write_text(page.read_text().replace("</body>", CHECK + "</body>"))
+    dom = subprocess.run([exe, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=5000",
+                          "--dump-dom", probe.resolve().as_uri()], capture_output=True, text=True, timeout=120).stdout
+    images = re.search(r'data-images="(\d+)"', dom)
+    broken = re.search(r'data-broken="(\d+)"', dom)
+    assert images and broken, dom[:500]
+    return int(images.group(1)), int(broken.group(1))
+
+
+class _Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.hrefs, self.srcs = [], []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "a":
+            self.hrefs.append(a.get("href", ""))
+        if tag == "img":
+            self.srcs.append(a.get("src", ""))
+
+
+def check_links(page: Path):
+    p = _Links()
+    p.feed(page.read_text())
+    for href in p.hrefs:
+        assert not href.startswith(("http:", "https:", "//")), href      # opens offline
+        assert (page.parent / href).resolve().is_file(), f"broken link {href}"
+    assert all(s.startswith("data:image/png;base64,") for s in p.srcs)   # self-contained
+    return p
+
+
+def _png(path: Path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(3, 2))
+    ax.plot([0, 1], [1, 0])
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def test_report_from_stage_records(tmp_path):
+    root = tmp_path / "pipe"
+    records = {
+        "meram": {"variance_raw": 0.97, "range_sigma": 4.04, "energy_per_noise_sample_J": 1.4e-12},
+        "p2m": {"worst_case": {"fig6a_cmos": 0.175, "fig6b_dwmtj": 0.314, "fig6c_hybrid": 0.132, "fig6d_read": 0.12},
+                "campaigns": {"p2m_fig6a_cmos": {"samples": 40, "seconds": 8.0}}},
+        "rram": {"energy_per_mac_voltage_seed": 1.8e-15, "energy_per_mac_current_seed": 7.86e-15},
+        "resnet": {"nonideal_untrained": 0.25, "noise_trained": 0.8, "chip": 0.78, "finetuned": 0.82},
+    }
+    inputs = {}
+    for name, metrics in records.items():
+        folder = root / name
+        folder.mkdir(parents=True)
+        plot = _png(folder / f"{name}.png")
+        data = folder / f"{name}.json"
+        data.write_text("{}")
+        (folder / "stage.json").write_text(json.dumps({"name": name, "metrics": metrics, "wall_s": 1.5,
+                                                       "inputs_hash": "ab" * 32}))
+        inputs[name] = {"plot": plot, "data": data}
+    (root / "report").mkdir()
+    md, page = write_report(root / "report", inputs, {"quick": True})
+    text = md.read_text()
+    assert "| P2M Fig. 6c CMOS+X: worst-case variation | 8.03 % | 13.2 % |" in text
+    assert "| NeuRRAM energy per MAC, current mode | 7.81 fJ | 7.86 fJ |" in text
+    assert "| ResNet-20: noise trained | 85.99 % | 80.0 % |" in text
+    links = check_links(page)
+    assert len(links.hrefs) == 4
+    images, broken = chromium_image_check(page, tmp_path)
+    assert images == 4 and broken == 0
