@@ -40,7 +40,7 @@ IR_DROP = 1e-6
 # - Everything else is either exact arithmetic on integer switch counts (vcmtj_psw, and meram_eps,
 #   sampled from those probabilities with a seeded generator) or a few roundings of sums: 1e-12. A
 #   float32 LLG trajectory that rounded differently could flip a marginal trial; that would show here
-#   as a step of exactly k / 200 in a probability and has not been seen (see above).
+#   as a step of exactly k / 2000 (trials per state) in a probability and has not been seen (see above).
 ROUNDING = 1e-12
 TABLE_TOL = {"p2m_f1": {t: P2M_FIT for t in ("mean", "sigma", "lower", "upper")},
              "p2m_f2": {t: P2M_FIT for t in ("mean", "sigma", "lower", "upper")},
