@@ -1,0 +1,31 @@
+"""Every Python block of the README that is tagged ``<!-- example: NAME -->`` runs, in order, in one
+namespace and a temporary folder (later examples may use earlier ones' files, as a reader would)."""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+EXAMPLES = re.findall(r"<!-- example: ([\w-]+) -->\s*```python\n(.*?)```", README.read_text(), re.S)
+
+
+def test_there_are_examples():
+    assert [n for n, _ in EXAMPLES][:5] == ["devices", "montecarlo", "fit", "pytorch", "rram"]
+
+
+@pytest.mark.ngspice
+def test_readme_examples_run(tmp_path, capsys):
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        ns = {"__name__": "__readme__"}
+        for name, code in EXAMPLES:
+            exec(compile(code, f"README example {name}", "exec"), ns)   # noqa: S102 - our own documentation
+    finally:
+        os.chdir(cwd)
+    out = capsys.readouterr().out
+    assert out.startswith("// vcmtj") and "process r" in out and "worst_case" not in out
+    assert "torch.Size([2, 10])" in out          # the RRAM ResNet-20's logits
