@@ -93,7 +93,8 @@ def make_plot(plotname: str, names, types, data: Mapping[str, np.ndarray], kind:
         if kind == "pz" and key == "all":
             continue
         vectors[key] = np.asarray(data[name])
-        units[key] = UNITS.get(typ, "")
+        # pole-zero values are complex frequencies in rad/s; gains and sensitivities carry mixed units
+        units[key] = {"pz": "rad/s", "tf": "", "sens": ""}.get(kind, UNITS.get(typ, ""))
     swept = names and (kind == "dc" or types[0] in ("time", "frequency") or names[0].lower().endswith("-sweep"))
     scale = canonical_name(names[0], types[0], kind) if swept else ""
     return Plot(kind, plotname, scale, vectors, units)
