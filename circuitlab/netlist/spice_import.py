@@ -3,7 +3,7 @@
 Handled: R, C, L, V, I (DC, AC, PULSE, SIN, PWL, TRNOISE, TRRANDOM; omitted arguments stay omitted, so
 SPICE's defaults apply), B, E, F, G, H, D, M, Q, J, K, S, W, T, X; ``.model``, ``.subckt`` (with
 ``params:``), ``.param``, ``.func``, ``.include``, ``.lib``, ``.options``, ``.temp``, ``.ic``,
-``.nodeset``, ``.op/.dc/.tran/.ac/.noise/.tf/.sens/.pz``, ``.meas`` and the control block (kept
+``.nodeset``, ``.save``, ``.op/.dc/.tran/.ac/.noise/.tf/.sens/.pz``, ``.meas`` and the control block (kept
 verbatim). Numbers take SPICE's scale suffixes (``1k``, ``2.2u``, ``1meg``; trailing unit letters are
 ignored); ``{...}`` and ``'...'`` are expressions. Anything else raises
 :class:`~circuitlab.errors.UnsupportedConstructError` with its line number: nothing is dropped.
@@ -295,6 +295,7 @@ def parse_netlist(source, *, base: Optional[Path] = None) -> Circuit:
     ic: Dict[str, object] = {}
     nodesets: Dict[str, object] = {}
     analyses, measures = [], []
+    saves: List[str] = []
     for card in cards:
         m = _DOT.match(card.text)
         if not m:
@@ -368,6 +369,8 @@ def parse_netlist(source, *, base: Optional[Path] = None) -> Circuit:
             if not found:
                 raise card.error(f".{dot} needs v(node)=value pairs")
             (ic if dot == "ic" else nodesets).update((n, parse_value(v)) for n, v in found)
+        elif dot == "save":
+            saves += analysis_words(card)
         elif dot in ("op", "tran", "ac", "dc", "tf", "sens", "noise", "pz"):
             analyses.append(parser.analysis(card, dot))
         elif dot in ("meas", "measure"):
@@ -385,7 +388,7 @@ def parse_netlist(source, *, base: Optional[Path] = None) -> Circuit:
                        includes=tuple(includes), options=options, initial_conditions=ic,
                        analyses=tuple(analyses), measures=tuple(measures),
                        allow_dangling=_single_terminal(top["elements"], ()), nodesets=nodesets, libs=tuple(libs),
-                       control=tuple(control))
+                       control=tuple(control), saves=tuple(saves))
     except CircuitError as exc:
         raise NetlistParseError(f"the deck parses but is not a valid circuit: {exc}") from None
 

@@ -36,6 +36,8 @@ def canonical_name(name: str, spice_type: str = "", kind: str = "") -> str:
     vectors of pole-zero, transfer-function, sensitivity and noise plots keep their bare names
     (``pole(1)``, ``transfer_function``, ``r1``, ``onoise_total``)."""
     name = name.strip().lower()
+    if name.startswith(("i(@", "v(@")) and name.endswith(")"):  # raw files wrap device vectors: i(@d1[id])
+        return name[2:-1]
     if kind in _NOT_NODES:
         return name[2:-1] if name.startswith("v(") and name.endswith(")") else name
     if name.startswith("v(") and name.endswith("-sweep)"):  # raw files write the DC scale as v(v-sweep)
