@@ -95,7 +95,7 @@ def _ngspice_circuits(lib):
 def test_memory_stays_flat_over_many_runs(lib, tmp_path):
     """Counted, not measured through RSS (which depends on the allocator): ngspice's own plot and circuit
     lists hold one run after 150 runs, and the Python heap (tracemalloc: numpy buffers included) grows by
-    less than one leaked vector copy over those 150 runs (measured: 2-10 kB)."""
+    far less than one leaked vector copy per run over those 150 runs (measured: 2-11 kB)."""
     text, _ = stacked_text(10)
     for _ in range(5):  # warm-up: caches and first plots
         out, _err = finish_text(start_text(text, tmp_path, lib), 30)
@@ -113,8 +113,10 @@ def test_memory_stays_flat_over_many_runs(lib, tmp_path):
         tracemalloc.stop()
     assert _ngspice_plots(lib) == ["tran1", "const"]  # `destroy all` each run: the numbering restarts
     assert len(_ngspice_circuits(lib)) == 1  # `remcirc` each run
-    # a leak of one vector copy per run would add 150 x one_vector (1.2 MB here)
-    assert grown < one_vector, (grown, one_vector)
+    # a leak of one vector copy per run would add 150 x one_vector (1.2 MB here); what stays is the last
+    # run's printed lines and caches other tests filled (2-10 kB alone, up to 9 kB more after other
+    # test files): a bound of 10 vectors keeps a 15-fold margin below the smallest leak
+    assert grown < 10 * one_vector, (grown, one_vector)
 
 
 def test_campaign_files_equal_with_and_without_the_library(tmp_path):

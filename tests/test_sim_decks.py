@@ -49,6 +49,13 @@ def test_analysis_names_agree_across_backends():
         pz = simulate(DECKS / "pz_rlc.cir", backend=b)
         assert pz.plots[0].name == "pz1" and set(pz.plot("pz").vectors) == {"pole(1)", "pole(2)", "zero(1)",
                                                                           "zero(2)"}
+        # poles: det of the nodal matrix with the input grounded,
+        # (G1 + G2 + s C1)(G2 + s (C2 + C3)) - G2^2 = 0, R1 = 1k, R2 = 2k, C1 = 1u, C2 = 470n, C3 = 100n
+        g1, g2, c1, c23 = 1e-3, 5e-4, 1e-6, 570e-9
+        want = np.sort(np.roots([c1 * c23, (g1 + g2) * c23 + g2 * c1, (g1 + g2) * g2 - g2 * g2]).real)
+        got = np.sort([pz.plot("pz")[f"pole({k})"][0].real for k in (1, 2)])
+        np.testing.assert_allclose(got, want, rtol=1e-9)
+        assert pz.unit("pole(1)") == "rad/s"
         sens = simulate(DECKS / "sens_dc.cir", backend=b)
         assert sens.plot("sens").name == "sens1" and "v(all)" not in sens.names
         # d v(out) / d V1 of the divider: (3k || 6k) / (1k + 3k || 6k) = 2/3

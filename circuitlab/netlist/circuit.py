@@ -92,6 +92,7 @@ class Circuit:
     ``initial_conditions`` maps node names to ``.ic`` voltages in volt, ``nodesets`` to ``.nodeset``
     guesses. ``libs`` holds ``.lib PATH SECTION`` pairs. ``control`` is a ``.control`` block's commands,
     written verbatim (then ngspice runs them instead of the plain analyses; see :mod:`circuitlab.sim.deck`).
+    ``saves`` lists ``.save`` vectors (``'all'``, ``'v(out)'``, ``'@m1[id]'``): only those are kept.
     """
     title: str
     elements: Tuple[Element, ...] = ()
@@ -108,6 +109,7 @@ class Circuit:
     nodesets: Dict[str, Value] = field(default_factory=dict)
     libs: Tuple[Tuple[str, str], ...] = ()
     control: Tuple[str, ...] = ()
+    saves: Tuple[str, ...] = ()
 
     def __post_init__(self):
         # tuple() of a tuple and frozenset() of a frozenset return the argument itself: skip those calls
@@ -118,9 +120,11 @@ class Circuit:
                 object.__setattr__(self, name, tuple(getattr(self, name)))
         if self.includes:
             object.__setattr__(self, "includes", tuple(str(p) for p in self.includes))
-        if self.libs.__class__ is not tuple or self.control.__class__ is not tuple:
+        if self.libs.__class__ is not tuple or self.control.__class__ is not tuple \
+                or self.saves.__class__ is not tuple:
             object.__setattr__(self, "libs", tuple((str(p), str(s)) for p, s in self.libs))
             object.__setattr__(self, "control", tuple(self.control))
+            object.__setattr__(self, "saves", tuple(self.saves))
         if self.allow_dangling.__class__ is not frozenset:
             object.__setattr__(self, "allow_dangling", frozenset(self.allow_dangling))
         validate_circuit(self)
@@ -154,6 +158,8 @@ class Circuit:
             out.append(".ic " + " ".join(f"v({n})={format_value(v)}" for n, v in self.initial_conditions.items()))
         if self.nodesets:
             out.append(".nodeset " + " ".join(f"v({n})={format_value(v)}" for n, v in self.nodesets.items()))
+        if self.saves:
+            out.append(".save " + " ".join(self.saves))
         out += [a.card() for a in self.analyses]
         out += [m.card() for m in self.measures]
         if self.control:

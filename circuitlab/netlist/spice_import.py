@@ -3,7 +3,7 @@
 Handled: R, C, L, V, I (DC, AC, PULSE, SIN, PWL, TRNOISE, TRRANDOM; omitted arguments stay omitted, so
 SPICE's defaults apply), B, E, F, G, H, D, M, Q, J, K, S, W, T, X; ``.model``, ``.subckt`` (with
 ``params:``), ``.param``, ``.func``, ``.include``, ``.lib``, ``.options``, ``.temp``, ``.ic``,
-``.nodeset``, ``.op/.dc/.tran/.ac/.noise/.tf/.sens/.pz``, ``.meas`` and the control block (kept
+``.nodeset``, ``.save``, ``.op/.dc/.tran/.ac/.noise/.tf/.sens/.pz``, ``.meas`` and the control block (kept
 verbatim). Numbers take SPICE's scale suffixes (``1k``, ``2.2u``, ``1meg``; trailing unit letters are
 ignored); ``{...}`` and ``'...'`` are expressions. Anything else raises
 :class:`~circuitlab.errors.UnsupportedConstructError` with its line number: nothing is dropped.
@@ -14,120 +14,15 @@ import re
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
-from ..errors import CircuitError, NetlistParseError, UnsupportedConstructError
+from ..errors import CircuitError, NetlistParseError
 from .analyses import AC, DC, TF, Measure, Noise, Op, PoleZero, Sens, Tran
 from .circuit import Circuit, Function, Model, Subcircuit
 from .elements import (BSource, CCCS, CCVS, Capacitor, CurrentSource, Diode, Inductor, Instance, Mosfet,
                        Resistor, VCCS, VCVS, VoltageSource)
 from .more_elements import Bjt, Coupling, CSwitch, Jfet, TransmissionLine, VSwitch
-from .values import SpiceNumber
+from .spice_text import (NODE_VALUE, WAVES, Card, analysis_words, as_int, pairs, parse_value, split_cards,
+                         values_of)
 from .waveforms import PWL, Pulse, Sin, TrNoise, TrRandom
-
-_SCALE = {"t": 12, "g": 9, "meg": 6, "k": 3, "mil": None, "m": -3, "u": -6, "n": -9, "p": -12, "f": -15,
-          "a": -18}
-_NUMBER = re.compile(r"^([+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)(meg|mil|[tgkmunpfa])?[a-z]*$", re.IGNORECASE)
-_TOKEN = re.compile(r"\{[^{}]*(?:\{[^{}]*\}[^{}]*)*\}|'[^']*'|[()=,]|[^\s(){}=,']+")
-_NODE_VALUE = re.compile(r"v\(\s*([^)\s]+)\s*\)\s*=\s*(\{[^}]*\}|'[^']*'|\S+)", re.IGNORECASE)
-_WAVES = {"pulse", "sin", "pwl", "trnoise", "trrandom", "exp", "sffm", "am"}
-
-
-def parse_value(token: str):
-    """A SPICE number (``2.2u`` -> 2.2e-06, ``1meg``, ``10uF``) as a float, an expression (``{a*2}``,
-    ``'a*2'`` or a bare parameter name) as a string."""
-    tok = token.strip()
-    if tok[:1] in "{'":
-        return tok[1:-1].strip()
-    m = _NUMBER.match(tok)
-    if not m:
-        return tok
-    mant, suffix = m.group(1), (m.group(2) or "").lower()
-    if not suffix:
-        value = float(mant)
-    elif suffix == "mil":
-        value = float(mant) * 25.4e-6
-    elif "e" in mant.lower():
-        value = float(mant) * 10.0 ** _SCALE[suffix]
-    else:
-        value = float(f"{mant}e{_SCALE[suffix]}")
-    return SpiceNumber(value, tok)
-
-
-def _int(token: str, line: "_Card") -> int:
-    v = parse_value(token)
-    if isinstance(v, str) or v != int(v):
-        raise NetlistParseError(f"{token!r} must be an integer", line_number=line.number, line=line.text)
-    return int(v)
-
-
-class _Card:
-    """One logical card: continuation lines joined, comments removed, with its first line's number."""
-
-    def __init__(self, number: int, text: str):
-        self.number, self.text = number, text
-        self.tokens = _TOKEN.findall(text)
-
-    def error(self, message: str, unsupported: bool = False):
-        cls = UnsupportedConstructError if unsupported else NetlistParseError
-        return cls(message, line_number=self.number, line=self.text)
-
-
-def _strip_comment(line: str) -> str:
-    line = re.sub(r"\s\$\s.*$|\s\$$|;.*$", "", line)  # ngspice: ' $ ' and ';' start end-of-line comments
-    return line.rstrip()
-
-
-def _cards(text: str) -> Tuple[str, List[_Card], List[str]]:
-    """(title, cards, control commands). Control blocks are kept verbatim wherever they stand."""
-    lines = text.splitlines()
-    title = lines[0].strip() if lines else ""
-    cards: List[_Card] = []
-    control: List[str] = []
-    in_control = False
-    for number, raw in enumerate(lines[1:], start=2):
-        low = raw.strip().lower()
-        if in_control:
-            if low.startswith(".endc"):
-                in_control = False
-            else:
-                control.append(raw.rstrip())
-            continue
-        if low.startswith(".control"):
-            in_control = True
-            continue
-        if not low or low.startswith("*"):
-            continue
-        line = _strip_comment(raw)
-        if not line.strip():
-            continue
-        if line.lstrip().startswith("+"):
-            if not cards:
-                raise NetlistParseError("a continuation line '+' before any card", line_number=number, line=raw)
-            cards[-1] = _Card(cards[-1].number, cards[-1].text + " " + line.lstrip()[1:].strip())
-            continue
-        if re.match(r"^\s*\.end\s*$", line, re.IGNORECASE):
-            in_control = False
-            continue
-        cards.append(_Card(number, line.strip()))
-    return title, cards, control
-
-
-def _pairs(tokens: List[str]) -> Tuple[List[str], Dict[str, str]]:
-    """Split tokens into positional ones and ``key=value`` pairs (in order)."""
-    pos, kv, i = [], {}, 0
-    while i < len(tokens):
-        if i + 2 < len(tokens) + 1 and i + 1 < len(tokens) and tokens[i + 1] == "=":
-            if i + 2 >= len(tokens):
-                raise ValueError(f"{tokens[i]}= has no value")
-            kv[tokens[i]] = tokens[i + 2]
-            i += 3
-        else:
-            pos.append(tokens[i])
-            i += 1
-    return pos, kv
-
-
-def _values(kv: Dict[str, str]) -> Dict[str, object]:
-    return {k.lower(): parse_value(v) for k, v in kv.items()}
 
 
 class _Parser:
@@ -136,7 +31,7 @@ class _Parser:
         self.model_names: set = set()
 
     # --- sources ----------------------------------------------------------------------------------
-    def source(self, card: _Card, cls):
+    def source(self, card: Card, cls):
         toks = [t for t in card.tokens[3:] if t != ","]
         dc = ac = None
         ac_phase = 0.0
@@ -148,11 +43,11 @@ class _Parser:
                 dc, i = parse_value(toks[i + 1]), i + 2
             elif word == "ac":
                 ac, i = 1.0, i + 1
-                if i < len(toks) and toks[i] not in "()" and toks[i].lower() not in _WAVES | {"dc"}:
+                if i < len(toks) and toks[i] not in "()" and toks[i].lower() not in WAVES | {"dc"}:
                     ac, i = parse_value(toks[i]), i + 1
-                    if i < len(toks) and toks[i] not in "()" and toks[i].lower() not in _WAVES | {"dc"}:
+                    if i < len(toks) and toks[i] not in "()" and toks[i].lower() not in WAVES | {"dc"}:
                         ac_phase, i = parse_value(toks[i]), i + 1
-            elif word in _WAVES:
+            elif word in WAVES:
                 args, i = [], i + 1
                 if i < len(toks) and toks[i] == "(":
                     i += 1
@@ -161,7 +56,7 @@ class _Parser:
                         i += 1
                     i += 1
                 else:
-                    while i < len(toks) and toks[i].lower() not in {"dc", "ac"} | _WAVES:
+                    while i < len(toks) and toks[i].lower() not in {"dc", "ac"} | WAVES:
                         args.append(toks[i])
                         i += 1
                 waveform, i = self.waveform(card, word, args, toks, i)
@@ -172,26 +67,26 @@ class _Parser:
         return cls(card.tokens[0], card.tokens[1], card.tokens[2], dc=dc, ac=ac, ac_phase=ac_phase,
                    waveform=waveform)
 
-    def waveform(self, card: _Card, kind: str, args: List[str], toks: List[str], i: int):
+    def waveform(self, card: Card, kind: str, args: List[str], toks: List[str], i: int):
         vals = [parse_value(a) for a in args]
         if kind == "pulse":
             if not 2 <= len(vals) <= 8:
                 raise card.error(f"PULSE takes 2 to 8 arguments, not {len(vals)}")
             if len(vals) == 8:
-                vals[7] = _int(args[7], card)
+                vals[7] = as_int(args[7], card)
             return Pulse(*vals), i
         if kind == "sin":
             if not 2 <= len(vals) <= 6:
                 raise card.error(f"SIN takes 2 to 6 arguments, not {len(vals)}")
             return Sin(*vals), i
         if kind == "pwl":
-            pos, kv = _pairs(args)
+            pos, kv = pairs(args)
             pv = [parse_value(a) for a in pos]
             # r= and td= may also follow the parenthesis
             while i + 2 < len(toks) + 0 and toks[i + 1:i + 2] == ["="] and toks[i].lower() in ("r", "td"):
                 kv[toks[i]] = toks[i + 2]
                 i += 3
-            kv = _values(kv)
+            kv = values_of(kv)
             if len(pv) % 2 or not pv:
                 raise card.error("PWL needs (time, value) pairs")
             extra = set(kv) - {"r", "td"}
@@ -206,21 +101,21 @@ class _Parser:
         if kind == "trrandom":
             if not 2 <= len(vals) <= 5:
                 raise card.error("TRRANDOM takes 2 to 5 arguments")
-            vals[0] = _int(args[0], card)
+            vals[0] = as_int(args[0], card)
             return TrRandom(*vals), i
         raise card.error(f"{kind.upper()} sources are not in the netlist IR; use PULSE, SIN, PWL or a B source",
                          unsupported=True)
 
     # --- elements ---------------------------------------------------------------------------------
-    def element(self, card: _Card):
+    def element(self, card: Card):
         t = card.tokens
         name, letter = t[0], t[0][0].upper()
-        pos, kv = _pairs(t[1:])
+        pos, kv = pairs(t[1:])
         try:
             if letter in "RCL":
                 if len(pos) != 3:
                     raise card.error(f"{name} needs two nodes and a value")
-                kv = _values(kv)
+                kv = values_of(kv)
                 cls = {"R": Resistor, "C": Capacitor, "L": Inductor}[letter]
                 ic = kv.pop("ic", None)
                 if kv or (letter == "R" and ic is not None):
@@ -248,7 +143,7 @@ class _Parser:
                                      unsupported=True)
                 return (CCCS if letter == "F" else CCVS)(name, pos[0], pos[1], pos[2], parse_value(pos[3]))
             if letter == "D":
-                params = _values(kv)
+                params = values_of(kv)
                 if len(pos) == 4:
                     params = {"area": parse_value(pos[3]), **params}
                 elif len(pos) != 3:
@@ -257,11 +152,11 @@ class _Parser:
             if letter == "M":
                 if len(pos) != 5:
                     raise card.error(f"{name} needs drain, gate, source, bulk and a model")
-                return Mosfet(name, *pos, params=_values(kv))
+                return Mosfet(name, *pos, params=values_of(kv))
             if letter == "Q":
                 return self.bjt(card, name, pos, kv)
             if letter == "J":
-                params = _values(kv)
+                params = values_of(kv)
                 if len(pos) == 5:
                     params = {"area": parse_value(pos[4]), **params}
                 elif len(pos) != 4:
@@ -280,7 +175,7 @@ class _Parser:
                     raise card.error(f"{name} needs n+ n- vcontrol model [on|off]")
                 return CSwitch(name, *pos[:4], initial=pos[4].lower() if len(pos) == 5 else None)
             if letter == "T":
-                kv = _values(kv)
+                kv = values_of(kv)
                 extra = set(kv) - {"z0", "td", "f", "nl"}
                 if len(pos) != 4 or extra:
                     raise card.error(f"{name} needs four nodes and Z0= with TD= (or F= NL=)",
@@ -291,15 +186,15 @@ class _Parser:
                 pos = [p for p in pos if p.lower() != "params:"]
                 if len(pos) < 1:
                     raise card.error(f"{name} needs nodes and a subcircuit name")
-                return Instance(name, pos[-1], tuple(pos[:-1]), _values(kv))
+                return Instance(name, pos[-1], tuple(pos[:-1]), values_of(kv))
         except NetlistParseError:
             raise
         except ValueError as exc:  # CircuitError included: an invalid value names its card's line
             raise card.error(str(exc)) from None
         raise card.error(f"element type {letter!r} ({name}) is not in the netlist IR", unsupported=True)
 
-    def bjt(self, card: _Card, name: str, pos: List[str], kv):
-        params = _values(kv)
+    def bjt(self, card: Card, name: str, pos: List[str], kv):
+        params = values_of(kv)
         if len(pos) >= 4 and pos[3].lower() in self.model_names:
             nodes, model, rest = pos[:3], pos[3], pos[4:]
         elif len(pos) >= 5 and pos[4].lower() in self.model_names:
@@ -313,16 +208,16 @@ class _Parser:
         return Bjt(name, nodes[0], nodes[1], nodes[2], model, nodes[3] if len(nodes) == 4 else None, params)
 
     # --- dot cards --------------------------------------------------------------------------------
-    def model(self, card: _Card) -> Model:
+    def model(self, card: Card) -> Model:
         toks = [t for t in card.tokens[1:] if t not in "(),"]
         if len(toks) < 2:
             raise card.error(".model needs a name and a type")
-        pos, kv = _pairs(toks[2:])
+        pos, kv = pairs(toks[2:])
         if pos:
             raise card.error(f".model {toks[0]}: unexpected {pos}")
-        return Model(toks[0], toks[1].lower(), _values(kv))
+        return Model(toks[0], toks[1].lower(), values_of(kv))
 
-    def analysis(self, card: _Card, kind: str):
+    def analysis(self, card: Card, kind: str):
         toks = [t for t in card.tokens[1:] if t != ","]
         vals = [parse_value(x) for x in toks]
         if kind == "op":
@@ -336,13 +231,13 @@ class _Parser:
         if kind == "ac":
             if len(toks) != 4:
                 raise card.error(".ac needs dec|oct|lin points fstart fstop")
-            return AC(toks[0].lower(), _int(toks[1], card), vals[2], vals[3])
+            return AC(toks[0].lower(), as_int(toks[1], card), vals[2], vals[3])
         if kind == "dc":
             if len(toks) not in (4, 8):
                 raise card.error(".dc needs source start stop step [source2 start2 stop2 step2]")
             extra = dict(source2=toks[4], start2=vals[5], stop2=vals[6], step2=vals[7]) if len(toks) == 8 else {}
             return DC(toks[0], vals[1], vals[2], vals[3], **extra)
-        outputs = _outputs(card)
+        outputs = analysis_words(card)
         if kind == "tf":
             if len(outputs) != 2:
                 raise card.error(".tf needs an output variable and a source")
@@ -352,26 +247,20 @@ class _Parser:
                 return Sens(outputs[0])
             rest = outputs[1:]
             if len(rest) == 5 and rest[0].lower() == "ac":
-                return Sens(outputs[0], AC(rest[1].lower(), _int(rest[2], card), parse_value(rest[3]),
+                return Sens(outputs[0], AC(rest[1].lower(), as_int(rest[2], card), parse_value(rest[3]),
                                            parse_value(rest[4])))
             raise card.error(".sens needs an output variable [ac dec|oct|lin points fstart fstop]")
         if kind == "noise":
             if len(outputs) not in (6, 7):
                 raise card.error(".noise needs output source dec|oct|lin points fstart fstop [pts_per_summary]")
-            pps = _int(outputs[6], card) if len(outputs) == 7 else None
-            return Noise(outputs[0], outputs[1], outputs[2].lower(), _int(outputs[3], card), parse_value(outputs[4]),
+            pps = as_int(outputs[6], card) if len(outputs) == 7 else None
+            return Noise(outputs[0], outputs[1], outputs[2].lower(), as_int(outputs[3], card), parse_value(outputs[4]),
                          parse_value(outputs[5]), pps)
         if kind == "pz":
             if len(toks) != 6:
                 raise card.error(".pz needs in+ in- out+ out- vol|cur pz|pol|zer")
             return PoleZero(*toks[:4], toks[4].lower(), toks[5].lower())
         raise card.error(f".{kind} is not in the netlist IR", unsupported=True)
-
-
-def _outputs(card: _Card) -> List[str]:
-    """Tokens of an analysis card with output variables ``v(a,b)``/``i(v1)`` kept whole."""
-    body = card.text.split(None, 1)[1] if len(card.text.split(None, 1)) > 1 else ""
-    return re.findall(r"[vi]\([^)]*\)|[^\s,]+", body, re.IGNORECASE)
 
 
 _DOT = re.compile(r"^\.(\w+)", re.IGNORECASE)
@@ -391,14 +280,14 @@ def parse_netlist(source, *, base: Optional[Path] = None) -> Circuit:
     else:
         text = str(source)
     base = Path(base or Path.cwd())
-    title, cards, control = _cards(text)
+    title, cards, control = split_cards(text)
     parser = _Parser(base)
     parser.model_names = {c.tokens[1].lower() for c in cards if len(c.tokens) > 1
                           and c.tokens[0].lower() == ".model"}
     top: Dict[str, list] = {"elements": [], "models": []}
     scope = top
     subckts: List[Subcircuit] = []
-    sub_head: Optional[Tuple[_Card, str, tuple, dict]] = None
+    sub_head: Optional[Tuple[Card, str, tuple, dict]] = None
     params: Dict[str, object] = {}
     functions: List[Function] = []
     includes, libs = [], []
@@ -406,6 +295,7 @@ def parse_netlist(source, *, base: Optional[Path] = None) -> Circuit:
     ic: Dict[str, object] = {}
     nodesets: Dict[str, object] = {}
     analyses, measures = [], []
+    saves: List[str] = []
     for card in cards:
         m = _DOT.match(card.text)
         if not m:
@@ -422,10 +312,10 @@ def parse_netlist(source, *, base: Optional[Path] = None) -> Circuit:
             if sub_head is not None:
                 raise card.error("nested .subckt definitions are not in the netlist IR", unsupported=True)
             toks = [t for t in card.tokens[1:] if t.lower() != "params:"]
-            pos, kv = _pairs(toks)
+            pos, kv = pairs(toks)
             if not pos:
                 raise card.error(".subckt needs a name")
-            sub_head = (card, pos[0], tuple(pos[1:]), _values(kv))
+            sub_head = (card, pos[0], tuple(pos[1:]), values_of(kv))
             scope = {"elements": [], "models": []}
         elif dot == "ends":
             if sub_head is None:
@@ -442,7 +332,7 @@ def parse_netlist(source, *, base: Optional[Path] = None) -> Circuit:
             raise card.error(f".{dot} inside a .subckt is not in the netlist IR; move it to the top level",
                              unsupported=True)
         elif dot == "param":
-            pos, kv = _pairs(card.tokens[1:])
+            pos, kv = pairs(card.tokens[1:])
             if pos:
                 raise card.error(f".param: unexpected {pos}; write name=value")
             params.update((k, parse_value(v)) for k, v in kv.items())
@@ -475,10 +365,12 @@ def parse_netlist(source, *, base: Optional[Path] = None) -> Circuit:
         elif dot == "temp":
             options["temp"] = parse_value(rest)
         elif dot in ("ic", "nodeset"):
-            pairs = _NODE_VALUE.findall(rest)
-            if not pairs:
+            found = NODE_VALUE.findall(rest)
+            if not found:
                 raise card.error(f".{dot} needs v(node)=value pairs")
-            (ic if dot == "ic" else nodesets).update((n, parse_value(v)) for n, v in pairs)
+            (ic if dot == "ic" else nodesets).update((n, parse_value(v)) for n, v in found)
+        elif dot == "save":
+            saves += analysis_words(card)
         elif dot in ("op", "tran", "ac", "dc", "tf", "sens", "noise", "pz"):
             analyses.append(parser.analysis(card, dot))
         elif dot in ("meas", "measure"):
@@ -496,7 +388,7 @@ def parse_netlist(source, *, base: Optional[Path] = None) -> Circuit:
                        includes=tuple(includes), options=options, initial_conditions=ic,
                        analyses=tuple(analyses), measures=tuple(measures),
                        allow_dangling=_single_terminal(top["elements"], ()), nodesets=nodesets, libs=tuple(libs),
-                       control=tuple(control))
+                       control=tuple(control), saves=tuple(saves))
     except CircuitError as exc:
         raise NetlistParseError(f"the deck parses but is not a valid circuit: {exc}") from None
 

@@ -158,6 +158,9 @@ def validate_circuit(circuit) -> None:
     for path, _section in circuit.libs:
         if not Path(path).is_file():
             raise UnknownReferenceError(f".lib {path!r}: file not found; give an existing path")
+    for vector in circuit.saves:
+        if not isinstance(vector, str) or not vector.strip() or any(c.isspace() for c in vector.strip()):
+            raise InvalidValueError(f".save: {vector!r} must be one vector name without spaces (v(out), all)")
     for line in circuit.control:
         if not isinstance(line, str) or "\n" in line or line.strip().lower().startswith((".endc", ".end")):
             raise InvalidValueError(f"control block: line {line!r} must be one control command (no .endc/.end)")

@@ -21,8 +21,8 @@ _NAME = re.compile(r"^[A-Za-z0-9_.#+\-\[\]<>:!$]+$")
 
 class SpiceNumber(float):
     """A number read from SPICE text that remembers its spelling (``2.2u``, ``1.9``): written back as
-    it was read, so ngspice parses the same double (ngspice's reader computes ``19 * 10**-1`` for
-    ``1.9``, one ulp away from Python's ``1.9``). Equal to, and usable as, the float."""
+    it was read, so ngspice parses the same double (ngspice's own reader can land one ulp away from
+    Python's: ``1.9`` reads as 1.9000000000000001). Equal to, and usable as, the float."""
     __slots__ = ("spice_text",)
 
     def __new__(cls, value: float, text: str):

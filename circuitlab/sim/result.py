@@ -36,6 +36,8 @@ def canonical_name(name: str, spice_type: str = "", kind: str = "") -> str:
     vectors of pole-zero, transfer-function, sensitivity and noise plots keep their bare names
     (``pole(1)``, ``transfer_function``, ``r1``, ``onoise_total``)."""
     name = name.strip().lower()
+    if name.startswith(("i(@", "v(@")) and name.endswith(")"):  # raw files wrap device vectors: i(@d1[id])
+        return name[2:-1]
     if kind in _NOT_NODES:
         return name[2:-1] if name.startswith("v(") and name.endswith(")") else name
     if name.startswith("v(") and name.endswith("-sweep)"):  # raw files write the DC scale as v(v-sweep)
@@ -93,7 +95,8 @@ def make_plot(plotname: str, names, types, data: Mapping[str, np.ndarray], kind:
         if kind == "pz" and key == "all":
             continue
         vectors[key] = np.asarray(data[name])
-        units[key] = UNITS.get(typ, "")
+        # pole-zero values are complex frequencies in rad/s; gains and sensitivities carry mixed units
+        units[key] = {"pz": "rad/s", "tf": "", "sens": ""}.get(kind, UNITS.get(typ, ""))
     swept = names and (kind == "dc" or types[0] in ("time", "frequency") or names[0].lower().endswith("-sweep"))
     scale = canonical_name(names[0], types[0], kind) if swept else ""
     return Plot(kind, plotname, scale, vectors, units)
