@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 README = Path(__file__).resolve().parents[1] / "README.md"
-EXAMPLES = re.findall(r"<!-- example: ([\w-]+) -->\s*```python\n(.*?)```", README.read_text(), re.S)
+# ("example", name, code) runs; ("file", name, text) is written to the working folder first
+BLOCKS = re.findall(r"<!-- (example|file): ([\w.-]+) -->\s*```\w*\n(.*?)```", README.read_text(), re.S)
+EXAMPLES = [(n, c) for k, n, c in BLOCKS if k == "example"]
 
 
 def test_there_are_examples():
@@ -22,10 +24,15 @@ def test_readme_examples_run(tmp_path, capsys):
     os.chdir(tmp_path)
     try:
         ns = {"__name__": "__readme__"}
-        for name, code in EXAMPLES:
-            exec(compile(code, f"README example {name}", "exec"), ns)   # noqa: S102 - our own documentation
+        for kind, name, code in BLOCKS:
+            if kind == "file":
+                Path(name).write_text(code)
+            else:
+                exec(compile(code, f"README example {name}", "exec"), ns)   # noqa: S102 - our own documentation
     finally:
         os.chdir(cwd)
     out = capsys.readouterr().out
     assert out.startswith("// vcmtj") and "process r" in out and "worst_case" not in out
     assert "torch.Size([2, 10])" in out          # the RRAM ResNet-20's logits
+    t63 = float(out.split("t63 ")[1].split(" ms")[0])
+    assert abs(t63 - 1.0) < 0.02                 # RC ln(1/(1-0.632)) = 1.000 ms, 5 % sigma of R over 200 samples
