@@ -24,6 +24,8 @@ def register(sub) -> None:
     s.add_argument("--relax", default="3n", help="relaxation time at 0 V after the pulse in s (default 3n)")
     s.add_argument("--equilibrate", default="1n", help="equilibration at 0 V before the pulse in s (default 1n)")
     s.add_argument("--json", action="store_true", help="print one JSON object and nothing else on stdout")
+    s.add_argument("--card", type=Path, default=None,
+                   help="a VC-MTJ card (TOML, e.g. from 'devices calibrate vcmtj'); default: the shipped card")
     s.set_defaults(func=run_sweep)
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
 
@@ -41,7 +43,11 @@ def run_sweep(args) -> int:
     check_h5_out(args.out)
     protocol = PulseProtocol(dt=parse_eng(args.dt, "--dt"), relax=parse_eng(args.relax, "--relax"),
                              equilibrate=parse_eng(args.equilibrate, "--equilibrate"))
-    table = switching_probability(None, voltages, widths, args.trials, seed=args.seed, protocol=protocol,
+    params = None
+    if args.card is not None:
+        from ..physics.calibrate import params_from_card
+        params = params_from_card(args.card)
+    table = switching_probability(params, voltages, widths, args.trials, seed=args.seed, protocol=protocol,
                                   backend=args.backend, dtype=args.dtype, device=args.device, threads=args.threads)
     write_switching_table(table, args.out)
     png = plot_switching_table(table, args.out.with_suffix(".png"))

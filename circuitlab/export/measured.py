@@ -76,7 +76,9 @@ def import_measured(path, kind: str, out, *, mapping: Optional[Mapping[str, str]
 
 
 # --- vcmtj_psw ---------------------------------------------------------------------------------------
-def _vcmtj_psw(t: RawTable, kind, mp, un):
+def psw_counts(t: RawTable, mp, un):
+    """Measured switching counts on their (voltage, width) grid: (voltages, widths, K, N, states used) with
+    K, N of shape (2, nV, nW) for initial states P (0) and AP (1); rows of one cell are pooled."""
     v = column(t, "voltage", "V", mp, un, what="pulse voltage")
     w = column(t, "width", "s", mp, un, low=0.0, what="pulse width")
     n = column(t, "trials", "1", mp, un, low=1.0, what="trials per row")
@@ -100,6 +102,11 @@ def _vcmtj_psw(t: RawTable, kind, mp, un):
             raise MeasuredDataError(f"{t.path.name}: no measurement at {vs[i]:g} V, {ws[j]:g} s"
                                     f"{' from ' + ('P', 'AP')[s] if len(used) > 1 else ''}: every voltage needs every "
                                     f"width ({len(missing)} grid cells missing)")
+    return vs, ws, K, N, used
+
+
+def _vcmtj_psw(t: RawTable, kind, mp, un):
+    vs, ws, K, N, used = psw_counts(t, mp, un)
     p = K / np.where(N > 0, N, 1)
     if len(used) == 2:
         p_pa, p_ap = p[0], p[1]

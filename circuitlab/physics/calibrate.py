@@ -1,0 +1,227 @@
+"""Macrospin parameters calibrated to measured switching probabilities P_sw(V, t).
+
+Objective: the binomial deviance of the measured counts (k switched of n, per voltage, width and, if
+given, initial state) against the LLG engine's probabilities p(theta) from T simulated trials,
+
+    D(theta) = 2 sum [ k ln(k / (n p)) + (n - k) ln((n - k) / (n (1 - p))) ] * n_eff / n,
+
+with n_eff = 1 / (1/n + 1/T): the simulated p has binomial error of its own, and weighting each point by
+n_eff / n makes D a deviance of the difference of two binomial estimates (so the intervals stay
+calibrated when T is not much larger than n). Every evaluation re-uses the same seed (common random
+numbers): the thermal-field draws are the same for every theta, so D changes with theta through the
+dynamics only, not through fresh noise, and the search sees a nearly smooth surface.
+
+Search window: +-``window`` (5 %) around the starting card value, inside the card's plausible range (or
+given bounds): far from the answer P_sw is 0 or 1 everywhere and D is flat. One free parameter: a
+13-point grid over the window, then a bounded scalar refinement around the best point; several:
+Nelder-Mead in coordinates normalised to the window. Intervals: the profile of D, the set where
+D(theta) - D_min <= 3.84 (chi-square, 1 degree of freedom, 95 %), found by bisection on each side with
+the other free parameters held at their estimates (for one free parameter this is the likelihood-ratio
+interval). Goodness of fit: D_min against its degrees of freedom (points - free parameters) and per-point
+Pearson residuals.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from ..errors import ConfigError
+from .params import MacrospinParams
+from .protocol import switching_probability
+
+CHI2_95_1DOF = 3.841458820694124
+
+
+@dataclass(frozen=True)
+class MeasuredPsw:
+    """Measured counts on a (voltage, width) grid: switched and trials, per initial state (P, AP) or
+    pooled (``from_ap`` None: both directions taken as the measured P_sw)."""
+    voltages: np.ndarray
+    widths: np.ndarray
+    switched_from_p: np.ndarray
+    trials_from_p: np.ndarray
+    switched_from_ap: Optional[np.ndarray] = None
+    trials_from_ap: Optional[np.ndarray] = None
+
+
+@dataclass(frozen=True)
+class Calibration:
+    params: MacrospinParams
+    free: Tuple[str, ...]
+    estimate: Dict[str, float]
+    interval: Dict[str, Tuple[float, float]]
+    deviance: float
+    dof: int
+    residuals: np.ndarray            # Pearson residuals per grid point (and state)
+    evaluations: int
+    trials: int
+    seed: int
+
+
+def _deviance(k, n, p, T) -> float:
+    p = np.clip(p, 0.5 / T, 1 - 0.5 / T)
+    n_eff = 1.0 / (1.0 / n + 1.0 / T)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a = np.where(k > 0, k * np.log(k / (n * p)), 0.0)
+        b = np.where(n - k > 0, (n - k) * np.log((n - k) / (n * (1 - p))), 0.0)
+    return float(np.sum(2 * (a + b) * n_eff / n))
+
+
+def _stack(data: MeasuredPsw, table) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    if data.switched_from_ap is None:
+        k, n = data.switched_from_p, data.trials_from_p
+        p = (table.switched_from_p + table.switched_from_ap) / (2 * table.trials)
+        return k.ravel(), n.ravel(), p.ravel()
+    k = np.concatenate([data.switched_from_p.ravel(), data.switched_from_ap.ravel()])
+    n = np.concatenate([data.trials_from_p.ravel(), data.trials_from_ap.ravel()])
+    p = np.concatenate([table.p_p_to_ap.ravel(), table.p_ap_to_p.ravel()])
+    return k, n, p
+
+
+def calibrate_vcmtj(data: MeasuredPsw, free: Sequence[str] = ("ki",), *, start: Optional[MacrospinParams] = None,
+                    bounds: Optional[Dict[str, Tuple[float, float]]] = None, window: float = 0.05,
+                    trials: int = 200, seed: int = 0,
+                    protocol=None, backend: str = "torch", dtype: str = "float32", threads: Optional[int] = 1,
+                    log=None) -> Calibration:
+    """Fit the macrospin parameters ``free`` to ``data`` (see the module doc); ``bounds`` default to the
+    card's plausible ranges."""
+    from scipy.optimize import minimize, minimize_scalar
+
+    from ..resources import vcmtj_card
+    start = start or MacrospinParams()
+    card = vcmtj_card()
+    names = tuple(free)
+    for f in names:
+        if not hasattr(start, f) or f not in card:
+            raise ConfigError(f"--free {f!r}: not a macrospin card parameter; choose from "
+                              f"{', '.join(k for k in card if hasattr(start, k))}")
+    lo_hi = {}
+    for f in names:     # search window: given bounds, else +-window around the start inside the card's range
+        c_lo, c_hi = card[f]["range"]
+        x = getattr(start, f)
+        lo_hi[f] = tuple(bounds[f]) if bounds and f in bounds else (max(c_lo, x * (1 - window)),
+                                                                     min(c_hi, x * (1 + window)))
+    for f, (lo, hi) in lo_hi.items():
+        if not lo < hi:
+            raise ConfigError(f"{f}: the range [{lo}, {hi}] is empty (the card fixes it); give bounds to free it")
+    evals = {"n": 0}
+
+    def dev(values: Dict[str, float]) -> float:
+        evals["n"] += 1
+        p = replace(start, **values)
+        t = switching_probability(p, data.voltages, data.widths, trials, seed=seed, protocol=protocol,
+                                  backend=backend, dtype=dtype, threads=threads)
+        k, n, pp = _stack(data, t)
+        d = _deviance(k, n, pp, trials)
+        if log:
+            log(f"  {', '.join(f'{f}={v:.6g}' for f, v in values.items())}: deviance {d:.2f}")
+        return d
+
+    if len(names) == 1:      # a grid over the window (P_sw is flat far from the answer), then a bounded refine
+        f = names[0]
+        grid = np.linspace(*lo_hi[f], 13)
+        d = [dev({f: x}) for x in grid]
+        i = int(np.argmin(d))
+        res = minimize_scalar(lambda x: dev({f: x}), bounds=(grid[max(i - 1, 0)], grid[min(i + 1, 12)]),
+                              method="bounded", options={"xatol": 1e-5 * (lo_hi[f][1] - lo_hi[f][0])})
+        est = {f: float(res.x)}
+    else:
+        x0 = np.array([(getattr(start, f) - lo_hi[f][0]) / (lo_hi[f][1] - lo_hi[f][0]) for f in names])
+
+        def unit(x):
+            return {f: lo_hi[f][0] + float(np.clip(xi, 0, 1)) * (lo_hi[f][1] - lo_hi[f][0]) for f, xi in zip(names, x)}
+        res = minimize(lambda x: dev(unit(x)), x0, method="Nelder-Mead",
+                       options={"xatol": 1e-4, "fatol": 0.05, "initial_simplex": _simplex(x0, 0.02)})
+        est = unit(res.x)
+    d_min = dev(est)
+    interval = {f: _profile(dev, est, f, d_min, lo_hi[f]) for f in names}
+    best = replace(start, **est)
+    t = switching_probability(best, data.voltages, data.widths, trials, seed=seed, protocol=protocol, backend=backend,
+                              dtype=dtype, threads=threads)
+    k, n, p = _stack(data, t)
+    pc = np.clip(p, 0.5 / trials, 1 - 0.5 / trials)
+    resid = (k - n * pc) / np.sqrt(n * pc * (1 - pc) * (1 + n / trials))
+    return Calibration(best, names, est, interval, d_min, int(len(k) - len(names)), resid, evals["n"], trials, seed)
+
+
+def _simplex(x0: np.ndarray, step: float) -> np.ndarray:
+    pts = [x0]
+    for i in range(len(x0)):
+        x = x0.copy()
+        x[i] = x[i] + step if x[i] + step <= 1 else x[i] - step
+        pts.append(x)
+    return np.array(pts)
+
+
+def _profile(dev, est: Dict[str, float], f: str, d_min: float, lo_hi: Tuple[float, float]) -> Tuple[float, float]:
+    """Where D rises by 3.84 on each side of the estimate (bisection; a card bound if it never does)."""
+    out = []
+    span = lo_hi[1] - lo_hi[0]
+    for side, bound in ((-1, lo_hi[0]), (1, lo_hi[1])):
+        inner, step = est[f], 1e-4 * span
+        outer = None
+        while True:                               # expand until D - D_min > 3.84 or the bound is reached
+            x = est[f] + side * step
+            if (side < 0 and x <= bound) or (side > 0 and x >= bound):
+                x = bound
+            if dev({**est, f: x}) - d_min > CHI2_95_1DOF:
+                outer = x
+                break
+            inner = x
+            if x == bound:
+                break
+            step *= 3
+        if outer is None:
+            out.append(bound)
+            continue
+        for _ in range(5):                        # bisection to ~1/32 of the last bracket
+            mid = 0.5 * (inner + outer)
+            if dev({**est, f: mid}) - d_min > CHI2_95_1DOF:
+                outer = mid
+            else:
+                inner = mid
+        out.append(0.5 * (inner + outer))
+    return (min(out), max(out))
+
+
+def card_with(calibration: Calibration, source: str) -> str:
+    """The VC-MTJ card TOML with the calibrated values (status 'calibrated', source naming the data),
+    in the format circuitlab.resources.vcmtj_card reads, so every stage accepts it."""
+    from ..resources import vcmtj_card
+    card = vcmtj_card()
+    lines = ["# VC-MTJ card calibrated to measurements (circuitlab devices calibrate vcmtj)", ""]
+    for name, entry in card.items():
+        entry = dict(entry)
+        if name in calibration.estimate:
+            lo, hi = calibration.interval[name]
+            entry["value"] = calibration.estimate[name]
+            entry["status"] = "calibrated"
+            entry["source"] = (f"fitted to {source} (binomial deviance {calibration.deviance:.2f} on "
+                               f"{calibration.dof} dof; 95 % profile interval [{lo:.6g}, {hi:.6g}])")
+        lines.append(f"[{name}]")
+        for key, value in entry.items():
+            lines.append(f"{key} = {_toml(value)}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _toml(v) -> str:
+    if isinstance(v, str):
+        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_toml(x) for x in v) + "]"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return repr(float(v)) if isinstance(v, float) else repr(v)
+
+
+def params_from_card(path) -> MacrospinParams:
+    """MacrospinParams from a VC-MTJ card file (the shipped format; e.g. a calibrated one)."""
+    from dataclasses import fields
+
+    from ..resources import vcmtj_card
+    card = vcmtj_card(path)
+    return MacrospinParams(**{f.name: float(card[f.name]["value"]) for f in fields(MacrospinParams) if f.name in card})
