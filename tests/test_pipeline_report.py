@@ -86,7 +86,7 @@ def test_report_from_stage_records(tmp_path):
                                                        "inputs_hash": "ab" * 32}))
         inputs[name] = {"plot": plot, "data": data}
     (root / "report").mkdir()
-    md, page = write_report(root / "report", inputs, {"quick": True})
+    md, page = write_report(root / "report", inputs, {"size": "quick"})
     text = md.read_text()
     assert "| P2M Fig. 6c CMOS+X: worst-case variation | 8.03 % | 13.2 % |" in text
     assert "| NeuRRAM energy per MAC, current mode | 7.81 fJ | 7.86 fJ |" in text

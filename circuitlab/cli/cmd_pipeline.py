@@ -8,7 +8,9 @@ def register(sub) -> None:
     p = sub.add_parser("pipeline", help="device equations -> campaigns -> model files -> the three evaluations "
                                         "-> report (resumable)")
     p.add_argument("--out", type=Path, required=True, help="pipeline folder (a stage per sub-folder, report/)")
-    p.add_argument("--quick", action="store_true", help="reduced sizes (make demo: under 15 min on 2 cores)")
+    size = p.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true", help="reduced sizes (make demo: under 15 min on 2 cores)")
+    size.add_argument("--tiny", action="store_true", help="the smallest sizes that run every stage (tests)")
     p.add_argument("--device", default="auto", help="evaluations: auto (CUDA when present, else CPU), cpu or cuda")
     p.add_argument("--workers", type=int, default=None, help="campaign worker processes (default: CPU count)")
     p.add_argument("--only", nargs="+", default=None, metavar="STAGE",
@@ -28,7 +30,7 @@ def run(args) -> int:
     for n in args.only or ():
         if n not in names:
             raise ConfigError(f"--only {n!r}: no such stage; stages: {', '.join(names)}")
-    opts = {"quick": bool(args.quick), "device": args.device,
+    opts = {"size": "tiny" if args.tiny else ("quick" if args.quick else "full"), "device": args.device,
             "workers": args.workers or max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)}
     res = run_pipeline(STAGES, args.out, opts, only=args.only, say=lambda m: print(m, flush=True))
     report = args.out / "report"

@@ -222,7 +222,7 @@ def write_report(folder: Path, inputs: Dict[str, Dict[str, Path]], options: dict
     """report.md and report.html in ``folder`` from the earlier stages' outputs and records."""
     root = folder.parent
     records = {name: _json(root / name / "stage.json") for name in inputs}
-    blocks = build_blocks(inputs, records, bool(options.get("quick")))
+    blocks = build_blocks(inputs, records, options.get("size", "full") != "full")
     md = folder / "report.md"
     md.write_text(to_markdown(blocks, folder))
     page = folder / "report.html"

@@ -1,10 +1,11 @@
 """The stages of ``circuitlab pipeline``: device physics -> campaigns -> fits and model files -> the three
 evaluations on those freshly made model files (never the shipped ones) -> the report.
 
-Sizes: ``quick`` is sized for ``make demo`` (2 CPU cores, under 15 minutes in all: reduced LLG trials,
-40-sample P2M campaigns, the reduced RRAM characterisation, and small evaluations that show the chain
-works rather than reproduce the seeds' numbers); the full run uses the sizes of the individual commands
-(``llg sweep`` 2000 trials, ``p2m characterise`` 1000 samples, ``eval ... `` without ``--quick``).
+Sizes (``opt["size"]``): ``quick`` is sized for ``make demo`` (2 CPU cores, under 15 minutes in all:
+reduced LLG trials, 40-sample P2M campaigns, the reduced RRAM characterisation, and small evaluations
+that show the chain works rather than reproduce the seeds' numbers); ``tiny`` is smaller still, for the
+end-to-end test; ``full`` uses the sizes of the individual commands (``llg sweep`` 2000 trials,
+``p2m characterise`` 1000 samples, ``eval ...`` without ``--quick``).
 """
 from __future__ import annotations
 
@@ -22,9 +23,10 @@ def _psw(opt, folder: Path, inputs) -> dict:
     from ..physics import PulseProtocol, switching_probability
     from ..physics.io import write_switching_table
     from .engnum import parse_eng, parse_grid
-    trials = 300 if opt["quick"] else 2000
+    trials = {"tiny": 40, "quick": 300, "full": 2000}[opt["size"]]
+    widths = "0.2n:4n:20" if opt["size"] != "tiny" else "0.4n,2n"
     protocol = PulseProtocol(dt=parse_eng("1p"), relax=parse_eng("3n"), equilibrate=parse_eng("1n"))
-    table = switching_probability(None, parse_grid("2.1,2.4,2.7"), parse_grid("0.2n:4n:20"), trials, seed=SEED,
+    table = switching_probability(None, parse_grid("2.1,2.4,2.7"), parse_grid(widths), trials, seed=SEED,
                                   protocol=protocol, backend="torch", dtype="float32", device="cpu", threads=1)
     psw = write_switching_table(table, folder / "psw.h5") or folder / "psw.h5"
     model = export_vcmtj_psw(psw, folder / "vcmtj_psw.h5")
@@ -74,7 +76,8 @@ def _p2m(opt, folder: Path, inputs) -> dict:
     from ..characterisation.p2m_analysis import ANALYSES, run_campaigns
     from ..export.p2m import export_p2m_f1, export_p2m_f2
     names = ["p2m_fig6a_cmos", "p2m_fig6b_dwmtj", "p2m_fig6c_hybrid", "p2m_fig6d_read"]
-    timings = run_campaigns(folder, None, names, quick=0.04 if opt["quick"] else None, workers=opt["workers"])
+    quick = {"tiny": 0.04, "quick": 0.04, "full": None}[opt["size"]]
+    timings = run_campaigns(folder, None, names, quick=quick, workers=opt["workers"])
     summary = {}
     for name in names:
         summary.update(ANALYSES[name](folder / f"{name}.h5", folder))
@@ -107,9 +110,12 @@ def _ddpm(opt, folder: Path, inputs) -> dict:
     from ..eval.ddpm_run import run_ddpm_experiment
     model = inputs["meram"]["model"]
     exp = quick_experiment(noises=("gaussian", f"meram:{model}", "scaled:2"), device=opt["device"])
-    if opt["quick"]:
-        exp = replace(exp, seeds=2, letters=None, ddpm=replace(exp.ddpm, epochs=max(2, exp.ddpm.epochs // 3),
-                                                                eval_epochs=()))
+    if opt["size"] != "full":
+        tiny = opt["size"] == "tiny"
+        exp = replace(exp, seeds=2, letters=None, protocols=("both",), classifier_epochs=2 if tiny else 5,
+                      n_train=300 if tiny else None,
+                      ddpm=replace(exp.ddpm, epochs=1 if tiny else 5, eval_epochs=(), T=20 if tiny else exp.ddpm.T,
+                                   n_samples=100 if tiny else 500))
     s = run_ddpm_experiment(exp, folder / "out", progress=lambda m: None)
     return {"outputs": _files(folder / "out"), "metrics": _slim(s)}
 
@@ -120,9 +126,12 @@ def _snn(opt, folder: Path, inputs) -> dict:
     f1, f2 = str(inputs["p2m"]["f1"]), str(inputs["p2m"]["f2"])
     exp = quick_experiment()
     exp = replace(exp, snn=replace(exp.snn, f1=f1, f2=f2, device=opt["device"]))
-    if opt["quick"]:
-        exp = replace(exp, data="gesture-synth", n_per_class=12, seeds=2, variations=(0, 40), transfer=None,
-                      snn=replace(exp.snn, epochs=3))
+    if opt["size"] != "full":
+        tiny = opt["size"] == "tiny"
+        exp = replace(exp, data="gesture-synth", n_per_class=3 if tiny else 12, seeds=2, variations=(0, 40),
+                      transfer=None, frames=3 if tiny else exp.frames,
+                      snn=replace(exp.snn, epochs=1 if tiny else 3, channels=(4, 4, 8, 8) if tiny else exp.snn.channels,
+                                  hidden=16 if tiny else exp.snn.hidden))
     s = run_snn_experiment(exp, folder / "out", progress=lambda m: None)
     return {"outputs": _files(folder / "out"), "metrics": _slim(s)}
 
@@ -130,9 +139,11 @@ def _snn(opt, folder: Path, inputs) -> dict:
 def _resnet(opt, folder: Path, inputs) -> dict:
     from ..eval.rram_resnet import quick_experiment, run_resnet_experiment
     exp = quick_experiment(model=str(inputs["rram"]["model"]), device=opt["device"])
-    if opt["quick"]:
-        exp = replace(exp, n_train=600, n_test=300, seeds=2, epochs=3, noise_epochs=2, sweep_times=(1.0, 86400.0),
-                      sweep_adc_bits=(3, 8), sweep_r_wire=(0.0, 5.0))
+    if opt["size"] != "full":
+        tiny = opt["size"] == "tiny"
+        exp = replace(exp, n_train=120 if tiny else 600, n_test=60 if tiny else 300, seeds=2, epochs=1 if tiny else 3,
+                      noise_epochs=1 if tiny else 2, sweep_times=(1.0, 86400.0), sweep_adc_bits=(3, 8),
+                      sweep_r_wire=(0.0, 5.0))
     s = run_resnet_experiment(exp, folder / "out")
     return {"outputs": _files(folder / "out"), "metrics": _slim(s)}
 
@@ -157,14 +168,14 @@ def _slim(summary: dict) -> dict:
 
 
 STAGES = (
-    Stage("psw", "LLG: VC-MTJ switching probability P_sw(V, t) and the vcmtj_psw model", _psw, (), ("quick",)),
+    Stage("psw", "LLG: VC-MTJ switching probability P_sw(V, t) and the vcmtj_psw model", _psw, (), ("size",)),
     Stage("meram", "MeRAM: 8-bit unit noise model (meram_eps) at the seed's pulses", _meram, ("psw",), ()),
-    Stage("p2m", "P2M: Fig. 6 Monte Carlo campaigns and the p2m_f1/p2m_f2 models", _p2m, (), ("quick",)),
+    Stage("p2m", "P2M: Fig. 6 Monte Carlo campaigns and the p2m_f1/p2m_f2 models", _p2m, (), ("size",)),
     Stage("rram", "RRAM: CIM characterisation campaigns and the rram_cim model", _rram, (), ()),
-    Stage("ddpm", "DDPM with MeRAM noise (seed Fig. 4b)", _ddpm, ("meram",), ("quick", "device")),
+    Stage("ddpm", "DDPM with MeRAM noise (seed Fig. 4b)", _ddpm, ("meram",), ("size", "device")),
     Stage("snn", "Spiking CNN with the DW-MTJ P2M first layer (seed Tables 1-2, Fig. 7)", _snn, ("p2m",),
-          ("quick", "device")),
-    Stage("resnet", "ResNet-20 on RRAM compute-in-memory (seed bar chart)", _resnet, ("rram",), ("quick", "device")),
+          ("size", "device")),
+    Stage("resnet", "ResNet-20 on RRAM compute-in-memory (seed bar chart)", _resnet, ("rram",), ("size", "device")),
     Stage("report", "Report: Markdown and self-contained HTML", _report,
-          ("psw", "meram", "p2m", "rram", "ddpm", "snn", "resnet"), ("quick",)),
+          ("psw", "meram", "p2m", "rram", "ddpm", "snn", "resnet"), ("size",)),
 )
