@@ -204,12 +204,13 @@ def test_cli_tiny_run_prints_the_json_shape(tmp_path, classifier_cache, capsys):
     from circuitlab.cli.main import main
     out = _with_cache(tmp_path / "o", classifier_cache)
     rc = main(["eval", "ddpm", "--data", "digits", "--noise", "gaussian,meram", "--epochs", "1", "--seeds", "1",
-               "--steps", "5", "--samples", "20", "--letters", "none", "--protocol", "both", "--device", "cpu",
+               "--steps", "5", "--samples", "20", "--letters", "none", "--protocol", "sampling", "--device", "cpu",
                "--out", str(out), "--json"])
     assert rc == 0
     s = json.loads(capsys.readouterr().out)
     assert s["metric"] == "FD-DIGITS" and set(s["results"]) == {"gaussian", "meram"}
     assert {"fd", "fd_ci95", "kid", "kid_std", "precision", "recall"} <= set(s["results"]["meram"])
+    assert list(s["protocols"]) == ["sampling"]   # the sampling protocol alone evaluates gaussian itself
 
 
 @pytest.mark.parametrize("argv, message", [

@@ -131,8 +131,9 @@ def run_grid(exp: DDPMExperiment, data: ImageSet, classifier, *, device, say: Ca
         records.append(rec)
         return imgs
 
+    with_both = "both" in exp.protocols    # else the sampling protocol evaluates gaussian itself
     runs = [(p, n, s) for s in range(exp.seeds) for p in exp.protocols
-            for n in (exp.noises if p == "both" else [x for x in exp.noises if x != "gaussian"])]
+            for n in (exp.noises if p == "both" or not with_both else [x for x in exp.noises if x != "gaussian"])]
     for k, (protocol, spec, seed) in enumerate(runs, 1):
         label = f"[ddpm] {protocol:8s} {spec:12s} seed {seed}"
         if protocol == "sampling":
@@ -183,13 +184,14 @@ def summarise(records: list[dict], exp: DDPMExperiment, metric: str) -> dict:
         rows = [r for r in records if r["protocol"] == protocol]
         if not rows:
             continue
-        base = {r["seed"]: r for r in records if r["protocol"] == "both" and r["noise"] == "gaussian"
+        ref = "both" if "both" in exp.protocols else protocol
+        base = {r["seed"]: r for r in records if r["protocol"] == ref and r["noise"] == "gaussian"
                 and r["epoch"] == last}
         res = {}
         for spec in exp.noises:
             mine = [r for r in rows if r["noise"] == spec and r["epoch"] == last]
             if protocol == "sampling" and spec == "gaussian":
-                mine = [r for r in records if r["protocol"] == "both" and r["noise"] == "gaussian" and r["epoch"] == last]
+                mine = [r for r in records if r["protocol"] == ref and r["noise"] == "gaussian" and r["epoch"] == last]
             if not mine:
                 continue
             fd, fd_ci = _ci([r["fd"] for r in mine])
