@@ -52,6 +52,7 @@ class DDPMConfig:
     n_samples: int = 1000           # images generated per evaluation
     eval_epochs: tuple = ()         # epochs after which to evaluate (empty: the last only)
     sample_batch: int = 1000
+    n_samples_curve: int = 0        # images per evaluation before the last epoch (0: n_samples)
     ema: float = 0.995              # decay of the weights' exponential moving average (0: none)
 
     def __post_init__(self):
