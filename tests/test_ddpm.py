@@ -226,3 +226,17 @@ def test_cli_bad_arguments_give_one_line_errors(tmp_path, capsys, argv, message)
     rc = main(["eval", "ddpm", "--quick", "--out", str(tmp_path), *argv])
     err = capsys.readouterr().err.strip()
     assert rc == 1 and message in err and len(err.splitlines()) == 1
+
+
+def test_quick_defaults_and_flags_build_the_intended_experiment(tmp_path):
+    from circuitlab.cli.main import build_parser
+    from circuitlab.cli.eval_ddpm import experiment_from_args
+    from circuitlab.eval.ddpm_experiment import QUICK_NOISE
+    args = build_parser().parse_args(["eval", "ddpm", "--quick", "--out", str(tmp_path)])
+    exp = experiment_from_args(args)
+    assert exp.noises == QUICK_NOISE == ("gaussian", "meram", "scaled:2") and exp.seeds >= 3 and exp.letters is None
+    args = build_parser().parse_args(["eval", "ddpm", "--quick", "--epochs", "4", "--steps", "30", "--noise",
+                                      "meram-exact:meram_eps,quantised:4", "--out", str(tmp_path)])
+    exp = experiment_from_args(args)
+    assert (exp.ddpm.epochs, exp.ddpm.T, exp.noises) == (4, 30, ("meram-exact:meram_eps", "quantised:4"))
+    assert exp.ddpm.checkpoints() == [4]
