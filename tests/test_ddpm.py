@@ -240,3 +240,14 @@ def test_quick_defaults_and_flags_build_the_intended_experiment(tmp_path):
     exp = experiment_from_args(args)
     assert (exp.ddpm.epochs, exp.ddpm.T, exp.noises) == (4, 30, ("meram-exact:meram_eps", "quantised:4"))
     assert exp.ddpm.checkpoints() == [4]
+
+
+def test_letter_demo_binarises_samples_and_scores_them_per_letter(tmp_path):
+    from circuitlab.eval.ddpm_letters import LETTER_NOISE, run_letter_demo
+    d = run_letter_demo("UL", 16, 8, 1, device="cpu", cache_dir=tmp_path, n_samples=4)
+    assert d["T"] == 100 and set(d["fraction"]) == set(LETTER_NOISE) == {"gaussian", "meram"}
+    for spec in LETTER_NOISE:
+        for letter in "UL":
+            x = d["samples"][spec][letter]
+            assert x.shape == (4, 1, 16, 16) and set(x.unique().tolist()) <= {0.0, 1.0}   # P/AP pixels
+            assert d["fraction"][spec][letter] in (0.0, 0.25, 0.5, 0.75, 1.0)
