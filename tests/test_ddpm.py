@@ -204,12 +204,13 @@ def test_cli_tiny_run_prints_the_json_shape(tmp_path, classifier_cache, capsys):
     from circuitlab.cli.main import main
     out = _with_cache(tmp_path / "o", classifier_cache)
     rc = main(["eval", "ddpm", "--data", "digits", "--noise", "gaussian,meram", "--epochs", "1", "--seeds", "1",
-               "--steps", "5", "--samples", "20", "--letters", "none", "--protocol", "both", "--device", "cpu",
+               "--steps", "5", "--samples", "20", "--letters", "none", "--protocol", "sampling", "--device", "cpu",
                "--out", str(out), "--json"])
     assert rc == 0
     s = json.loads(capsys.readouterr().out)
     assert s["metric"] == "FD-DIGITS" and set(s["results"]) == {"gaussian", "meram"}
     assert {"fd", "fd_ci95", "kid", "kid_std", "precision", "recall"} <= set(s["results"]["meram"])
+    assert list(s["protocols"]) == ["sampling"]   # the sampling protocol alone evaluates gaussian itself
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -225,3 +226,28 @@ def test_cli_bad_arguments_give_one_line_errors(tmp_path, capsys, argv, message)
     rc = main(["eval", "ddpm", "--quick", "--out", str(tmp_path), *argv])
     err = capsys.readouterr().err.strip()
     assert rc == 1 and message in err and len(err.splitlines()) == 1
+
+
+def test_quick_defaults_and_flags_build_the_intended_experiment(tmp_path):
+    from circuitlab.cli.main import build_parser
+    from circuitlab.cli.eval_ddpm import experiment_from_args
+    from circuitlab.eval.ddpm_experiment import QUICK_NOISE
+    args = build_parser().parse_args(["eval", "ddpm", "--quick", "--out", str(tmp_path)])
+    exp = experiment_from_args(args)
+    assert exp.noises == QUICK_NOISE == ("gaussian", "meram", "scaled:2") and exp.seeds >= 3 and exp.letters is None
+    args = build_parser().parse_args(["eval", "ddpm", "--quick", "--epochs", "4", "--steps", "30", "--noise",
+                                      "meram-exact:meram_eps,quantised:4", "--out", str(tmp_path)])
+    exp = experiment_from_args(args)
+    assert (exp.ddpm.epochs, exp.ddpm.T, exp.noises) == (4, 30, ("meram-exact:meram_eps", "quantised:4"))
+    assert exp.ddpm.checkpoints() == [4]
+
+
+def test_letter_demo_binarises_samples_and_scores_them_per_letter(tmp_path):
+    from circuitlab.eval.ddpm_letters import LETTER_NOISE, run_letter_demo
+    d = run_letter_demo("UL", 16, 8, 1, device="cpu", cache_dir=tmp_path, n_samples=4)
+    assert d["T"] == 100 and set(d["fraction"]) == set(LETTER_NOISE) == {"gaussian", "meram"}
+    for spec in LETTER_NOISE:
+        for letter in "UL":
+            x = d["samples"][spec][letter]
+            assert x.shape == (4, 1, 16, 16) and set(x.unique().tolist()) <= {0.0, 1.0}   # P/AP pixels
+            assert d["fraction"][spec][letter] in (0.0, 0.25, 0.5, 0.75, 1.0)

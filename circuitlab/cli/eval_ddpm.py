@@ -29,7 +29,7 @@ def register(esub) -> None:
                    help="auto: CUDA when present, else the CPU (default)")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     p.add_argument("--quick", action="store_true", help="digits, T = 50, 15 epochs, gaussian/meram/scaled:2, "
-                   "4 seeds: about 5 minutes on 2 CPU cores")
+                   "5 seeds: under 5 minutes on 2 free CPU cores")
     p.add_argument("--out", type=Path, required=True, help="output folder (JSON, CSV, Markdown, plots, weights)")
     p.add_argument("--json", action="store_true",
                    help='print only {"metric", "results": {noise: {"fd", "fd_ci95", "kid", "precision", "recall"}}, ...}')

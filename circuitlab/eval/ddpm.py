@@ -16,7 +16,9 @@ x_0 / s, and the posterior mean coefficients are unchanged while its variance sc
 and sampling stay consistent: the model is a DDPM of lower-contrast data whose residual errors are
 multiplied by s when mapped back (s^2 = 2 leaves noisier samples; 0.5 cleaner ones). A mean mu is not
 consistent: the reverse steps add c1_t sqrt(1 - alpha_bar_t) mu + sigma_t mu per step where the
-forward law has sqrt(1 - alpha_bar_{t-1}) mu, so an offset builds up over the chain.
+forward law has sqrt(1 - alpha_bar_{t-1}) mu, so an offset builds up over the chain. MeRAM noise in
+``stream`` mode is eps_i = A_i - A_(i-1) of one unit per pixel, so the partial sums over successive reverse
+steps telescope to A_n - A_0 (bounded variance instead of n): the chain receives almost no net noise.
 """
 from __future__ import annotations
 
@@ -52,6 +54,7 @@ class DDPMConfig:
     n_samples: int = 1000           # images generated per evaluation
     eval_epochs: tuple = ()         # epochs after which to evaluate (empty: the last only)
     sample_batch: int = 1000
+    n_samples_curve: int = 0        # images per evaluation before the last epoch (0: n_samples)
     ema: float = 0.995              # decay of the weights' exponential moving average (0: none)
 
     def __post_init__(self):

@@ -10,7 +10,6 @@ binarised at 0.5 (P below, AP above), like the device's read-out.
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 from typing import Callable
 
 import torch
@@ -51,4 +50,4 @@ def run_letter_demo(letters: str, size: int, n_per_letter: int, epochs: int, *, 
             say(f"[ddpm] letters {spec:8s} {letter}: {100 * fraction[spec][letter]:.0f} % classified as {letter}")
     return {"letters": letters, "size": size, "T": cfg.T, "epochs": epochs, "n_per_letter": n_per_letter,
             "classifier_accuracy": clf.test_accuracy, "fraction": fraction, "samples": samples,
-            "seconds": time.perf_counter() - t0, "config": replace(cfg)}
+            "seconds": time.perf_counter() - t0, "config": cfg}

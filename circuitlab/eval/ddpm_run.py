@@ -57,7 +57,7 @@ def run_ddpm_experiment(exp: DDPMExperiment, out, progress: Optional[Callable[[s
                    "precision": v["precision"], "recall": v["recall"],
                    **{k2: v[k2] for k2 in ("fd_minus_gaussian", "fd_minus_gaussian_ci95", "precision_minus_gaussian",
                                           "precision_minus_gaussian_ci95") if k2 in v}}
-               for k, v in summary.get("both", {}).items()}
+               for k, v in (summary.get("both") or summary.get(exp.protocols[0], {})).items()}
     s = {"metric": metric, "results": results, "protocols": summary,
          "classifier": {"test_accuracy": clf.test_accuracy, "n_train": clf.n_train, "n_test": clf.n_test,
                         "from_cache": clf.from_cache},
@@ -154,6 +154,8 @@ def _plots(out: Path, s: dict, firsts: dict, demo) -> None:
 
     both = s["protocols"].get("both", {})
     fig, ax = plt.subplots(figsize=(5.5, 3.6))
+    if not both:   # the sampling protocol alone has no training curves
+        ax.text(0.5, 0.5, "no training curves: run with --protocol both", ha="center", transform=ax.transAxes)
     for i, (spec, v) in enumerate(both.items()):
         ep = [int(e) for e in v["fd_vs_epoch"]]
         fd = [v["fd_vs_epoch"][str(e)]["fd"] for e in ep]
@@ -164,7 +166,8 @@ def _plots(out: Path, s: dict, firsts: dict, demo) -> None:
     ax.set_xlabel("training epochs")
     ax.set_ylabel(s["metric"] + " (lower is better)")
     ax.set_yscale("log")
-    ax.legend(fontsize=6, ncol=2)
+    if both:
+        ax.legend(fontsize=6, ncol=2)
     fig.tight_layout()
     fig.savefig(out / "fd_vs_epoch.png", dpi=120)
     plt.close(fig)
