@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import re
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -33,6 +34,14 @@ log = logging.getLogger(__name__)
 
 #: Fig. 4b after 100 epochs (CelebA-HQ 64x64, Inception FID): MeRAM 13.1, software Gaussian 12.1
 SEED_FID = {"meram": 13.1, "gaussian": 12.1}
+
+
+def file_stem(spec: str) -> str:
+    """A noise spec as a file name: 'meram:/a/b/eps.h5' -> 'meram_eps' (a path keeps only its stem)."""
+    name, _, value = spec.partition(":")
+    if "/" in value or "\\" in value:
+        value = Path(value).stem
+    return re.sub(r"[^\w.-]", "_", f"{name}_{value}" if value else name)
 
 
 def run_ddpm_experiment(exp: DDPMExperiment, out, progress: Optional[Callable[[str], None]] = None,
@@ -88,7 +97,7 @@ def _write(out: Path, exp: DDPMExperiment, s: dict, records: list, firsts: dict,
     for (kind, spec), obj in firsts.items():
         if kind == "model":
             torch.save({"config": obj.model.config(), "T": obj.schedule.T, "state_dict": obj.model.state_dict()},
-                       wdir / f"{spec.replace(':', '_')}-seed0.pt")
+                       wdir / f"{file_stem(spec)}-seed0.pt")
     e = s["energy"]
     cols = ["protocol", "noise", "fd", "fd_ci95_low", "fd_ci95_high", "fd_minus_gaussian", "diff_ci95_low",
             "diff_ci95_high", "kid", "kid_std", "precision", "recall", "neighbour_diff", "seeds",
@@ -196,7 +205,7 @@ def _plots(out: Path, s: dict, firsts: dict, demo) -> None:
         _grid(ax, imgs)
         ax.set_title(f"{spec} ({kind})", fontsize=8)
         fig.tight_layout()
-        fig.savefig(out / f"samples_{kind}_{spec.replace(':', '_')}.png", dpi=120)
+        fig.savefig(out / f"samples_{kind}_{file_stem(spec)}.png", dpi=120)
         plt.close(fig)
 
     if demo is not None:
