@@ -23,7 +23,6 @@ sys.path.insert(0, str(ROOT))
 from circuitlab.nn.p2m import P2MConv2d  # noqa: E402
 from circuitlab.nn.spiking_cnn import SpikingCNN  # noqa: E402
 
-P2M_KW = dict(n_max=4, track_length=120e-9)   # until the p2m model files carry them
 
 
 class SnnTorchCNN(nn.Module):
@@ -85,7 +84,7 @@ def main() -> None:
     ch, hid = ((16, 32, 32, 64), 128) if args.narrow else ((64, 128, 128, 256), 512)
     x = torch.poisson(torch.full((args.frames, args.batch, 2, 34, 34), 0.5))
     y = torch.randint(0, 10, (args.batch,))
-    ours = SpikingCNN(P2MConv2d.from_models(in_channels=2, **P2M_KW), channels=ch, hidden=hid)
+    ours = SpikingCNN(P2MConv2d.from_models(in_channels=2), channels=ch, hidden=hid)
     theirs = SnnTorchCNN(channels=ch, hidden=hid)
     o1, o2 = torch.optim.Adam(ours.parameters()), torch.optim.Adam(theirs.parameters())
     _step(ours, o1, x, y, True), _step(theirs, o2, x, y, False)       # warm-up

@@ -10,8 +10,7 @@ from circuitlab.eval.snn_energy import E_ADD, E_SRAM, _conv_fanout, backend_ener
 from circuitlab.nn.p2m import P2MConv2d
 from circuitlab.nn.spiking_cnn import SpikingCNN
 
-P2M_KW = dict(n_max=4, track_length=120e-9)     # numbers today's built-in model files lack
-TINY = dict(epochs=6, batch=16, lr=1e-2, channels=(8, 8, 16, 16), hidden=32, device="cpu", p2m_kw=P2M_KW)
+TINY = dict(epochs=6, batch=16, lr=1e-2, channels=(8, 8, 16, 16), hidden=32, device="cpu")
 
 
 def halves_task(n=64, T=4, size=12, seed=0, flip=False):
@@ -42,7 +41,7 @@ def test_frameset_split_is_stratified_and_seeded(task):
 def test_a_tiny_seeded_run_learns_a_separable_task(task, first):
     train, test = task
     cfg = SNNConfig(**TINY)
-    layer = "digital" if first == "digital" else P2MConv2d.from_models(variation=0.0, in_channels=2, **P2M_KW)
+    layer = "digital" if first == "digital" else P2MConv2d.from_models(variation=0.0, in_channels=2)
     r = train_snn(layer, train, test, cfg, seed=0)
     # chance is 0.5; 0.75 on 32 test samples is 2.8 binomial sd above it (measured 0.91-0.94 digital)
     assert r.accuracy >= 0.75
@@ -88,7 +87,7 @@ def test_backend_energy_counts_neurons_of_every_digital_layer():
     kw = dict(channels=(4, 4, 8, 8), hidden=16, input_size=(H, H))
     frames = torch.poisson(torch.full((T, B, 2, H, H), 0.5))
     dig = backend_energy(SpikingCNN("digital", **kw), frames)
-    p2m = backend_energy(SpikingCNN(P2MConv2d.from_models(in_channels=2, **P2M_KW), **kw), frames)
+    p2m = backend_energy(SpikingCNN(P2MConv2d.from_models(in_channels=2), **kw), frames)
     # neurons per window: first 32x6x6; blocks 4x6x6, 4x3x3, 8x1x1, 8x1x1 (pooling to 3, 1, then no pool); FC 16, 10
     blocks = 4 * 36 + 4 * 9 + 8 + 8
     assert p2m.neuron_updates == T * (blocks + 16 + 10)

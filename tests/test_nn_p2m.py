@@ -12,16 +12,15 @@ from circuitlab.errors import ConfigError  # noqa: E402
 from circuitlab.nn.curves import TableCurve  # noqa: E402
 from circuitlab.nn.p2m import P2MConv2d, P2MCurves  # noqa: E402
 
-KW = dict(n_max=4, track_length=120e-9)   # for model files that predate these parameters
 
 
 def curves(config="hybrid"):
-    return P2MCurves.from_models("p2m_f1", "p2m_f2", config, **KW)
+    return P2MCurves.from_models("p2m_f1", "p2m_f2", config)
 
 
 def layer(variation=0.0, seed=0, **kw):
     torch.manual_seed(seed)
-    return P2MConv2d.from_models(configuration="hybrid", variation=variation, out_channels=4, **KW, **kw).double()
+    return P2MConv2d.from_models(configuration="hybrid", variation=variation, out_channels=4, **kw).double()
 
 
 def counts(shape=(3, 2, 2, 9, 9), seed=1, high=4):
@@ -81,7 +80,7 @@ def test_accumulator_noise_follows_the_model_sigma_summed_over_events():
     errors of the mean and 10 % on the variance (sd of a sample variance: sqrt(2/4000) = 2.2 %)."""
     torch.manual_seed(0)
     lay = P2MConv2d.from_models(configuration="hybrid", variation=None, in_channels=1, out_channels=1,
-                                kernel_size=1, stride=1, padding=0, **KW).double()
+                                kernel_size=1, stride=1, padding=0).double()
     with torch.no_grad():
         lay.weight.fill_(0.7)
     n_events, draws = 3, 4000
@@ -100,9 +99,9 @@ def test_accumulator_noise_follows_the_model_sigma_summed_over_events():
 def test_variation_setting_rescales_sigma_to_the_requested_worst_case():
     torch.manual_seed(0)
     a = P2MConv2d.from_models(configuration="hybrid", variation=0.2, in_channels=1, out_channels=1,
-                              kernel_size=1, stride=1, padding=0, **KW).double()
+                              kernel_size=1, stride=1, padding=0).double()
     b = P2MConv2d.from_models(configuration="hybrid", variation=0.4, in_channels=1, out_channels=1,
-                              kernel_size=1, stride=1, padding=0, **KW).double()
+                              kernel_size=1, stride=1, padding=0).double()
     for m in (a, b):
         with torch.no_grad():
             m.weight.fill_(1.0)
@@ -177,7 +176,7 @@ def test_table_curve_interpolates_and_extrapolates_linearly():
 
 def test_bad_settings_are_typed_errors():
     with pytest.raises(ConfigError, match="configuration 'pcm'"):
-        P2MCurves.from_models(configuration="pcm", **KW)
+        P2MCurves.from_models(configuration="pcm")
     with pytest.raises(ConfigError, match="variation=1.5"):
         P2MConv2d(curves(), variation=1.5)
     with pytest.raises(ConfigError, match=r"event counts \(T, B, C, H, W\)"):

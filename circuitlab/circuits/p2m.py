@@ -16,7 +16,11 @@ Topology (all SI units; nodes in brackets)::
 - ``cmos``: weight = PMOS width (wide device, no weight MTJ);
 - ``dwmtj``: a fixed-width PMOS switch and a weight DW-MTJ whose programmed wall position q sets its
   read resistance (larger q: higher R, smaller weight);
-- ``hybrid`` (CMOS+X): both in series.
+- ``hybrid`` (CMOS+X): both in series; its weight MTJ has R_P = 6 kOhm (a larger junction), so the
+  transistor sets the weight's range and the wall trims it (seed: 30-40 % tunability).
+
+The MAC current of a weight passes its DW-MTJ's read path and track, so weight DW-MTJs have the higher
+threshold I_TH2 = 150 uA (seed: "I_TH2 > I_W,MAX"); programming them takes more than that.
 
 During the read ([vrd] = v_read, [wen] low) the pre-activation is the series divider
 ``v(pre) = v_read R_P,acc / (R_N,acc + R_P,acc)``: it rises with q_pos - q_neg.

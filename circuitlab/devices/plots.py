@@ -62,13 +62,15 @@ def _rram_loop(ev, card, ax, v_max: float = 1.6, period: float = 2e-6, dt: float
 
 
 def _dwmtj(model, ev, card, axes):
-    i = np.linspace(-100e-6, 100e-6, 401)
-    out = ev(None, V_w=i * card["R_track"], V_r=0.0, q=60e-9)
+    i = np.linspace(-300e-6, 300e-6, 401)
+    first = ev(None, V_w=i * card["R_track"], V_r=0.0, q=60e-9, u=0.0)
+    u_star = first["H_SL"] / (card["alpha"] * first["H_D"])          # steady wall angle, tan phi*
+    out = ev(None, V_w=i * card["R_track"], V_r=0.0, q=60e-9, u=u_star)
     axes[0].plot(i * 1e6, out["vdw"])
-    axes[0].set(xlabel="write current I (uA)", ylabel="DW velocity (m/s)", title="v vs I")
+    axes[0].set(xlabel="track current I (uA)", ylabel="steady DW velocity (m/s)", title="v vs I (1-D model)")
     v = np.linspace(-1, 1, 201)
     for q in (0.0, 40e-9, 60e-9, 80e-9, 120e-9):
-        axes[1].plot(v, ev(None, V_w=0.0, V_r=v, q=q)["Rread"] / 1e3, label=f"q = {q * 1e9:.0f} nm")
+        axes[1].plot(v, ev(None, V_w=0.0, V_r=v, q=q, u=0.0)["Rread"] / 1e3, label=f"q = {q * 1e9:.0f} nm")
     axes[1].set(xlabel="read voltage (V)", ylabel="R (kOhm)", title="R vs V and state")
     axes[1].legend(fontsize=7)
 
