@@ -134,8 +134,9 @@ def _batches(n, batch, gen):
 
 
 def train(model: nn.Module, x, y, epochs: int, lr: float, batch: int, gen: torch.Generator, device,
-          calib: Optional[torch.Tensor] = None) -> nn.Module:
-    """Adam with a cosine schedule; the DAC/ADC ranges are re-calibrated on ``calib`` each epoch."""
+          calib: Optional[torch.Tensor] = None, shift: int = 0) -> nn.Module:
+    """Adam with a one-cycle schedule; the DAC/ADC ranges are re-calibrated on ``calib`` each epoch; each
+    batch is shifted by up to ``shift`` pixels (one random circular shift per batch; images only)."""
     params = [p for p in model.parameters() if p.requires_grad]
     if epochs <= 0 or not params:
         return model
@@ -148,6 +149,9 @@ def train(model: nn.Module, x, y, epochs: int, lr: float, batch: int, gen: torch
         model.train()
         for idx in _batches(len(x), batch, gen):
             xb, yb = x[idx].to(device), y[idx].to(device)
+            if shift:
+                dy, dx = (int(v) for v in torch.randint(-shift, shift + 1, (2,), generator=gen))
+                xb = torch.roll(xb, (dy, dx), (2, 3))
             loss = F.cross_entropy(model(xb), yb)
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -238,7 +242,8 @@ def run_seed(exp: ResNetExperiment, seed: int, device, progress: Callable = lamb
 
     net = ResNet20(classes=10, in_channels=x.shape[1], width=exp.width)
     ideal = convert(net, dev_model, IDEAL.only(dac_bits=exp.dac_bits)).to(device)
-    train(ideal, x, y, exp.epochs, exp.lr, exp.batch, gen, device, calib=calib)
+    shift = max(1, exp.size // 16)
+    train(ideal, x, y, exp.epochs, exp.lr, exp.batch, gen, device, calib=calib, shift=shift)
     res["ideal"] = accuracy(ideal, xt, yt, device)
     progress(f"seed {seed}: ideal {res['ideal']:.3f} ({time.perf_counter() - t0:.0f} s)")
 
@@ -253,7 +258,7 @@ def run_seed(exp: ResNetExperiment, seed: int, device, progress: Callable = lamb
 
     noisy = copy.deepcopy(sim)
     set_generator(noisy, None)
-    train(noisy, x, y, exp.noise_epochs, exp.lr, exp.batch, gen, device, calib=calib)
+    train(noisy, x, y, exp.noise_epochs, exp.lr, exp.batch, gen, device, calib=calib, shift=shift)
     set_generator(noisy, torch.Generator(device=device).manual_seed(seed + 5))
     calibrate(noisy, [calib.to(device)])
     res["noise_trained"] = accuracy(noisy, xt, yt, device, repeats=exp.sim_repeats)

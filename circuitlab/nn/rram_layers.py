@@ -13,10 +13,12 @@ Effects (:class:`RRAMConfig`, each on or off alone): write-verify programming er
 +-``verify_tol``), relaxation sigma(G, t) from the model's ``sigma_g`` table (Gaussian, frozen at
 ``program()``), read noise (relative, Gaussian, drawn per forward pass per cell), DAC and ADC
 quantisation (straight-through gradients), tiling to ``array_rows`` x ``array_cols`` (a tile holds
-array_rows / 2 inputs as pairs), and IR drop: a systematic gain error of each tile column,
-y_tj -> (1 + e_tj) y_tj with e_tj Gaussian, frozen at ``program()``, its RMS the model's ``ir_drop_rms`` at
-(tile rows, ``r_wire``) relative to that campaign's RMS signal (:func:`..rram_mapping.ir_relative_error`;
-the table holds the RMS only, not the pattern). Without ADC and IR drop the tiled,
+array_rows / 2 inputs as pairs), and IR drop: an attenuation of every tile column,
+y_tj -> (1 - rho) y_tj, with rho the model's ``ir_drop_rms`` at (tile rows, ``r_wire``) relative to that
+campaign's RMS signal (:func:`..rram_mapping.ir_relative_error`): the campaign's error is driver loading,
+which scales every row's drive by about the same factor (the table holds the RMS only, not a per-column
+pattern), set at ``program()``. ``clip_weights``: the unprogrammed (training, simulation) path clips the
+weights to +-w_max as programming does. Without ADC and IR drop the tiled,
 normalised product equals W x exactly (the tests check it).
 
 Before ``program()`` a layer computes with its float weights (plus training noise sigma = noise max|W|,
@@ -46,6 +48,7 @@ class RRAMConfig:
     """Switches and numbers of the non-idealities (SI units). ``None`` bits switch a converter off."""
     program_error: bool = True
     relaxation: bool = True
+    clip_weights: bool = True              # unprogrammed path: weights clipped to +-w_max as when mapped
     read_noise: bool = True
     dac_bits: Optional[int] = 3            # the seed's ideal model: 3-bit inputs
     adc_bits: Optional[int] = 6            # 1-8 bit neuron ADC
@@ -76,9 +79,9 @@ class RRAMConfig:
         return replace(IDEAL, **keep)
 
 
-_SWITCHES = ("program_error", "relaxation", "read_noise", "dac_bits", "adc_bits", "tiling", "ir_drop")
-IDEAL = RRAMConfig(program_error=False, relaxation=False, read_noise=False, dac_bits=None, adc_bits=None,
-                   tiling=False, ir_drop=False)
+_SWITCHES = ("program_error", "relaxation", "clip_weights", "read_noise", "dac_bits", "adc_bits", "tiling", "ir_drop")
+IDEAL = RRAMConfig(program_error=False, relaxation=False, clip_weights=False, read_noise=False, dac_bits=None,
+                   adc_bits=None, tiling=False, ir_drop=False)
 ALL_EFFECTS = RRAMConfig()
 
 
@@ -156,9 +159,8 @@ class RRAMLayer(nn.Module):
             out.append(g.clamp(min=1e-9).to(self.weight.dtype))
         self.g_pos, self.g_neg = out
         if cfg.ir_drop:
-            s = dev.ir_drop_relative(self.tile_rows(), cfg.r_wire)
-            self.ir_offset = s * torch.randn(self._offset_shape(), generator=generator, dtype=torch.float64,
-                                             device=self.weight.device).to(self.weight.dtype)
+            rho = dev.ir_drop_relative(self.tile_rows(), cfg.r_wire)
+            self.ir_offset = torch.full(self._offset_shape(), -rho, dtype=self.weight.dtype, device=self.weight.device)
         else:
             self.ir_offset = None
         self.programmed = True
@@ -184,6 +186,8 @@ class RRAMLayer(nn.Module):
     def _weights(self):
         """(effective weight, per-tile normaliser or None) for this forward pass."""
         dev, cfg = self.device_model, self.cfg
+        if not self.programmed and cfg.clip_weights:
+            self.w_max = w_max_of(self.weight, cfg.w_percentile)
         norm = self.normaliser() if self._needs_norm() else None
         if self.programmed:
             gp, gn = self.g_pos, self.g_neg
@@ -193,13 +197,25 @@ class RRAMLayer(nn.Module):
                 gn = gn * (1 + rel * torch.randn(gn.shape, generator=self.generator, dtype=gn.dtype, device=gn.device))
             return effective_weight(gp, gn, self._wmax(), dev), norm
         w = self.weight
+        if cfg.clip_weights:
+            w = w.clamp(-self.w_max, self.w_max)
         if self.train_noise > 0:        # weight-noise injection, in training and in noise simulations
             sigma = self.train_noise * float(w.detach().abs().max())
             w = w + sigma * torch.randn(w.shape, generator=self.generator, dtype=w.dtype, device=w.device)
         return w, norm
 
+    def _ir_gain(self):
+        """IR-drop gain (1 - rho) of each tile column: frozen at program(); before it (training and the
+        simulation) the same attenuation from the model's table, so noise-aware training sees it too."""
+        if self.programmed:
+            return None if self.ir_offset is None else 1 + self.ir_offset
+        if not self.cfg.ir_drop:
+            return None
+        rho = self.device_model.ir_drop_relative(self.tile_rows(), self.cfg.r_wire)
+        return torch.full(self._offset_shape(), 1 - rho, dtype=self.weight.dtype, device=self.weight.device)
+
     def _needs_norm(self) -> bool:
-        return self.cfg.adc_bits is not None or (self.cfg.ir_drop and self.programmed) or self._record is not None
+        return self.cfg.adc_bits is not None or self.cfg.ir_drop or self._record is not None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         cfg = self.cfg
@@ -217,10 +233,11 @@ class RRAMLayer(nn.Module):
             return self._full_product(x, w)
         p = self._tile_product(x, w)                       # (..., T, out), tiles and outputs last
         scale = norm * r_in                                # (T, out) broadcasts over (..., T, out)
+        gain = self._ir_gain()
         if self._record is not None:
             y = (p.detach() / scale).abs().flatten()
-            self._record["y"].append(y[:: max(1, y.numel() // 20000)])
-        gain = 1 + self.ir_offset if (self.programmed and self.ir_offset is not None) else None   # (T, out)
+            y = y[:: max(1, y.numel() // 20000)]
+            self._record["y"].append(y if gain is None else y * float(gain.min()))
         if cfg.adc_bits is not None and not calibrating:
             p = adc_quantise(p, scale, float(self.adc_clip), cfg.adc_bits, gain)
         elif gain is not None:
