@@ -145,7 +145,7 @@ def train(model: nn.Module, x, y, epochs: int, lr: float, batch: int, gen: torch
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.15)
     for _ in range(epochs):
         if calib is not None:
-            calibrate(model, [calib.to(device)])
+            calibrate(model, [calib.to(device)], train_mode=True)
         model.train()
         for idx in _batches(len(x), batch, gen):
             xb, yb = x[idx].to(device), y[idx].to(device)

@@ -10,7 +10,8 @@ error", "discretization error").
   s = 2c / 2^b the 2^b levels are (k + 1/2) s, k = -2^(b-1) .. 2^(b-1) - 1; a value v maps to the level
   of floor(v / s), clipped to that range.
 
-Gradients pass straight through (d out / d in = 1), the estimator of the public NeuRRAM training code.
+Gradients pass straight through the rounding (d out / d in = 1, times the ADC's analog gain where one is
+given), the estimator of the public NeuRRAM training code.
 Each forward is a handful of in-place kernels; the backward costs nothing.
 """
 from __future__ import annotations
@@ -46,13 +47,15 @@ class _ADC(torch.autograd.Function):
         half = 2 ** (bits - 1)
         step = 2.0 * clip / 2 ** bits
         b = scale * step                                   # small (T, out): precomputed per call
+        ctx.gain = gain
         z = p * (1.0 / b if gain is None else gain / b)
         z.floor_().clamp_(-half, half - 1).add_(0.5)
         return z.mul_(b)
 
     @staticmethod
     def backward(ctx, g):
-        return g, None, None, None, None
+        # straight through the rounding, not through the analog gain: d out / d p = gain
+        return (g if ctx.gain is None else g * ctx.gain), None, None, None, None
 
 
 def dac_quantise(x: torch.Tensor, r: float, bits: int, signed: bool) -> torch.Tensor:
