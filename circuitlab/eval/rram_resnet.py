@@ -112,12 +112,13 @@ def load_task(exp: ResNetExperiment, seed: int):
         tr = tr.subset(g.permutation(len(tr))[:exp.n_train])
         te = te.subset(g.permutation(len(te))[:exp.n_test])
     elif exp.data == "colour-mnist":
-        data = load("colour-mnist", size=exp.size, seed=seed)
-        frac = exp.n_train / len(data)
-        rest = 1 - frac
-        if frac <= 0 or exp.n_test > rest * len(data) + 1:
-            raise ConfigError(f"colour-mnist has {len(data)} images: n_train + n_test must not exceed it")
-        tr, te = split(data, (frac, rest), seed=seed)
+        total = exp.n_train + exp.n_test
+        if exp.n_train < 10 or exp.n_test < 1 or total > 5000:
+            raise ConfigError(f"colour-mnist has 5,000 images: need n_train >= 10, n_test >= 1 and "
+                              f"n_train + n_test <= 5000 (got {exp.n_train} + {exp.n_test})")
+        data = load("colour-mnist", size=exp.size, seed=seed, n=total)
+        frac = exp.n_train / total
+        tr, te = split(data, (frac, 1 - frac), seed=seed)
         te = te.subset(np.random.default_rng(seed + 1).permutation(len(te))[:exp.n_test])
     else:
         raise ConfigError(f"--data {exp.data!r}: use colour-mnist or cifar10:PATH (the python pickle batches)")
