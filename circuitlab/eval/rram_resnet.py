@@ -94,8 +94,8 @@ class ResNetExperiment:
 
 
 def quick_experiment(**over) -> ResNetExperiment:
-    """``--quick``: 16x16 images, 2,000 training images, 2 seeds, short schedules (minutes on 2 cores)."""
-    base = ResNetExperiment(size=16, n_train=2000, n_test=600, seeds=2, epochs=8, noise_epochs=4, finetune_epochs=1,
+    """``--quick``: 16x16 images, 2,500 training images, 2 seeds, short schedules (about 3 CPU-minutes)."""
+    base = ResNetExperiment(size=16, n_train=2500, n_test=600, seeds=2, epochs=14, noise_epochs=6, finetune_epochs=1,
                             lr=3e-3, sim_repeats=1, sweep_times=(1.0, 1800.0, 86400.0), sweep_adc_bits=(2, 3, 4, 6),
                             sweep_r_wire=(0.0, 1.0, 5.0))
     return replace(base, **over)
@@ -135,20 +135,24 @@ def _batches(n, batch, gen):
 
 
 def train(model: nn.Module, x, y, epochs: int, lr: float, batch: int, gen: torch.Generator, device,
-          calib: Optional[torch.Tensor] = None, shift: int = 0) -> nn.Module:
-    """Adam with a one-cycle schedule; the DAC/ADC ranges are re-calibrated on ``calib`` each epoch; each
-    batch is shifted by up to ``shift`` pixels (one random circular shift per batch; images only)."""
+          calib: Optional[torch.Tensor] = None, shift: int = 0, calib_every: int = 25) -> nn.Module:
+    """Adam with a one-cycle schedule; the DAC/ADC ranges are re-calibrated on ``calib`` every
+    ``calib_every`` steps (activations move while training); each batch is shifted by up to ``shift`` pixels
+    (one random circular shift per batch; images only)."""
     params = [p for p in model.parameters() if p.requires_grad]
     if epochs <= 0 or not params:
         return model
     opt = torch.optim.Adam(params, lr=lr, weight_decay=1e-4)
     steps = epochs * math.ceil(len(x) / batch)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.15)
+    step = 0
     for _ in range(epochs):
-        if calib is not None:
-            calibrate(model, [calib.to(device)], train_mode=True)
         model.train()
         for idx in _batches(len(x), batch, gen):
+            if calib is not None and step % calib_every == 0:
+                calibrate(model, [calib.to(device)], train_mode=True)
+                model.train()
+            step += 1
             xb, yb = x[idx].to(device), y[idx].to(device)
             if shift:
                 dy, dx = (int(v) for v in torch.randint(-shift, shift + 1, (2,), generator=gen))
@@ -242,9 +246,13 @@ def run_seed(exp: ResNetExperiment, seed: int, device, progress: Callable = lamb
     res: Dict[str, object] = {"seed": seed}
 
     net = ResNet20(classes=10, in_channels=x.shape[1], width=exp.width)
-    ideal = convert(net, dev_model, IDEAL.only(dac_bits=exp.dac_bits)).to(device)
+    ideal = convert(net, dev_model, IDEAL).to(device)
     shift = max(1, exp.size // 16)
-    train(ideal, x, y, exp.epochs, exp.lr, exp.batch, gen, device, calib=calib, shift=shift)
+    qat = min(2, max(1, exp.epochs // 4))           # float training, then 3-bit-input (DAC) aware epochs
+    train(ideal, x, y, exp.epochs - qat, exp.lr, exp.batch, gen, device, shift=shift)
+    set_config(ideal, IDEAL.only(dac_bits=exp.dac_bits))
+    train(ideal, x, y, qat, exp.lr / 3, exp.batch, gen, device, calib=calib, shift=shift)
+    calibrate(ideal, [calib.to(device)])
     res["ideal"] = accuracy(ideal, xt, yt, device)
     progress(f"seed {seed}: ideal {res['ideal']:.3f} ({time.perf_counter() - t0:.0f} s)")
 
