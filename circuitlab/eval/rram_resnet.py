@@ -31,7 +31,7 @@ import math
 import platform
 import time
 import zlib
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence
 
@@ -45,7 +45,7 @@ from ..data.cifar10 import load_cifar10
 from ..data.transforms import resize, split
 from ..errors import ConfigError
 from ..nn.resnet20 import ResNet20
-from ..nn.rram_convert import calibrate, convert, program, rram_layers, set_config, set_generator, set_train_noise
+from ..nn.rram_convert import calibrate, convert, rram_layers, set_config, set_generator, set_train_noise
 from ..nn.rram_layers import IDEAL, RRAMConfig
 from ..nn.rram_mapping import RRAMDevice
 from .stats import mean_ci95, resolve_device
