@@ -302,3 +302,21 @@ def test_aihwkit_noise_parameters_reproduce_the_neurram_polynomial_shape(model_f
         ref = np.polynomial.polynomial.polyval(x, NEURRAM_POLY[t])   # aihwkit's published coefficients
         assert p["fit_rms_uS"][key] < 0.1                        # the quartic represents the table
         assert np.max(np.abs(ours - ref)) < 0.6                   # the model's table vs NeuRRAM: within 0.6 uS
+
+
+def test_tiled_training_gradient_is_the_straight_through_dense_gradient(dev):
+    # with the ADC on, the tiled conv's gradient is the dense conv's times the analog (IR) gain
+    torch.manual_seed(11)
+    conv = RRAMConv2d(32, 6, 3, padding=1, bias=False, device_model=dev,
+                      cfg=IDEAL.only(adc_bits=6, tiling=True, ir_drop=True))
+    assert conv.n_tiles() == 3
+    x = torch.rand(2, 32, 5, 5, requires_grad=True)
+    calibrate(conv, [x.detach()])
+    g_out = torch.randn(2, 6, 5, 5)
+    (conv(x) * g_out).sum().backward()
+    gain = 1 - dev.ir_drop_relative(conv.tile_rows(), conv.cfg.r_wire)
+    x2 = x.detach().clone().requires_grad_(True)
+    w2 = conv.weight.detach().clone().requires_grad_(True)
+    (nn.functional.conv2d(x2, w2, padding=1) * gain * g_out).sum().backward()
+    torch.testing.assert_close(x.grad, x2.grad, rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(conv.weight.grad, w2.grad, rtol=1e-4, atol=1e-5)

@@ -93,6 +93,36 @@ def _sum_tiles(p: torch.Tensor) -> torch.Tensor:
     return out
 
 
+class _TiledConvADC(torch.autograd.Function):
+    """Training path of a tiled convolution with ADC: the forward is the tiled, quantised product; the backward
+    is the straight-through gradient, i.e. that of the dense convolution times the analog gain (averaged over
+    the tiles; tiles differ in gain only through the IR drop of a shorter last tile). One dense
+    ``convolution_backward`` instead of a grouped one: about 2x cheaper on CPU here."""
+
+    @staticmethod
+    def forward(ctx, x, w, layer, scale, gain):
+        with torch.no_grad():
+            p = layer._tile_product(x, w)
+            p = adc_quantise(p, scale, float(layer.adc_clip), layer.cfg.adc_bits, gain)
+            out = layer._finish(_sum_tiles(p))
+        ctx.save_for_backward(x, w)
+        ctx.layer = layer
+        ctx.g = None if gain is None else gain.mean(0)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, w = ctx.saved_tensors
+        lay = ctx.layer
+        g = grad if ctx.g is None else grad * ctx.g.view(1, -1, 1, 1)
+        gx = gw = None
+        if ctx.needs_input_grad[0]:
+            gx = torch.nn.grad.conv2d_input(x.shape, w, g, lay.stride, lay.padding, lay.dilation)
+        if ctx.needs_input_grad[1]:
+            gw = torch.nn.grad.conv2d_weight(x, w.shape, g, lay.stride, lay.padding, lay.dilation)
+        return gx, gw, None, None, None
+
+
 class RRAMLayer(nn.Module):
     """Shared machinery; subclasses give the product (:meth:`_tile_product`) and the tile layout."""
 
@@ -231,9 +261,12 @@ class RRAMLayer(nn.Module):
         w, norm = self._weights()
         if norm is None:
             return self._full_product(x, w)
-        p = self._tile_product(x, w)                       # (..., T, out), tiles and outputs last
         scale = norm * r_in                                # (T, out) broadcasts over (..., T, out)
         gain = self._ir_gain()
+        if (torch.is_grad_enabled() and self._record is None and isinstance(self, nn.Conv2d) and self.n_tiles() > 1
+                and cfg.adc_bits is not None):
+            return _TiledConvADC.apply(x, w, self, scale, gain)
+        p = self._tile_product(x, w)                       # (..., T, out), tiles and outputs last
         if self._record is not None:
             y = (p.detach() / scale).abs().flatten()
             y = y[:: max(1, y.numel() // 20000)]
