@@ -38,7 +38,7 @@ import torch.nn.functional as F
 
 from ..errors import ConfigError
 from .rram_mapping import RRAMDevice, effective_weight, pair_conductances, w_max_of
-from .rram_quant import adc_quantise, dac_quantise
+from .rram_quant import adc_centre, adc_quantise, dac_quantise
 
 __all__ = ["RRAMConfig", "RRAMLinear", "RRAMConv2d", "RRAMLayer", "IDEAL", "ALL_EFFECTS"]
 
@@ -103,8 +103,9 @@ class _TiledConvADC(torch.autograd.Function):
     def forward(ctx, x, w, layer, scale, gain):
         with torch.no_grad():
             p = layer._tile_product(x, w)
-            p = adc_quantise(p, scale, float(layer.adc_clip), layer.cfg.adc_bits, gain)
-            out = layer._finish(_sum_tiles(p))
+            clip, bits = float(layer.adc_clip), layer.cfg.adc_bits
+            p = adc_quantise(p, scale, clip, bits, gain, centre=False)
+            out = layer._finish(_sum_tiles(p) + adc_centre(scale, clip, bits).sum(0))
         ctx.save_for_backward(x, w)
         ctx.layer = layer
         ctx.g = None if gain is None else gain.mean(0)
@@ -272,8 +273,10 @@ class RRAMLayer(nn.Module):
             y = y[:: max(1, y.numel() // 20000)]
             self._record["y"].append(y if gain is None else y * float(gain.min()))
         if cfg.adc_bits is not None and not calibrating:
-            p = adc_quantise(p, scale, float(self.adc_clip), cfg.adc_bits, gain)
-        elif gain is not None:
+            clip = float(self.adc_clip)
+            p = adc_quantise(p, scale, clip, cfg.adc_bits, gain, centre=False)
+            return self._finish(_sum_tiles(p) + adc_centre(scale, clip, cfg.adc_bits).sum(0))
+        if gain is not None:
             p = p * gain
         return self._finish(_sum_tiles(p))
 
