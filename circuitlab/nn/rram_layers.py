@@ -96,7 +96,7 @@ def _sum_tiles(p: torch.Tensor) -> torch.Tensor:
 class _TiledConvADC(torch.autograd.Function):
     """Training path of a tiled convolution with ADC: the forward is the tiled, quantised product; the backward
     is the straight-through gradient, i.e. that of the dense convolution times the analog gain (averaged over
-    the tiles; tiles differ in gain only through the IR drop of a shorter last tile). One dense
+    the tiles, which share one tile height and so one IR-drop factor). One dense
     ``convolution_backward`` instead of a grouped one: about 2x cheaper on CPU here."""
 
     @staticmethod
@@ -134,7 +134,7 @@ class RRAMLayer(nn.Module):
         self.programmed = False
         self.register_buffer("g_pos", None)
         self.register_buffer("g_neg", None)
-        self.register_buffer("ir_offset", None)     # IR-drop gain error e_tj (T, out)
+        self.register_buffer("ir_offset", None)     # IR drop: -rho per tile column (T, out)
         self.register_buffer("in_range", torch.tensor(1.0))
         self.register_buffer("adc_clip", torch.tensor(1.0))
         self.in_signed = False
@@ -173,7 +173,7 @@ class RRAMLayer(nn.Module):
     @torch.no_grad()
     def program(self, t: Optional[float] = None, generator: Optional[torch.Generator] = None) -> None:
         """Map the weights to pairs, program them (write-verify error) and let them relax for ``t`` s
-        (default ``cfg.t``); draw the frozen IR-drop errors. Read noise stays per forward pass."""
+        (default ``cfg.t``); set the IR-drop attenuation. Read noise stays per forward pass."""
         dev, cfg = self.device_model, self.cfg
         t = cfg.t if t is None else float(t)
         self.w_max = w_max_of(self.weight, cfg.w_percentile)
