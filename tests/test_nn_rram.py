@@ -177,30 +177,38 @@ def test_tiling_equals_the_untiled_product_without_adc(dev):
 
 
 @pytest.mark.parametrize("rows,r_wire,i,j", [(128, 2.0, 3, 3), (64, 0.5, 2, 1)])
-def test_ir_drop_gain_error_has_the_table_rms_relative_to_its_signal(dev, model_file, rows, r_wire, i, j):
+def test_ir_drop_attenuation_is_the_table_rms_relative_to_its_signal(dev, model_file, rows, r_wire, i, j):
     cfg = IDEAL.only(ir_drop=True, tiling=True, r_wire=r_wire, array_rows=rows)
-    lay = linear(dev, cfg, rows // 2, 3000)
+    lay = linear(dev, cfg, rows // 2, 50)
     lay.bias.data.zero_()
-    lay.program(generator=torch.Generator().manual_seed(4))
+    lay.program()
     x = torch.rand(2, rows // 2)
     w_eff = (lay.g_pos - lay.g_neg) * lay.w_max / (dev.g_max - dev.g_min)      # the clipped, mapped weights
-    with torch.no_grad():
-        ideal, out = x @ w_eff.t(), lay(x)
-        rel = out / ideal - 1
-        assert torch.allclose(lay(2 * x), 2 * out, rtol=1e-4, atol=1e-6)    # the error scales with the signal
     # the table's RMS error over the RMS signal of its campaign (X ~ U[-1, 1], G ~ U[1, 40] uS, n rows):
     # y_rms^2 = E[X^2] E[G^2] / (n E[G]^2), E[G^2] = (b^3 - a^3) / (3 (b - a)), E[G] = (a + b) / 2
     a, b = 1.0, 40.0
     y_rms = math.sqrt((b ** 3 - a ** 3) / (3 * (b - a)) / 3 / rows) / ((a + b) / 2)
-    expect = float(model_file.tables["ir_drop_rms"].values[i, j]) / y_rms
-    big = ideal[0].abs() > 0.1 * ideal[0].abs().mean()           # away from 0/0
-    assert float(rel[0][big].std()) == pytest.approx(expect, rel=0.08)
-    # systematic, frozen at programming: the same column gain for another input
-    assert torch.allclose(out[1][big], (ideal[1] * (1 + rel[0]))[big], rtol=1e-3, atol=1e-5)
+    rho = float(model_file.tables["ir_drop_rms"].values[i, j]) / y_rms
+    assert 0.05 < rho < 0.5
+    with torch.no_grad():
+        ideal = x @ w_eff.t()
+        torch.testing.assert_close(lay(x), (1 - rho) * ideal, rtol=1e-4, atol=1e-6)
     lay.cfg = IDEAL.only(tiling=True, array_rows=rows)
     lay.program()
     with torch.no_grad():
         assert torch.allclose(lay(x), ideal, atol=1e-5)
+
+
+def test_ir_drop_grows_with_array_size_and_wire_resistance(dev):
+    rel = [[dev.ir_drop_relative(n, r) for r in (0.1, 1.0, 5.0)] for n in (16, 64, 128)]
+    assert all(row[0] <= row[1] <= row[2] for row in rel)
+    assert rel[0][1] < rel[1][1] < rel[2][1]
+
+
+def test_clipping_at_the_95th_percentile():
+    from circuitlab.nn.rram_mapping import w_max_of
+    w = torch.arange(1, 201, dtype=torch.float32)            # |W| = 1..200: the 95th percentile is 190
+    assert w_max_of(-w) == 190.0
 
 
 # ---- conversion, determinism, gradients ---------------------------------------------------------------------
@@ -279,3 +287,36 @@ def test_bad_configs_are_typed_errors():
         RRAMConfig(array_rows=255)
     with pytest.raises(ConfigError, match="training noise"):
         set_train_noise(nn.Linear(2, 2), -1)
+
+
+def test_aihwkit_noise_parameters_reproduce_the_neurram_polynomial_shape(model_file):
+    import json
+    from circuitlab.devices.neurram import NEURRAM_POLY
+    from circuitlab.export.rram import aihwkit_noise_parameters
+    p = aihwkit_noise_parameters("rram_cim")
+    json.dumps(p)                                              # plain JSON
+    assert set(p["coeff_dic"]) == {"1", "86400"} and p["g_max_uS"] == 40.0
+    x = np.linspace(0.05, 1.0, 20)
+    for key, t in (("1", 1.0), ("86400", 86400.0)):
+        ours = np.polynomial.polynomial.polyval(x, p["coeff_dic"][key])
+        ref = np.polynomial.polynomial.polyval(x, NEURRAM_POLY[t])   # aihwkit's published coefficients
+        assert p["fit_rms_uS"][key] < 0.1                        # the quartic represents the table
+        assert np.max(np.abs(ours - ref)) < 0.6                   # the model's table vs NeuRRAM: within 0.6 uS
+
+
+def test_tiled_training_gradient_is_the_straight_through_dense_gradient(dev):
+    # with the ADC on, the tiled conv's gradient is the dense conv's times the analog (IR) gain
+    torch.manual_seed(11)
+    conv = RRAMConv2d(32, 6, 3, padding=1, bias=False, device_model=dev,
+                      cfg=IDEAL.only(adc_bits=6, tiling=True, ir_drop=True))
+    assert conv.n_tiles() == 3
+    x = torch.rand(2, 32, 5, 5, requires_grad=True)
+    calibrate(conv, [x.detach()])
+    g_out = torch.randn(2, 6, 5, 5)
+    (conv(x) * g_out).sum().backward()
+    gain = 1 - dev.ir_drop_relative(conv.tile_rows(), conv.cfg.r_wire)
+    x2 = x.detach().clone().requires_grad_(True)
+    w2 = conv.weight.detach().clone().requires_grad_(True)
+    (nn.functional.conv2d(x2, w2, padding=1) * gain * g_out).sum().backward()
+    torch.testing.assert_close(x.grad, x2.grad, rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(conv.weight.grad, w2.grad, rtol=1e-4, atol=1e-5)

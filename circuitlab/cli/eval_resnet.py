@@ -25,7 +25,7 @@ def register(esub) -> None:
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
                    help="auto: CUDA when present, else the CPU (default)")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
-    p.add_argument("--quick", action="store_true", help="16x16 images, 2,000 training images, 2 seeds: < 5 min on 2 cores")
+    p.add_argument("--quick", action="store_true", help="16x16 images, 2,500 training images, 2 seeds: < 5 min on 2 cores")
     p.add_argument("--out", type=Path, required=True, help="output folder (JSON, CSV, Markdown, plots)")
     p.add_argument("--json", action="store_true", help='print only {"ideal", "nonideal_untrained", "noise_trained", '
                    '"chip", "finetuned", "ci95", ...}')

@@ -31,7 +31,7 @@ import math
 import platform
 import time
 import zlib
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence
 
@@ -45,7 +45,7 @@ from ..data.cifar10 import load_cifar10
 from ..data.transforms import resize, split
 from ..errors import ConfigError
 from ..nn.resnet20 import ResNet20
-from ..nn.rram_convert import calibrate, convert, program, rram_layers, set_config, set_generator, set_train_noise
+from ..nn.rram_convert import calibrate, convert, rram_layers, set_config, set_generator, set_train_noise
 from ..nn.rram_layers import IDEAL, RRAMConfig
 from ..nn.rram_mapping import RRAMDevice
 from .stats import mean_ci95, resolve_device
@@ -94,8 +94,8 @@ class ResNetExperiment:
 
 
 def quick_experiment(**over) -> ResNetExperiment:
-    """``--quick``: 16x16 images, 2,000 training images, 2 seeds, short schedules (minutes on 2 cores)."""
-    base = ResNetExperiment(size=16, n_train=2000, n_test=600, seeds=2, epochs=8, noise_epochs=4, finetune_epochs=1,
+    """``--quick``: 16x16 images, 2,500 training images, 2 seeds, short schedules (about 3 CPU-minutes)."""
+    base = ResNetExperiment(size=16, n_train=2500, n_test=600, seeds=2, epochs=14, noise_epochs=6, finetune_epochs=1,
                             lr=3e-3, sim_repeats=1, sweep_times=(1.0, 1800.0, 86400.0), sweep_adc_bits=(2, 3, 4, 6),
                             sweep_r_wire=(0.0, 1.0, 5.0))
     return replace(base, **over)
@@ -112,12 +112,13 @@ def load_task(exp: ResNetExperiment, seed: int):
         tr = tr.subset(g.permutation(len(tr))[:exp.n_train])
         te = te.subset(g.permutation(len(te))[:exp.n_test])
     elif exp.data == "colour-mnist":
-        data = load("colour-mnist", size=exp.size, seed=seed)
-        frac = exp.n_train / len(data)
-        rest = 1 - frac
-        if frac <= 0 or exp.n_test > rest * len(data) + 1:
-            raise ConfigError(f"colour-mnist has {len(data)} images: n_train + n_test must not exceed it")
-        tr, te = split(data, (frac, rest), seed=seed)
+        total = exp.n_train + exp.n_test
+        if exp.n_train < 10 or exp.n_test < 1 or total > 5000:
+            raise ConfigError(f"colour-mnist has 5,000 images: need n_train >= 10, n_test >= 1 and "
+                              f"n_train + n_test <= 5000 (got {exp.n_train} + {exp.n_test})")
+        data = load("colour-mnist", size=exp.size, seed=seed, n=total)
+        frac = exp.n_train / total
+        tr, te = split(data, (frac, 1 - frac), seed=seed)
         te = te.subset(np.random.default_rng(seed + 1).permutation(len(te))[:exp.n_test])
     else:
         raise ConfigError(f"--data {exp.data!r}: use colour-mnist or cifar10:PATH (the python pickle batches)")
@@ -134,20 +135,28 @@ def _batches(n, batch, gen):
 
 
 def train(model: nn.Module, x, y, epochs: int, lr: float, batch: int, gen: torch.Generator, device,
-          calib: Optional[torch.Tensor] = None) -> nn.Module:
-    """Adam with a cosine schedule; the DAC/ADC ranges are re-calibrated on ``calib`` each epoch."""
+          calib: Optional[torch.Tensor] = None, shift: int = 0, calib_every: int = 25) -> nn.Module:
+    """Adam with a one-cycle schedule; the DAC/ADC ranges are re-calibrated on ``calib`` every
+    ``calib_every`` steps (activations move while training); each batch is shifted by up to ``shift`` pixels
+    (one random circular shift per batch; images only)."""
     params = [p for p in model.parameters() if p.requires_grad]
     if epochs <= 0 or not params:
         return model
     opt = torch.optim.Adam(params, lr=lr, weight_decay=1e-4)
     steps = epochs * math.ceil(len(x) / batch)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.15)
+    step = 0
     for _ in range(epochs):
-        if calib is not None:
-            calibrate(model, [calib.to(device)])
         model.train()
         for idx in _batches(len(x), batch, gen):
+            if calib is not None and step % calib_every == 0:
+                calibrate(model, [calib.to(device)], train_mode=True)
+                model.train()
+            step += 1
             xb, yb = x[idx].to(device), y[idx].to(device)
+            if shift:
+                dy, dx = (int(v) for v in torch.randint(-shift, shift + 1, (2,), generator=gen))
+                xb = torch.roll(xb, (dy, dx), (2, 3))
             loss = F.cross_entropy(model(xb), yb)
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -237,8 +246,13 @@ def run_seed(exp: ResNetExperiment, seed: int, device, progress: Callable = lamb
     res: Dict[str, object] = {"seed": seed}
 
     net = ResNet20(classes=10, in_channels=x.shape[1], width=exp.width)
-    ideal = convert(net, dev_model, IDEAL.only(dac_bits=exp.dac_bits)).to(device)
-    train(ideal, x, y, exp.epochs, exp.lr, exp.batch, gen, device, calib=calib)
+    ideal = convert(net, dev_model, IDEAL).to(device)
+    shift = max(1, exp.size // 16)
+    qat = min(2, max(1, exp.epochs // 4))           # float training, then 3-bit-input (DAC) aware epochs
+    train(ideal, x, y, exp.epochs - qat, exp.lr, exp.batch, gen, device, shift=shift)
+    set_config(ideal, IDEAL.only(dac_bits=exp.dac_bits))
+    train(ideal, x, y, qat, exp.lr / 3, exp.batch, gen, device, calib=calib, shift=shift)
+    calibrate(ideal, [calib.to(device)])
     res["ideal"] = accuracy(ideal, xt, yt, device)
     progress(f"seed {seed}: ideal {res['ideal']:.3f} ({time.perf_counter() - t0:.0f} s)")
 
@@ -253,7 +267,7 @@ def run_seed(exp: ResNetExperiment, seed: int, device, progress: Callable = lamb
 
     noisy = copy.deepcopy(sim)
     set_generator(noisy, None)
-    train(noisy, x, y, exp.noise_epochs, exp.lr, exp.batch, gen, device, calib=calib)
+    train(noisy, x, y, exp.noise_epochs, exp.lr, exp.batch, gen, device, calib=calib, shift=shift)
     set_generator(noisy, torch.Generator(device=device).manual_seed(seed + 5))
     calibrate(noisy, [calib.to(device)])
     res["noise_trained"] = accuracy(noisy, xt, yt, device, repeats=exp.sim_repeats)

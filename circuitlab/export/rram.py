@@ -119,3 +119,35 @@ def export_rram_cim(source, out) -> Path:
                                           "energy of the sources referenced to ground")
     model = ModelFile("rram_cim", params, tables, metrics, prov)
     return save_model(model, out)
+
+
+def aihwkit_noise_parameters(model_or_path="rram_cim") -> dict:
+    """The relaxation tables of an ``rram_cim`` model as the parameters of IBM aihwkit's ReRAM noise models
+    (a plain, JSON-able dict; aihwkit itself is not needed).
+
+    aihwkit's ``ReRamWan2022NoiseModel`` (devices.md section 3) keeps, per time after programming, a
+    polynomial sigma(x) in uS of the normalised conductance x = G / g_max with g_max = 40 uS:
+    ``coeff_dic = {t_seconds: [c0, c1, c2, c3, c4]}`` (ascending powers), plus ``g_max`` [uS]. Here each
+    row of the model's ``sigma_g`` table (S over (time, conductance)) is fitted by least squares with the
+    same quartic in x; ``fit_rms_uS`` reports each fit's RMS residual. ``read_noise_rel`` [1] and the
+    conductance range [uS] travel along for the read-noise and mapping settings.
+    """
+    from .modelfile import load_model
+
+    m = model_or_path if not isinstance(model_or_path, (str, Path)) else load_model(model_or_path, kind="rram_cim")
+    if m.kind != "rram_cim":
+        raise CircuitlabError(f"aihwkit_noise_parameters needs an rram_cim model, not {m.kind!r}")
+    tab = m.tables["sigma_g"]
+    times = np.asarray(tab.axes[0].values, float)
+    g_us = np.asarray(tab.axes[1].values, float) * 1e6
+    g_max = 40.0
+    x = g_us / g_max
+    coeffs, rms = {}, {}
+    for t, row in zip(times, np.asarray(tab.values, float) * 1e6):
+        c = np.polynomial.polynomial.polyfit(x, row, 4)
+        coeffs[f"{t:g}"] = [float(v) for v in c]
+        rms[f"{t:g}"] = float(np.sqrt(np.mean((np.polynomial.polynomial.polyval(x, c) - row) ** 2)))
+    return {"noise_model": "ReRamWan2022NoiseModel", "g_max_uS": g_max, "g_min_uS": 1.0,
+            "coeff_dic": coeffs, "coefficient_order": "ascending powers of x = G / g_max, sigma in uS",
+            "fit_rms_uS": rms, "read_noise_rel": float(m.parameters["read_noise_rel"].value),
+            "source": str(model_or_path) if isinstance(model_or_path, (str, Path)) else "ModelFile"}

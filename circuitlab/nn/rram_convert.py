@@ -107,14 +107,21 @@ def set_generator(model: nn.Module, generator: Optional[torch.Generator]) -> nn.
 
 
 @torch.no_grad()
-def calibrate(model: nn.Module, batches: Iterable[torch.Tensor]) -> nn.Module:
-    """Set each RRAM layer's DAC range and ADC clip from a few batches (eval mode, float weights).
+def calibrate(model: nn.Module, batches: Iterable[torch.Tensor], train_mode: bool = False) -> nn.Module:
+    """Set each RRAM layer's DAC range and ADC clip from a few batches (float weights).
 
     Percentiles ``cfg.dac_percentile`` of |input| and ``cfg.adc_percentile`` of |normalised column
-    voltage|; w_max is refreshed from the current weights. The ranges are kept until the next call."""
+    voltage|; w_max is refreshed from the current weights. The ranges are kept until the next call.
+    ``train_mode``: run the batches as in training (BatchNorm on batch statistics, its running statistics
+    left unchanged), so that ranges used in training fit training's activations; else in eval mode."""
     layers = rram_layers(model)
     was = model.training
-    model.eval()
+    model.train(train_mode)
+    bns = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    momenta = [m.momentum for m in bns]
+    if train_mode:
+        for m in bns:
+            m.momentum = 0.0
     saved = []
     for _, m in layers:
         m.w_max = None
@@ -134,6 +141,8 @@ def calibrate(model: nn.Module, batches: Iterable[torch.Tensor]) -> nn.Module:
         for (_, m), (p, gp, gn, off) in zip(layers, saved):
             m._record = None
             m.programmed, m.g_pos, m.g_neg, m.ir_offset = p, gp, gn, off
+        for m, mom in zip(bns, momenta):
+            m.momentum = mom
     model.train(was)
     return model
 

@@ -13,10 +13,12 @@ Effects (:class:`RRAMConfig`, each on or off alone): write-verify programming er
 +-``verify_tol``), relaxation sigma(G, t) from the model's ``sigma_g`` table (Gaussian, frozen at
 ``program()``), read noise (relative, Gaussian, drawn per forward pass per cell), DAC and ADC
 quantisation (straight-through gradients), tiling to ``array_rows`` x ``array_cols`` (a tile holds
-array_rows / 2 inputs as pairs), and IR drop: a systematic gain error of each tile column,
-y_tj -> (1 + e_tj) y_tj with e_tj Gaussian, frozen at ``program()``, its RMS the model's ``ir_drop_rms`` at
-(tile rows, ``r_wire``) relative to that campaign's RMS signal (:func:`..rram_mapping.ir_relative_error`;
-the table holds the RMS only, not the pattern). Without ADC and IR drop the tiled,
+array_rows / 2 inputs as pairs), and IR drop: an attenuation of every tile column,
+y_tj -> (1 - rho) y_tj, with rho the model's ``ir_drop_rms`` at (tile rows, ``r_wire``) relative to that
+campaign's RMS signal (:func:`..rram_mapping.ir_relative_error`): the campaign's error is driver loading,
+which scales every row's drive by about the same factor (the table holds the RMS only, not a per-column
+pattern), set at ``program()``. ``clip_weights``: the unprogrammed (training, simulation) path clips the
+weights to +-w_max as programming does. Without ADC and IR drop the tiled,
 normalised product equals W x exactly (the tests check it).
 
 Before ``program()`` a layer computes with its float weights (plus training noise sigma = noise max|W|,
@@ -36,7 +38,7 @@ import torch.nn.functional as F
 
 from ..errors import ConfigError
 from .rram_mapping import RRAMDevice, effective_weight, pair_conductances, w_max_of
-from .rram_quant import adc_quantise, dac_quantise
+from .rram_quant import adc_centre, adc_quantise, dac_quantise
 
 __all__ = ["RRAMConfig", "RRAMLinear", "RRAMConv2d", "RRAMLayer", "IDEAL", "ALL_EFFECTS"]
 
@@ -46,6 +48,7 @@ class RRAMConfig:
     """Switches and numbers of the non-idealities (SI units). ``None`` bits switch a converter off."""
     program_error: bool = True
     relaxation: bool = True
+    clip_weights: bool = True              # unprogrammed path: weights clipped to +-w_max as when mapped
     read_noise: bool = True
     dac_bits: Optional[int] = 3            # the seed's ideal model: 3-bit inputs
     adc_bits: Optional[int] = 6            # 1-8 bit neuron ADC
@@ -76,9 +79,9 @@ class RRAMConfig:
         return replace(IDEAL, **keep)
 
 
-_SWITCHES = ("program_error", "relaxation", "read_noise", "dac_bits", "adc_bits", "tiling", "ir_drop")
-IDEAL = RRAMConfig(program_error=False, relaxation=False, read_noise=False, dac_bits=None, adc_bits=None,
-                   tiling=False, ir_drop=False)
+_SWITCHES = ("program_error", "relaxation", "clip_weights", "read_noise", "dac_bits", "adc_bits", "tiling", "ir_drop")
+IDEAL = RRAMConfig(program_error=False, relaxation=False, clip_weights=False, read_noise=False, dac_bits=None,
+                   adc_bits=None, tiling=False, ir_drop=False)
 ALL_EFFECTS = RRAMConfig()
 
 
@@ -88,6 +91,37 @@ def _sum_tiles(p: torch.Tensor) -> torch.Tensor:
     for t in range(1, p.shape[-2]):
         out = out + p[..., t, :]
     return out
+
+
+class _TiledConvADC(torch.autograd.Function):
+    """Training path of a tiled convolution with ADC: the forward is the tiled, quantised product; the backward
+    is the straight-through gradient, i.e. that of the dense convolution times the analog gain (averaged over
+    the tiles, which share one tile height and so one IR-drop factor). One dense
+    ``convolution_backward`` instead of a grouped one: about 2x cheaper on CPU here."""
+
+    @staticmethod
+    def forward(ctx, x, w, layer, scale, gain):
+        with torch.no_grad():
+            p = layer._tile_product(x, w)
+            clip, bits = float(layer.adc_clip), layer.cfg.adc_bits
+            p = adc_quantise(p, scale, clip, bits, gain, centre=False)
+            out = layer._finish(_sum_tiles(p) + adc_centre(scale, clip, bits).sum(0))
+        ctx.save_for_backward(x, w)
+        ctx.layer = layer
+        ctx.g = None if gain is None else gain.mean(0)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, w = ctx.saved_tensors
+        lay = ctx.layer
+        g = grad if ctx.g is None else grad * ctx.g.view(1, -1, 1, 1)
+        gx = gw = None
+        if ctx.needs_input_grad[0]:
+            gx = torch.nn.grad.conv2d_input(x.shape, w, g, lay.stride, lay.padding, lay.dilation)
+        if ctx.needs_input_grad[1]:
+            gw = torch.nn.grad.conv2d_weight(x, w.shape, g, lay.stride, lay.padding, lay.dilation)
+        return gx, gw, None, None, None
 
 
 class RRAMLayer(nn.Module):
@@ -100,7 +134,7 @@ class RRAMLayer(nn.Module):
         self.programmed = False
         self.register_buffer("g_pos", None)
         self.register_buffer("g_neg", None)
-        self.register_buffer("ir_offset", None)     # IR-drop gain error e_tj (T, out)
+        self.register_buffer("ir_offset", None)     # IR drop: -rho per tile column (T, out)
         self.register_buffer("in_range", torch.tensor(1.0))
         self.register_buffer("adc_clip", torch.tensor(1.0))
         self.in_signed = False
@@ -139,7 +173,7 @@ class RRAMLayer(nn.Module):
     @torch.no_grad()
     def program(self, t: Optional[float] = None, generator: Optional[torch.Generator] = None) -> None:
         """Map the weights to pairs, program them (write-verify error) and let them relax for ``t`` s
-        (default ``cfg.t``); draw the frozen IR-drop errors. Read noise stays per forward pass."""
+        (default ``cfg.t``); set the IR-drop attenuation. Read noise stays per forward pass."""
         dev, cfg = self.device_model, self.cfg
         t = cfg.t if t is None else float(t)
         self.w_max = w_max_of(self.weight, cfg.w_percentile)
@@ -156,9 +190,8 @@ class RRAMLayer(nn.Module):
             out.append(g.clamp(min=1e-9).to(self.weight.dtype))
         self.g_pos, self.g_neg = out
         if cfg.ir_drop:
-            s = dev.ir_drop_relative(self.tile_rows(), cfg.r_wire)
-            self.ir_offset = s * torch.randn(self._offset_shape(), generator=generator, dtype=torch.float64,
-                                             device=self.weight.device).to(self.weight.dtype)
+            rho = dev.ir_drop_relative(self.tile_rows(), cfg.r_wire)
+            self.ir_offset = torch.full(self._offset_shape(), -rho, dtype=self.weight.dtype, device=self.weight.device)
         else:
             self.ir_offset = None
         self.programmed = True
@@ -184,6 +217,8 @@ class RRAMLayer(nn.Module):
     def _weights(self):
         """(effective weight, per-tile normaliser or None) for this forward pass."""
         dev, cfg = self.device_model, self.cfg
+        if not self.programmed and cfg.clip_weights:
+            self.w_max = w_max_of(self.weight, cfg.w_percentile)
         norm = self.normaliser() if self._needs_norm() else None
         if self.programmed:
             gp, gn = self.g_pos, self.g_neg
@@ -193,13 +228,25 @@ class RRAMLayer(nn.Module):
                 gn = gn * (1 + rel * torch.randn(gn.shape, generator=self.generator, dtype=gn.dtype, device=gn.device))
             return effective_weight(gp, gn, self._wmax(), dev), norm
         w = self.weight
+        if cfg.clip_weights:
+            w = w.clamp(-self.w_max, self.w_max)
         if self.train_noise > 0:        # weight-noise injection, in training and in noise simulations
             sigma = self.train_noise * float(w.detach().abs().max())
             w = w + sigma * torch.randn(w.shape, generator=self.generator, dtype=w.dtype, device=w.device)
         return w, norm
 
+    def _ir_gain(self):
+        """IR-drop gain (1 - rho) of each tile column: frozen at program(); before it (training and the
+        simulation) the same attenuation from the model's table, so noise-aware training sees it too."""
+        if self.programmed:
+            return None if self.ir_offset is None else 1 + self.ir_offset
+        if not self.cfg.ir_drop:
+            return None
+        rho = self.device_model.ir_drop_relative(self.tile_rows(), self.cfg.r_wire)
+        return torch.full(self._offset_shape(), 1 - rho, dtype=self.weight.dtype, device=self.weight.device)
+
     def _needs_norm(self) -> bool:
-        return self.cfg.adc_bits is not None or (self.cfg.ir_drop and self.programmed) or self._record is not None
+        return self.cfg.adc_bits is not None or self.cfg.ir_drop or self._record is not None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         cfg = self.cfg
@@ -215,15 +262,21 @@ class RRAMLayer(nn.Module):
         w, norm = self._weights()
         if norm is None:
             return self._full_product(x, w)
-        p = self._tile_product(x, w)                       # (..., T, out), tiles and outputs last
         scale = norm * r_in                                # (T, out) broadcasts over (..., T, out)
+        gain = self._ir_gain()
+        if (torch.is_grad_enabled() and self._record is None and isinstance(self, nn.Conv2d) and self.n_tiles() > 1
+                and cfg.adc_bits is not None):
+            return _TiledConvADC.apply(x, w, self, scale, gain)
+        p = self._tile_product(x, w)                       # (..., T, out), tiles and outputs last
         if self._record is not None:
             y = (p.detach() / scale).abs().flatten()
-            self._record["y"].append(y[:: max(1, y.numel() // 20000)])
-        gain = 1 + self.ir_offset if (self.programmed and self.ir_offset is not None) else None   # (T, out)
+            y = y[:: max(1, y.numel() // 20000)]
+            self._record["y"].append(y if gain is None else y * float(gain.min()))
         if cfg.adc_bits is not None and not calibrating:
-            p = adc_quantise(p, scale, float(self.adc_clip), cfg.adc_bits, gain)
-        elif gain is not None:
+            clip = float(self.adc_clip)
+            p = adc_quantise(p, scale, clip, cfg.adc_bits, gain, centre=False)
+            return self._finish(_sum_tiles(p) + adc_centre(scale, clip, cfg.adc_bits).sum(0))
+        if gain is not None:
             p = p * gain
         return self._finish(_sum_tiles(p))
 

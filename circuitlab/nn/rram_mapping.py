@@ -19,6 +19,7 @@ current: about 11 % of the signal at 16 rows, 33 % at 128 (driver-dominated; wir
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -136,9 +137,11 @@ def ir_relative_error(dev: RRAMDevice, size: int, r_wire: float) -> float:
 
 
 def w_max_of(weight: torch.Tensor, percentile: float = 95.0) -> float:
-    """w_max = the ``percentile`` of |W| (nn.md: 95th); falls back to max|W| when that is 0."""
-    a = weight.detach().abs().flatten().float()
-    w = float(torch.quantile(a.cpu(), percentile / 100.0)) if a.numel() else 0.0
+    """w_max = the ``percentile`` of |W| (nn.md: 95th; the k-th smallest, k = ceil(p N / 100)); falls back
+    to max|W| when that is 0."""
+    a = weight.detach().abs().flatten()
+    k = max(1, min(a.numel(), math.ceil(percentile / 100.0 * a.numel()))) if a.numel() else 0
+    w = float(torch.kthvalue(a, k).values) if a.numel() else 0.0
     if w <= 0:
         w = float(a.max()) if a.numel() else 0.0
     return w if w > 0 else 1.0

@@ -10,14 +10,15 @@ error", "discretization error").
   s = 2c / 2^b the 2^b levels are (k + 1/2) s, k = -2^(b-1) .. 2^(b-1) - 1; a value v maps to the level
   of floor(v / s), clipped to that range.
 
-Gradients pass straight through (d out / d in = 1), the estimator of the public NeuRRAM training code.
+Gradients pass straight through the rounding (d out / d in = 1, times the ADC's analog gain where one is
+given), the estimator of the public NeuRRAM training code.
 Each forward is a handful of in-place kernels; the backward costs nothing.
 """
 from __future__ import annotations
 
 import torch
 
-__all__ = ["dac_quantise", "adc_quantise", "dac_levels", "adc_levels"]
+__all__ = ["dac_quantise", "adc_quantise", "adc_centre", "dac_levels", "adc_levels"]
 
 
 class _DAC(torch.autograd.Function):
@@ -42,17 +43,21 @@ class _ADC(torch.autograd.Function):
     """out = scale * s * (clamp(floor(gain p / (scale s)), -L, L - 1) + 1/2), L = 2^(b-1)."""
 
     @staticmethod
-    def forward(ctx, p, scale, gain, clip: float, bits: int):
+    def forward(ctx, p, scale, gain, clip: float, bits: int, centre: bool = True):
         half = 2 ** (bits - 1)
         step = 2.0 * clip / 2 ** bits
         b = scale * step                                   # small (T, out): precomputed per call
+        ctx.gain = gain
         z = p * (1.0 / b if gain is None else gain / b)
-        z.floor_().clamp_(-half, half - 1).add_(0.5)
+        z.floor_().clamp_(-half, half - 1)
+        if centre:
+            z.add_(0.5)
         return z.mul_(b)
 
     @staticmethod
     def backward(ctx, g):
-        return g, None, None, None, None
+        # straight through the rounding, not through the analog gain: d out / d p = gain
+        return (g if ctx.gain is None else g * ctx.gain), None, None, None, None, None
 
 
 def dac_quantise(x: torch.Tensor, r: float, bits: int, signed: bool) -> torch.Tensor:
@@ -60,11 +65,19 @@ def dac_quantise(x: torch.Tensor, r: float, bits: int, signed: bool) -> torch.Te
     return _DAC.apply(x, float(r), int(bits), bool(signed))
 
 
-def adc_quantise(p: torch.Tensor, scale: torch.Tensor, clip: float, bits: int, gain=None) -> torch.Tensor:
+def adc_quantise(p: torch.Tensor, scale: torch.Tensor, clip: float, bits: int, gain=None,
+                 centre: bool = True) -> torch.Tensor:
     """``scale * ADC(gain p / scale)``: the ADC reads the normalised value v = p / scale (times an analog
     ``gain`` error, if given) on [-clip, clip] and the result is multiplied back by ``scale`` (the seed's
-    "pre-computed once and multiplied back after ADC"). Straight-through gradient to ``p``."""
-    return _ADC.apply(p, scale, gain, float(clip), int(bits))
+    "pre-computed once and multiplied back after ADC"). Straight-through gradient to ``p``.
+    ``centre=False`` leaves out the half step of each level, ``adc_centre(scale, clip, bits)``, for a caller
+    that adds it once after summing partial results (one pass less over the large tensor)."""
+    return _ADC.apply(p, scale, gain, float(clip), int(bits), bool(centre))
+
+
+def adc_centre(scale: torch.Tensor, clip: float, bits: int) -> torch.Tensor:
+    """The half step scale * s / 2 that :func:`adc_quantise` adds to each level (same shape as ``scale``)."""
+    return scale * (clip / 2 ** bits)
 
 
 def dac_levels(r: float, bits: int, signed: bool) -> torch.Tensor:
