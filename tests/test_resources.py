@@ -16,7 +16,7 @@ def test_package_data_lives_inside_the_package():
     for path in (spec_dir(), card_path(), veriloga_dir()):
         assert path.resolve().is_relative_to(PACKAGE) and path.exists(), path
     assert builtin_spec("rc_bsource") == builtin_spec("rc_bsource.toml") == spec_dir() / "rc_bsource.toml"
-    assert len(builtin_specs()) == 15 and all(p.suffix == ".toml" for p in builtin_specs().values())
+    assert len(builtin_specs()) == 16 and all(p.suffix == ".toml" for p in builtin_specs().values())
 
 
 def test_no_module_finds_files_relative_to_its_source():
@@ -40,7 +40,7 @@ def test_an_unknown_spec_name_is_a_config_error():
         resolve_spec("no_such_spec")
     with pytest.raises(ConfigError, match=r"'sub/rc_bsource': no such file"):   # a path is never a name
         resolve_spec("sub/rc_bsource")
-    with pytest.raises(ConfigError, match=r"no built-in campaign spec 'nope'; built-in: meram_unit, "):
+    with pytest.raises(ConfigError, match=r"no built-in campaign spec 'nope'; built-in: meram_read_margin, meram_unit, "):
         builtin_spec("nope")
 
 
