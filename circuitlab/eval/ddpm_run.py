@@ -36,6 +36,12 @@ log = logging.getLogger(__name__)
 SEED_FID = {"meram": 13.1, "gaussian": 12.1}
 
 
+def short_label(spec: str) -> str:
+    """A noise spec for a plot label: a model path keeps only its file name ('meram:eps.h5')."""
+    name, sep, value = spec.partition(":")
+    return f"{name}:{Path(value).name}" if ("/" in value or "\\" in value) else spec
+
+
 def file_stem(spec: str) -> str:
     """A noise spec as a file name: 'meram:/a/b/eps.h5' -> 'meram_eps' (a path keeps only its stem)."""
     name, _, value = spec.partition(":")
@@ -190,7 +196,7 @@ def _plots(out: Path, s: dict, firsts: dict, demo) -> None:
         err = np.array([[res[n]["fd"] - res[n]["fd_ci95"][0], res[n]["fd_ci95"][1] - res[n]["fd"]] for n in names]).T
         ax.bar(range(len(names)), fd, yerr=err, capsize=3,
                color=["grey" if n == "gaussian" else "C0" if n.startswith("meram") else "C1" for n in names])
-        ax.set_xticks(range(len(names)), names, rotation=45, ha="right", fontsize=7)
+        ax.set_xticks(range(len(names)), [short_label(n) for n in names], rotation=45, ha="right", fontsize=7)
         ax.set_yscale("log")
         ax.set_ylabel(s["metric"])
         ax.set_title(f"protocol: {p}", fontsize=8)
@@ -203,7 +209,7 @@ def _plots(out: Path, s: dict, firsts: dict, demo) -> None:
             continue
         fig, ax = plt.subplots(figsize=(3, 3))
         _grid(ax, imgs)
-        ax.set_title(f"{spec} ({kind})", fontsize=8)
+        ax.set_title(f"{short_label(spec)} ({kind})", fontsize=8)
         fig.tight_layout()
         fig.savefig(out / f"samples_{kind}_{file_stem(spec)}.png", dpi=120)
         plt.close(fig)
@@ -216,7 +222,7 @@ def _plots(out: Path, s: dict, firsts: dict, demo) -> None:
         for i, n in enumerate(noises):
             for j, L in enumerate(letters):
                 _grid(axes[i][j], demo["samples"][n][L], n=4)
-                axes[i][j].set_title(f"{n}: {L} ({100 * demo['fraction'][n][L]:.0f} %)", fontsize=7)
+                axes[i][j].set_title(f"{short_label(n)}: {L} ({100 * demo['fraction'][n][L]:.0f} %)", fontsize=7)
         fig.tight_layout()
         fig.savefig(out / "letters.png", dpi=120)
         plt.close(fig)
