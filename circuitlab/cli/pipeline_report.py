@@ -85,7 +85,7 @@ def build_blocks(inputs: Dict[str, Dict[str, Path]], records: Dict[str, dict], q
                      f"{v * 1e15:.2f} fJ" if isinstance(v, float) else "-", "rram/rram_cim.h5",
                      "array only, under the seed's conditions; word-line charging left out (README)"))
     dd = m.get("ddpm", {}).get("metrics", {})
-    both = dd.get("both", {})
+    both = dd.get("protocols", dd).get("both", {})
     metric = dd.get("metric", "FD")
     g = both.get("gaussian", {})
     me = next((v for k, v in both.items() if k.startswith("meram")), {})

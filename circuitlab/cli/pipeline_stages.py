@@ -88,6 +88,7 @@ def _p2m(opt, folder: Path, inputs) -> dict:
     outputs = {"f1": f1, "f2": f2, "f1_plot": f1.with_suffix(".png"), "f2_plot": f2.with_suffix(".png"),
                "summary": folder / "p2m_summary.json"}
     outputs.update({p.stem: p for p in sorted(folder.glob("*.png")) if p.stem not in ("p2m_f1", "p2m_f2")})
+    outputs.update({f"campaign_{n}": folder / f"{n}.h5" for n in names})
     worst = {k: v["worst_case"] for k, v in summary.items() if isinstance(v, dict) and "worst_case" in v}
     return {"outputs": outputs, "metrics": {"worst_case": worst, "campaigns": timings}}
 
