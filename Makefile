@@ -11,7 +11,7 @@ EXTRAS := torch,cluster,test
 .PHONY: demo test install ngspice chromium bench clean
 
 demo: install
-	$(VENV)/bin/circuitlab demo
+	$(VENV)/bin/circuitlab pipeline --quick --out results/pipeline
 
 test: install chromium
 	CIRCUITLAB_REQUIRE_NGSPICE=1 $(PY) -m pytest
