@@ -11,9 +11,10 @@ calibrated when T is not much larger than n). Every evaluation re-uses the same 
 numbers): the thermal-field draws are the same for every theta, so D changes with theta through the
 dynamics only, not through fresh noise, and the search sees a nearly smooth surface.
 
-Search window: +-``window`` (3 %) around the starting card value, inside the card's plausible range (or
-given bounds): far from the answer P_sw is 0 or 1 everywhere and D is flat, and near it the valley is
-narrow (Ki: D below its plateau within about +-0.2 %, measured). One free parameter: a 31-point grid
+Search window: given bounds, else for Ki +-``window`` (3 %) around the starting card value (far from the
+answer P_sw is 0 or 1 everywhere and D is flat, and near it the valley is narrow: D below its plateau
+within about +-0.2 % of Ki, measured), else the card's plausible range (alpha, Ms, ...: weakly sensitive;
+with +-3 % windows too, alpha stayed at the window's edge in benchmarks/bench_calibrate.py). One free parameter: a 31-point grid
 over the window (0.2 % steps for Ki), then a bounded scalar refinement around the best point; several:
 Nelder-Mead in coordinates normalised to the window. Intervals: the profile of D, the set where
 D(theta) - D_min <= 3.84 (chi-square, 1 degree of freedom, 95 %), found by bisection on each side with
@@ -34,6 +35,7 @@ from .params import MacrospinParams
 from .protocol import switching_probability
 
 CHI2_95_1DOF = 3.841458820694124
+NARROW = ("ki",)   # P_sw moves from 0 to 1 within about +-1 % of Ki: searched in +-window, not its card range
 
 
 @dataclass(frozen=True)
@@ -100,11 +102,15 @@ def calibrate_vcmtj(data: MeasuredPsw, free: Sequence[str] = ("ki",), *, start: 
             raise ConfigError(f"--free {f!r}: not a macrospin card parameter; choose from "
                               f"{', '.join(k for k in card if hasattr(start, k))}")
     lo_hi = {}
-    for f in names:     # search window: given bounds, else +-window around the start inside the card's range
+    for f in names:     # search window: given bounds, else (Ki only) +-window around the start, else the card's range
         c_lo, c_hi = card[f]["range"]
         x = getattr(start, f)
-        lo_hi[f] = tuple(bounds[f]) if bounds and f in bounds else (max(c_lo, x * (1 - window)),
-                                                                     min(c_hi, x * (1 + window)))
+        if bounds and f in bounds:
+            lo_hi[f] = tuple(bounds[f])
+        elif f in NARROW:
+            lo_hi[f] = (max(c_lo, x * (1 - window)), min(c_hi, x * (1 + window)))
+        else:
+            lo_hi[f] = (c_lo, c_hi)
     for f, (lo, hi) in lo_hi.items():
         if not lo < hi:
             raise ConfigError(f"{f}: the range [{lo}, {hi}] is empty (the card fixes it); give bounds to free it")
