@@ -19,7 +19,7 @@ from circuitlab.montecarlo.design import Design, factor_names
 from circuitlab.montecarlo.limits import SpecLimit
 from circuitlab.montecarlo.results import load_results
 from circuitlab.montecarlo.tail import design_z, failure_points, sss_fit, weighted_estimate
-from circuitlab.montecarlo.tail_run import run_tail
+from circuitlab.montecarlo.tail_run import run_tail, unclipped
 
 from test_mc_sensitivity import SIGMA_V, SPEC
 
@@ -164,3 +164,27 @@ def test_cli_tail_and_corners(tmp_path, capsys):
     assert "vout max at: process i1 +, process i2 +, process i3+i4 +" in capsys.readouterr().out
     assert main(["mc", "tail", str(spec), "--out", str(tmp_path / "u"), "--scales", "2,x"]) == 1
     assert "--scales '2,x' must be comma-separated numbers" in capsys.readouterr().err
+
+
+def test_unclip_reads_truncnormal_as_normal():
+    text = 'distribution = "truncnormal"\n[x]\nv = { distribution = \'truncnormal\', sigma = 1 }\n'
+    out, n = unclipped(text)
+    assert n == 2 and "truncnormal" not in out and out.count("normal") == 2
+    assert unclipped('distribution = "normal"') == ('distribution = "normal"', 0)
+
+
+@pytest.mark.ngspice
+def test_tail_of_a_clipped_spec_needs_unclip(tmp_path):
+    """The same current sum with every variation clipped at 3 sigma: the clipped law has no tail (a shifted
+    design is refused), the unclipped one is the normal law of the closed form."""
+    text = SPEC.format(seed=5, samples=50).split("[spec_limits]")[0]
+    text = text.replace('type = "absolute"', 'type = "absolute"\ndistribution = "truncnormal"\nclip = 3.0')
+    limit = [SpecLimit("vout", None, 4.0 + norm.isf(1e-4) * SIGMA_V)]
+    with pytest.raises(ConfigError, match="truncnormal"):
+        run_tail(parse_spec(text), limit, tmp_path / "c", method="is", samples=100, explore=60, workers=1,
+                 progress=False)
+    est = run_tail(parse_spec(text), limit, tmp_path / "u", method="is", samples=200, explore=60, unclip=True,
+                   workers=1, progress=False)["is"]
+    assert est.low <= 1e-4 <= est.high and est.relative_error < 0.3
+    summary = json.loads((tmp_path / "u" / "tail.json").read_text())
+    assert summary["unclipped"] == ["i1", "i2", "i3, i4"]

@@ -2,6 +2,10 @@
 one folder (each an ordinary campaign file; an existing file with the same spec is resumed or reused,
 so a killed run restarts where it stopped) and write ``tail.json`` and ``tail.png`` there.
 
+``unclip``: the seed's P2M variations are truncated normals (clipped at 3 sigma), and a clipped law has no
+tail: past the clip P_fail is 0 by construction. High-sigma questions are asked of the unclipped law (the
+same sigma, normal), which :func:`unclipped` substitutes in the spec text; tail.json names the variations.
+
 Seeds: the exploration runs on the spec's seed, the importance-sampling campaign on seed + 1 and the
 scaled-sigma campaigns on seed + 2, + 3, ...: the proposal is chosen from draws the estimate never sees.
 """
@@ -10,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Dict, Optional, Sequence
+from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -21,6 +25,7 @@ from .tail import (TailEstimate, design_table, design_z, failure_points, is_esti
                    with_design)
 
 _SEED = re.compile(r"^(\s*seed\s*=\s*)(\d+)", re.MULTILINE)
+_TRUNC = re.compile(r"""(\bdistribution\s*=\s*)(["'])truncnormal\2""")
 
 
 def with_seed(text: str, seed: int) -> str:
@@ -28,6 +33,12 @@ def with_seed(text: str, seed: int) -> str:
     if not _SEED.search(text):
         raise ConfigError("the spec has no 'seed = N' line to offset")
     return _SEED.sub(lambda m: f"{m.group(1)}{seed}", text, count=1)
+
+
+def unclipped(text: str) -> Tuple[str, int]:
+    """Spec text with every ``distribution = "truncnormal"`` read as ``"normal"`` (same sigma; ``clip`` is
+    then ignored), and how many variations changed."""
+    return _TRUNC.subn(lambda m: f'{m.group(1)}{m.group(2)}normal{m.group(2)}', text)
 
 
 def run_or_reuse(text: str, path: Path, samples: int, spec_base: Optional[str], run_kw: Dict) -> object:
@@ -49,10 +60,10 @@ def run_or_reuse(text: str, path: Path, samples: int, spec_base: Optional[str], 
 
 def run_tail(spec, limits: Sequence[SpecLimit], out_dir, *, method: str = "both", samples: int = 400,
              explore: int = 200, explore_scale: float = 3.0, scales: Optional[Sequence[float]] = None,
-             sss_samples: int = 400, spec_base: Optional[str] = None, **run_kw) -> Dict[str, TailEstimate]:
+             sss_samples: int = 400, spec_base: Optional[str] = None, unclip: bool = False, **run_kw) -> Dict[str, TailEstimate]:
     """Estimate P_fail of ``spec`` against ``limits``; ``method`` 'is', 'sss' or 'both'. Scaled-sigma
     scales default to beta / (2.5, 2.25, 2.0, 1.75) with beta the nearest failure point's distance found
-    by the exploration (2, 2.5, 3, 3.5 without one)."""
+    by the exploration (2, 2.5, 3, 3.5 without one). ``unclip``: truncnormal variations as normal."""
     if method not in ("is", "sss", "both"):
         raise ConfigError(f"method {method!r} must be 'is', 'sss' or 'both'")
     if not limits:
@@ -62,6 +73,11 @@ def run_tail(spec, limits: Sequence[SpecLimit], out_dir, *, method: str = "both"
     text = spec.text
     out: Dict[str, TailEstimate] = {}
     details: Dict[str, object] = {}
+    if unclip:
+        text, n = unclipped(text)
+        details["unclipped"] = [", ".join(v.params) for v in spec.variations if v.distribution == "truncnormal"]
+        if not n:
+            raise ConfigError(f"--unclip: spec {spec.name} has no truncnormal variation to unclip")
     if method in ("is", "both"):
         ex = run_or_reuse(with_design(text, design_table("scaled_sigma", scale=explore_scale)), out_dir / "explore.h5",
                        explore + 1, spec_base, run_kw)
