@@ -12,7 +12,7 @@ from circuitlab.cli.main import main
 
 from test_pipeline_report import check_links, chromium_image_check
 
-STAGES = ("psw", "meram", "p2m", "rram", "ddpm", "snn", "resnet", "report")
+STAGES = ("psw", "meram", "p2m", "rram", "ddpm", "snn", "resnet", "design", "report")
 
 
 @pytest.mark.ngspice
@@ -23,7 +23,7 @@ def test_tiny_pipeline(tmp_path, capsys):
     for i, name in enumerate(STAGES, 1):
         rec = json.loads((out / name / "stage.json").read_text())
         assert rec["outputs"] and all((out / name / p).is_file() for p in rec["outputs"].values()), name
-        assert f"[{i}/8]" in text
+        assert f"[{i}/{len(STAGES)}]" in text
     meram_model = out / "meram" / "meram_eps.h5"
     ddpm_cfg = json.loads((out / "ddpm" / "out" / "config.json").read_text())
     assert any(str(meram_model) in str(n) for n in ddpm_cfg["noises"])           # the fresh model, by path
@@ -35,6 +35,7 @@ def test_tiny_pipeline(tmp_path, capsys):
     assert images >= 6 and broken == 0
     md = (out / "report" / "report.md").read_text()
     assert "| P2M Fig. 6c CMOS+X: worst-case variation | 8.03 % |" in md and "7.81 fJ" in md
+    assert "## Designer analyses: MeRAM read margin" in md and "| importance sampling |" in md
     assert main(["pipeline", "--tiny", "--out", str(out), "--workers", "2"]) == 0
     again = capsys.readouterr().out
     assert again.count("up to date") == len(STAGES)

@@ -175,11 +175,13 @@ def analyse_reprogram(path, out_dir) -> Dict[str, object]:
 MIN_SAMPLES = 40   # per campaign, whatever --quick says
 
 
-def run_campaigns(out_dir, spec_dir, names=None, quick=None, workers: int = 2, log=None) -> Dict[str, dict]:
+def run_campaigns(out_dir, spec_dir, names=None, quick=None, workers: int = 2, log=None, executor: str = "local",
+                  scheduler=None) -> Dict[str, dict]:
     """Run the P2M campaigns ``names`` (default: all of :data:`ANALYSES`) from ``spec_dir/<name>.toml``
     (None: the built-in specs) into
     ``out_dir/<name>.h5`` (replacing old files); ``quick`` scales each spec's sample count (at least
-    :data:`MIN_SAMPLES`). Returns {name: {"samples", "seconds"}}; ``log`` gets one line per campaign."""
+    :data:`MIN_SAMPLES`). Returns {name: {"samples", "seconds"}}; ``log`` gets one line per campaign;
+    ``executor``/``scheduler`` as for :func:`run_campaign` (the local pool or Dask)."""
     import math
     import time
 
@@ -204,7 +206,8 @@ def run_campaigns(out_dir, spec_dir, names=None, quick=None, workers: int = 2, l
             if old.exists():
                 old.unlink()
         start = time.perf_counter()
-        run_campaign(spec, out, samples=samples, workers=workers, progress=False, spec_base=str(path.parent))
+        run_campaign(spec, out, samples=samples, workers=workers, progress=False, spec_base=str(path.parent),
+                     executor=executor, scheduler=scheduler)
         if name in WEIGHT_CONFIGS:   # the weight-mapping step: each level's nominal, next to the file
             ensure_nominal(out, load(out), WEIGHT_CONFIGS[name])
         timings[name] = {"samples": samples, "seconds": round(time.perf_counter() - start, 2)}

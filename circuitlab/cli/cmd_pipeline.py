@@ -13,6 +13,9 @@ def register(sub) -> None:
     size.add_argument("--tiny", action="store_true", help="the smallest sizes that run every stage (tests)")
     p.add_argument("--device", default="auto", help="evaluations: auto (CUDA when present, else CPU), cpu or cuda")
     p.add_argument("--workers", type=int, default=None, help="campaign worker processes (default: CPU count)")
+    p.add_argument("--executor", choices=("local", "dask"), default="local",
+                   help="campaigns of the p2m and design stages: local process pool or a Dask cluster")
+    p.add_argument("--scheduler", default=None, help="Dask scheduler address (default: a LocalCluster on loopback)")
     p.add_argument("--only", nargs="+", default=None, metavar="STAGE",
                    help="run only these stages (the others must be up to date)")
     p.set_defaults(func=run)
@@ -31,6 +34,7 @@ def run(args) -> int:
         if n not in names:
             raise ConfigError(f"--only {n!r}: no such stage; stages: {', '.join(names)}")
     opts = {"size": "tiny" if args.tiny else ("quick" if args.quick else "full"), "device": args.device,
+            "executor": args.executor, "scheduler": args.scheduler,
             "workers": args.workers or max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)}
     res = run_pipeline(STAGES, args.out, opts, only=args.only, say=lambda m: print(m, flush=True))
     report = args.out / "report"

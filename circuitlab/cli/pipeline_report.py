@@ -123,6 +123,7 @@ def build_blocks(inputs: Dict[str, Dict[str, Path]], records: Dict[str, dict], q
         if isinstance(rr.get(k), float):
             rows.append((f"RRAM {k.replace('_', ' ')} (baseline conditions)", f"{rr[k] * 1e15:.3g} fJ", "rram/rram_cim.h5"))
     b.append(Block("table", rows))
+    b += design_blocks(m.get("design", {}).get("metrics", {}))
     b.append(Block("heading", "Stages (provenance and wall time)"))
     rows = [("stage", "wall (s)", "skipped (up to date)", "inputs hash")]
     for name, rec in m.items():
@@ -141,6 +142,49 @@ def build_blocks(inputs: Dict[str, Dict[str, Path]], records: Dict[str, dict], q
             if str(path).endswith((".json", ".h5", ".md", ".csv")):
                 b.append(Block("link", (Path(path), f"{stage}/{Path(path).name}")))
     return b
+
+
+def design_blocks(d: dict) -> List[Block]:
+    """Yield, variance shares, corners and high-sigma P_fail of the design stage (MeRAM read margin)."""
+    if not d:
+        return []
+    b = [Block("heading", "Designer analyses: MeRAM read margin"),
+         Block("text", "Spec meram_read_margin (a VC-MTJ cell read against a P/AP reference pair; RA x area and TMR "
+                       "5 % per MTJ, sense-amplifier offset 3 %, 1 sigma, assumed: the seeds give none). Limits: "
+                       "margin >= 0 on both reads. Files: design/.")]
+    y = d.get("yield", {})
+    ci = y.get("ci", [None, None])
+    rows = [("limit", "pass", "yield", "95 % interval", "Cpk")]
+    rows.append(("all", f"{y.get('passed')}/{y.get('counted')}", _frac(y.get("yield")),
+                 f"{_frac(ci[0])} .. {_frac(ci[1])}", "-"))
+    for name, r in (y.get("limits") or {}).items():
+        rows.append((name, f"{r.get('passed')}/{r.get('counted')}", _frac(r.get("yield")),
+                     f"{_frac(r['ci'][0])} .. {_frac(r['ci'][1])}", _fmt(r.get("cpk"), 3)))
+    b.append(Block("table", rows))
+    rows = [("scalar", "variation source", "variance share", "95 % bootstrap")]
+    for scalar, shares in (d.get("shares") or {}).items():
+        for src, (v, lo, hi) in sorted(((k, e) for k, e in shares.items() if k != "r2"), key=lambda kv: -kv[1][0]):
+            rows.append((scalar, src, _frac(v), f"{_frac(lo)} .. {_frac(hi)}"))
+        rows.append((scalar, "R^2 of the linear model", _fmt(shares["r2"][0], 3), "-"))
+    b.append(Block("table", rows))
+    rows = [("scalar", "nominal", "+-3 sigma corner min", "corner max", "MC min", "MC max", "MC samples")]
+    for scalar, c in (d.get("corners") or {}).items():
+        rows.append((scalar, _fmt(c["nominal"]), _fmt(c["corner_low"]), _fmt(c["corner_high"]), _fmt(c["mc_min"]),
+                     _fmt(c["mc_max"]), c["mc_samples"]))
+    b.append(Block("table", rows))
+    rows = [("method", "P_fail", "95 % interval", "sigma level", "simulations", "plain MC for +-10 %")]
+    plain = d.get("plain_mc_samples_for_10pct") or {}
+    for key, t in (d.get("tail") or {}).items():
+        lo, hi = t.get("ci95", [None, None])
+        rows.append((t.get("method", key), _fmt(t.get("p_fail"), 3), f"{_fmt(lo, 3)} .. {_fmt(hi, 3)}",
+                     _fmt(t.get("sigma"), 3), t.get("samples"), _fmt(plain.get(key), 3)))
+    b.append(Block("table", rows))
+    return b
+
+
+def _frac(v, digits: int = 3) -> str:
+    """A fraction (0.5, 1.2, -0.01) as a percentage with ``digits`` decimals."""
+    return f"{100 * v:.{digits}f} %" if isinstance(v, (int, float)) and math.isfinite(v) else "-"
 
 
 def _pct(v) -> str:

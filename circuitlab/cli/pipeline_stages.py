@@ -5,7 +5,8 @@ Sizes (``opt["size"]``): ``quick`` is sized for ``make demo`` (2 CPU cores, unde
 reduced LLG trials, 40-sample P2M campaigns, the reduced RRAM characterisation, and small evaluations
 that show the chain works rather than reproduce the seeds' numbers); ``tiny`` is smaller still, for the
 end-to-end test; ``full`` uses the sizes of the individual commands (``llg sweep`` 2000 trials,
-``p2m characterise`` 1000 samples, ``eval ...`` without ``--quick``).
+``p2m characterise`` 1000 samples, ``eval ...`` without ``--quick``). The designer analyses are in
+:mod:`.pipeline_design`.
 """
 from __future__ import annotations
 
@@ -77,7 +78,8 @@ def _p2m(opt, folder: Path, inputs) -> dict:
     from ..export.p2m import export_p2m_f1, export_p2m_f2
     names = ["p2m_fig6a_cmos", "p2m_fig6b_dwmtj", "p2m_fig6c_hybrid", "p2m_fig6d_read"]
     quick = {"tiny": 0.04, "quick": 0.04, "full": None}[opt["size"]]
-    timings = run_campaigns(folder, None, names, quick=quick, workers=opt["workers"])
+    timings = run_campaigns(folder, None, names, quick=quick, workers=opt["workers"],
+                            executor=opt.get("executor", "local"), scheduler=opt.get("scheduler"))
     summary = {}
     for name in names:
         summary.update(ANALYSES[name](folder / f"{name}.h5", folder))
@@ -149,6 +151,11 @@ def _resnet(opt, folder: Path, inputs) -> dict:
     return {"outputs": _files(folder / "out"), "metrics": _slim(s)}
 
 
+def _design(opt, folder: Path, inputs) -> dict:
+    from .pipeline_design import run_design
+    return run_design(opt, folder)
+
+
 def _report(opt, folder: Path, inputs) -> dict:
     from .pipeline_report import write_report
     md, html = write_report(folder, inputs, opt)
@@ -177,6 +184,8 @@ STAGES = (
     Stage("snn", "Spiking CNN with the DW-MTJ P2M first layer (seed Tables 1-2, Fig. 7)", _snn, ("p2m",),
           ("size", "device")),
     Stage("resnet", "ResNet-20 on RRAM compute-in-memory (seed bar chart)", _resnet, ("rram",), ("size", "device")),
+    Stage("design", "Designer analyses of the MeRAM read margin: yield, variance shares, corners, high-sigma P_fail",
+          _design, (), ("size",)),
     Stage("report", "Report: Markdown and self-contained HTML", _report,
-          ("psw", "meram", "p2m", "rram", "ddpm", "snn", "resnet"), ("size",)),
+          ("psw", "meram", "p2m", "rram", "ddpm", "snn", "resnet", "design"), ("size",)),
 )
