@@ -159,14 +159,17 @@ def _yield_report(args):
     return evaluate_limits(results, limits, args.confidence) if limits else None
 
 
-def _load_for_design(args):
+def _load_spec_arg(args, check: bool = True):
+    """The spec named by ``args.spec`` (a file or a built-in name) and its folder; ``check``: refuse an
+    untrusted builder now, before any campaign file is made (run_campaign checks again)."""
     from ..montecarlo import load_spec
     from ..montecarlo.trust import check_spec
     from ..resources import resolve_spec
     args.spec = resolve_spec(args.spec)
     spec = load_spec(args.spec)
     base = str(args.spec.resolve().parent)
-    check_spec(spec, _trust(args), base)
+    if check:
+        check_spec(spec, _trust(args), base)
     return spec, base
 
 
@@ -178,7 +181,7 @@ def _run_kw(args):
 def _corners(args) -> int:
     from ..montecarlo.corners import corner_lines, run_corners
     _logging()
-    spec, base = _load_for_design(args)
+    spec, base = _load_spec_arg(args)
     res = run_corners(spec, args.out, k=args.k, params=args.params, full_max=args.full_max,
                       mc=str(args.mc) if args.mc else None, mc_samples=args.mc_samples, spec_base=base,
                       **_run_kw(args))
@@ -196,7 +199,7 @@ def _tail(args) -> int:
     from ..montecarlo.limits import merge_limits, parse_limit_arg
     from ..montecarlo.tail_run import run_tail
     _logging()
-    spec, base = _load_for_design(args)
+    spec, base = _load_spec_arg(args)
     limits = merge_limits(spec.spec_limits, [parse_limit_arg(t) for t in args.limit])
     try:
         scales = [float(x) for x in args.scales.split(",")] if args.scales else None
@@ -268,15 +271,10 @@ def _print_summary(s) -> None:
 
 
 def _run(args) -> int:
-    from ..montecarlo import load_spec
     from ..montecarlo.engine import run_campaign
-    from ..resources import resolve_spec
     _logging()
-    args.spec = resolve_spec(args.spec)
-    spec = load_spec(args.spec)
-    s = run_campaign(spec, args.out, samples=args.samples, workers=_workers(args), executor=args.executor,
-                     scheduler=args.scheduler, mode=args.mode, progress=False if args.no_progress else None,
-                     spec_base=str(args.spec.resolve().parent), trust=_trust(args))
+    spec, base = _load_spec_arg(args, check=False)
+    s = run_campaign(spec, args.out, samples=args.samples, mode=args.mode, spec_base=base, **_run_kw(args))
     return _finished(s, args.out)
 
 
