@@ -64,6 +64,14 @@ class Element:
         raise NotImplementedError
 
 
+def check_params(owner: str, params, positive=()) -> None:
+    """Validate an instance-parameter dict: SPICE names, finite numbers (``positive``: names, lower case,
+    that must be > 0)."""
+    for k, v in params.items():
+        check_name(owner, k)
+        check_number(owner, k, v, positive=k.lower() in positive)
+
+
 def params_suffix(params) -> str:
     text = format_params(params) if params else ""
     return f" {text}" if text else ""
@@ -255,8 +263,7 @@ class Diode(_TwoTerminal):
 
     def _check_values(self):
         check_name(self.spice_name, self.model)
-        for k, v in self.params.items():
-            check_number(self.spice_name, k, v)
+        check_params(self.spice_name, self.params)
 
     def _body(self):
         return f"{self.plus} {self.minus} {self.model}{params_suffix(self.params)}"
@@ -282,9 +289,7 @@ class Mosfet(Element):
 
     def _check_values(self):
         check_name(self.spice_name, self.model)
-        for k, v in self.params.items():
-            positive = k.lower() in ("w", "l", "m", "nf")
-            check_number(self.spice_name, k, v, positive=positive)
+        check_params(self.spice_name, self.params, positive=("w", "l", "m", "nf"))
 
     def _body(self):
         return f"{self.drain} {self.gate} {self.source} {self.bulk} {self.model}{params_suffix(self.params)}"
@@ -310,9 +315,7 @@ class Instance(Element):
 
     def _check_values(self):
         check_name(self.spice_name, self.subckt)
-        for k, v in self.params.items():
-            check_name(self.spice_name, k)
-            check_number(self.spice_name, k, v)
+        check_params(self.spice_name, self.params)
 
     def _body(self):
         return f"{' '.join(self.connections)} {self.subckt}{params_suffix(self.params)}"

@@ -7,14 +7,8 @@ from dataclasses import dataclass, field
 from typing import ClassVar, Dict, Optional
 
 from ..errors import InvalidValueError
-from .elements import Element, params_suffix
+from .elements import Element, check_params, params_suffix
 from .values import Value, check_name, check_number, format_value
-
-
-def _check_params(owner: str, params) -> None:
-    for k, v in params.items():
-        check_name(owner, k)
-        check_number(owner, k, v)
 
 
 @dataclass(frozen=True)
@@ -39,7 +33,7 @@ class Bjt(Element):
 
     def _check_values(self):
         check_name(self.spice_name, self.model)
-        _check_params(self.spice_name, self.params)
+        check_params(self.spice_name, self.params)
 
     def _body(self):
         return f"{' '.join(self.nodes())} {self.model}{params_suffix(self.params)}"
@@ -64,7 +58,7 @@ class Jfet(Element):
 
     def _check_values(self):
         check_name(self.spice_name, self.model)
-        _check_params(self.spice_name, self.params)
+        check_params(self.spice_name, self.params)
 
     def _body(self):
         return f"{self.drain} {self.gate} {self.source} {self.model}{params_suffix(self.params)}"
