@@ -85,13 +85,37 @@ def test_report_from_stage_records(tmp_path):
         (folder / "stage.json").write_text(json.dumps({"name": name, "metrics": metrics, "wall_s": 1.5,
                                                        "inputs_hash": "ab" * 32}))
         inputs[name] = {"plot": plot, "data": data}
+    summary = root / "p2m" / "p2m_summary.json"
+    summary.write_text(json.dumps({"fig6c_hybrid": {"samples": 39, "worst_case": 0.1317, "worst_case_stderr": 0.012,
+                                                    "three_sigma_pooled": 0.101, "sample_max": 0.152,
+                                                    "sample_max_ci95": [0.12, 0.16], "mean_degree": 2},
+                                   "run_times": {}}))
+    inputs["p2m"]["summary"] = summary
+    design = {"yield": {"passed": 300, "counted": 300, "yield": 1.0, "ci": [0.98777, 1.0],
+                        "limits": {"margin_p": {"passed": 300, "counted": 300, "yield": 1.0, "ci": [0.98777, 1.0],
+                                                "cpk": 1.31}}},
+              "shares": {"margin_p": {"mismatch r_p": [0.88, 0.86, 0.9], "process offset": [0.1, 0.08, 0.12],
+                                      "r2": [0.995, 0.99, 0.997]}},
+              "corners": {"margin_p": {"nominal": 0.366, "corner_low": -0.108, "corner_high": 0.98, "mc_min": 0.1,
+                                       "mc_max": 0.75, "mc_samples": 300}},
+              "tail": {"is": {"method": "importance sampling", "p_fail": 2.58e-6, "ci95": [1.29e-6, 3.88e-6],
+                              "sigma": 4.56, "samples": 600}},
+              "plain_mc_samples_for_10pct": {"is": 3.87e7}}
+    (root / "design").mkdir()
+    (root / "design" / "stage.json").write_text(json.dumps({"name": "design", "metrics": design, "wall_s": 2.0,
+                                                            "inputs_hash": "cd" * 32}))
+    inputs["design"] = {}
     (root / "report").mkdir()
     md, page = write_report(root / "report", inputs, {"size": "quick"})
     text = md.read_text()
+    assert "| fig6c_hybrid | 39 | 2 | 13.17 % +- 1.20 % | 10.10 % | 15.20 % (12.00 % .. 16.00 %) |" in text
+    assert "| all | 300/300 | 100.000 % | 98.777 % .. 100.000 % | - |" in text
+    assert "| margin_p | mismatch r_p | 88.000 % | 86.000 % .. 90.000 % |" in text
+    assert "| importance sampling | 2.58e-06 | 1.29e-06 .. 3.88e-06 | 4.56 | 600 | 3.87e+07 |" in text
     assert "| P2M Fig. 6c CMOS+X: worst-case variation | 8.03 % | 13.2 % |" in text
     assert "| NeuRRAM energy per MAC, current mode | 7.81 fJ | 7.86 fJ |" in text
     assert "| ResNet-20: noise trained | 85.99 % | 80.0 % |" in text
     links = check_links(page)
-    assert len(links.hrefs) == 4
+    assert len(links.hrefs) == 5
     images, broken = chromium_image_check(page, tmp_path)
     assert images == 4 and broken == 0

@@ -114,6 +114,7 @@ def build_blocks(inputs: Dict[str, Dict[str, Path]], records: Dict[str, dict], q
         rate = t["samples"] / t["seconds"] if t.get("seconds") else float("nan")
         rows.append((name, t["samples"], failed, _fmt(float(t["seconds"]), 3), _fmt(rate, 3), f"p2m/{name}.h5"))
     b.append(Block("table", rows))
+    b += fit_blocks(_json(inputs.get("p2m", {}).get("summary", "")) if inputs.get("p2m", {}).get("summary") else {})
     b.append(Block("heading", "Device energies"))
     rows = [("quantity", "value", "source")]
     if mer.get("energy_per_noise_sample_J") is not None:
@@ -142,6 +143,28 @@ def build_blocks(inputs: Dict[str, Dict[str, Path]], records: Dict[str, dict], q
             if str(path).endswith((".json", ".h5", ".md", ".csv")):
                 b.append(Block("link", (Path(path), f"{stage}/{Path(path).name}")))
     return b
+
+
+def fit_blocks(summary: dict) -> List[Block]:
+    """The P2M fits (p2m/p2m_summary.json): mean-curve degree and the random part's statistics per Fig. 6
+    configuration, with their uncertainties (docs/fitting.md)."""
+    if not summary:
+        return []
+    rows = [("fit", "samples", "mean curve degree", "3 sigma / span (worst level)", "3 sigma pooled",
+             "sample max / span (95 % bootstrap)")]
+    for key, v in summary.items():
+        if not isinstance(v, dict) or "worst_case" not in v:
+            continue
+        ci = v.get("sample_max_ci95") or v.get("worst_case_ci95") or [None, None]
+        se = v.get("worst_case_stderr")
+        worst = _frac(v["worst_case"], 2) + (f" +- {_frac(se, 2)}" if isinstance(se, float) else "")
+        smax = v.get("sample_max", v["worst_case"] if "worst_case_ci95" in v else None)
+        rows.append((key, v.get("samples"), v.get("mean_degree", "-"), worst, _frac(v.get("three_sigma_pooled"), 2),
+                     f"{_frac(smax, 2)} ({_frac(ci[0], 2)} .. {_frac(ci[1], 2)})"))
+    return [Block("heading", "Fits (P2M f1/f2: mean curve and random part)"),
+            Block("text", "Random part: each sample minus its own level's nominal, over the dynamic-range span; "
+                          "6d: the lower bound (max of fitted mean minus sample). Source: p2m/p2m_summary.json."),
+            Block("table", rows)]
 
 
 def design_blocks(d: dict) -> List[Block]:
