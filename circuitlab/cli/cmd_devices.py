@@ -32,6 +32,11 @@ def register(sub) -> None:
                                                   "ki,alpha,hx)")
     cal.add_argument("--trials", type=int, default=200, help="LLG trials per initial state and point (200)")
     cal.add_argument("--seed", type=int, default=0, help="seed of the LLG draws (common to every evaluation)")
+    cal.add_argument("--dynamics", action="store_true",
+                     help="rram: the data are quasi-static SET/RESET sweeps (sweep, time, voltage, current; two or "
+                          "more ramp rates): fit vel0 and gamma0 to their switching voltages")
+    cal.add_argument("--card", type=Path, help="rram --dynamics: the card for the read law and the fixed "
+                                               "parameters (e.g. from the I-V calibration); default the model's")
     cal.add_argument("--lrs", help="rram: the state at g_min (a full SET); with --hrs g0 and I0 are fitted too")
     cal.add_argument("--hrs", help="rram: the state at g_max (a full RESET)")
     cal.add_argument("--out", type=Path, required=True, help="calibrated card (TOML); a JSON report "
@@ -123,6 +128,8 @@ def _calibrate_rram(args) -> int:
     from ..physics.calibrate_rram import calibrate_rram, card_toml, iv_from_columns
     mapping = parse_pairs(args.map, "COLUMN=FIELD", reverse=True)
     units = parse_pairs(args.units, "FIELD=UNIT")
+    if args.dynamics:
+        return _calibrate_rram_sweeps(args, mapping, units)
     check_unused(mapping, units, ("voltage", "current", "state"), "rram I-V")
     table = read_table(args.data)
     v = column(table, "voltage", "V", mapping, units, what="read voltage")
@@ -150,4 +157,40 @@ def _calibrate_rram(args) -> int:
         lo, hi = cal.gap_interval[lab]
         print(f"state {lab}: gap {cal.gap[lab] * 1e9:.4g} nm ({lo * 1e9:.4g} .. {hi * 1e9:.4g})")
     print(f"sigma of ln|I| {cal.sigma:.3g}; card: {args.out}")
+    return 0
+
+
+def _calibrate_rram_sweeps(args, mapping, units) -> int:
+    """Measured SET/RESET sweeps -> vel0 and gamma0 (physics.rram_sweep) -> the card with them."""
+    import json
+
+    import numpy as np
+
+    from ..devices import get
+    from ..export.measured_table import check_unused, column, labels, read_table
+    from ..physics.calibrate_rram import card_text, rram_card
+    from ..physics.rram_sweep import Sweeps, calibrate_sweeps
+    check_unused(mapping, units, ("sweep", "time", "voltage", "current"), "rram sweeps")
+    base, raw = rram_card(args.card, raw=True) if args.card else (get("rram").card(), None)
+    table = read_table(args.data)
+    t = column(table, "time", "s", mapping, units, low=0.0, what="time in the sweep")
+    v = column(table, "voltage", "V", mapping, units, what="applied voltage")
+    i = column(table, "current", "A", mapping, units, what="cell current")
+    names = [s.strip() for s in labels(table, "sweep", mapping)]
+    order = list(dict.fromkeys(names))
+    data = Sweeps(t, v, i, np.array([order.index(s) for s in names]), tuple(order))
+    cal = calibrate_sweeps(data, base)
+    fitted = {k: (cal.estimate[k], cal.interval[k]) for k in cal.estimate}
+    args.out.write_text(card_text(fitted, f"fitted to the switching voltages of {args.data.name} (sha256 "
+                                          f"{table.sha256[:16]})", base,
+                                  [f"sweeps: switching-voltage spread {cal.sigma:.4g} V over {len(order)} sweeps"], raw))
+    report = {"estimate": cal.estimate, "ci95": {k: list(x) for k, x in cal.interval.items()},
+              "v_switch": cal.v_switch, "residual": cal.residual, "g_start": cal.g_start, "sigma_v_switch": cal.sigma,
+              "deviance": cal.deviance, "dof": cal.dof, "evaluations": cal.evaluations, "card": str(args.card or ""),
+              "data": str(args.data), "data_sha256": table.sha256}
+    args.out.with_suffix(".json").write_text(json.dumps(report, indent=2))
+    for k in cal.estimate:
+        lo, hi = cal.interval[k]
+        print(f"{k} = {cal.estimate[k]:.5g} (95 % profile interval {lo:.5g} .. {hi:.5g})")
+    print(f"switching-voltage spread {cal.sigma:.3g} V over {len(order)} sweeps; card: {args.out}")
     return 0

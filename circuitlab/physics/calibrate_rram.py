@@ -174,26 +174,42 @@ def _check(data: RramIV, lrs, hrs) -> None:
 
 
 def card_toml(cal: RramCalibration, source: str, card: Optional[Dict[str, float]] = None) -> str:
-    """The Stanford-PKU card as TOML, one table per parameter (value, unit, status, doc, source; ``ci95``
-    for the fitted ones), read back by :func:`rram_card` and accepted by the registered 'rram' model."""
+    """The Stanford-PKU card from an I-V calibration (see :func:`card_text`)."""
+    fitted = {"V0": (cal.V0, cal.V0_interval)}
+    if cal.g0_interval is not None:
+        fitted.update({"g0": (cal.g0, cal.g0_interval), "I0": (cal.I0, cal.I0_interval)})
+    else:
+        card = {**(card or {}), "g0": cal.g0, "I0": cal.I0}
+    return card_text(fitted, f"fitted to {source}", card,
+                     [f"read I-V: sigma of ln|I| {cal.sigma:.4g}, deviance {cal.deviance:.2f}; per-state gaps in the "
+                      "JSON report"])
+
+
+def card_text(fitted: Dict[str, Tuple[float, Tuple[float, float]]], source: str,
+              base: Optional[Dict[str, float]] = None, notes: Sequence[str] = (),
+              base_raw: Optional[Dict[str, dict]] = None) -> str:
+    """The Stanford-PKU card as TOML, one table per parameter (value, unit, status, source, doc; ``ci95``
+    for the ``fitted`` ones: name -> (value, (lo, hi))), the rest from ``base`` (default: the model's
+    defaults; ``base_raw``: the tables of a card file, whose status, source and ci95 are kept). Read back
+    by :func:`rram_card`; validated by the registered 'rram' model before it is written."""
     from ..devices import get
     model = get("rram")
-    values = dict(card or model.card())
-    values.update({"V0": cal.V0, "g0": cal.g0, "I0": cal.I0})
-    values = model.card(values)                      # validated by the model's own ranges
-    fitted = {"V0": cal.V0_interval}
-    if cal.g0_interval is not None:
-        fitted.update({"g0": cal.g0_interval, "I0": cal.I0_interval})
-    lines = ["# Stanford-PKU RRAM card calibrated to measured I-V (circuitlab devices calibrate rram)",
-             f"# sigma of ln|I| {cal.sigma:.4g}; deviance {cal.deviance:.2f}; per-state gaps in the JSON report", ""]
+    values = dict(model.card(base or {}))
+    values.update({k: v for k, (v, _) in fitted.items()})
+    values = model.card(values)
+    lines = ["# Stanford-PKU RRAM card calibrated to measurements (circuitlab devices calibrate rram)",
+             *(f"# {n}" for n in notes), ""]
     for p in model.params:
-        lines.append(f"[{p.name}]")
-        lines.append(f"value = {float(values[p.name])!r}")
-        lines.append(f'unit = "{p.unit}"')
+        lines += [f"[{p.name}]", f"value = {float(values[p.name])!r}", f'unit = "{p.unit}"']
+        old = (base_raw or {}).get(p.name, {})
         if p.name in fitted:
-            lo, hi = fitted[p.name]
-            lines += ['status = "calibrated"', f"ci95 = [{float(lo)!r}, {float(hi)!r}]",
-                      f'source = "{_esc(f"fitted to {source}")}"']
+            lo, hi = fitted[p.name][1]
+            lines += ['status = "calibrated"', f"ci95 = [{float(lo)!r}, {float(hi)!r}]", f'source = "{_esc(source)}"']
+        elif old.get("status") == "calibrated":
+            lines += ['status = "calibrated"']
+            if "ci95" in old:
+                lines.append(f"ci95 = [{float(old['ci95'][0])!r}, {float(old['ci95'][1])!r}]")
+            lines.append(f'source = "{_esc(str(old.get("source", "")))}"')
         else:
             lines += ['status = "card"', f'source = "{_esc(p.source)}"']
         lines += [f'doc = "{_esc(p.doc)}"', ""]
@@ -204,19 +220,21 @@ def _esc(s: str) -> str:
     return s.replace("\\", "\\\\").replace('"', '\\"')
 
 
-def rram_card(path) -> Dict[str, float]:
-    """Parameter values of an RRAM card file (from :func:`card_toml`), validated by the 'rram' model."""
+def rram_card(path, raw: bool = False):
+    """Parameter values of an RRAM card file (from :func:`card_text`), validated by the 'rram' model
+    (``raw``: also the file's tables, for their status and source)."""
     import tomllib
 
     from ..devices import get
     with open(path, "rb") as f:
-        raw = tomllib.load(f)
+        tables = tomllib.load(f)
     model = get("rram")
-    for name, entry in raw.items():
+    for name, entry in tables.items():
         if not isinstance(entry, dict) or "value" not in entry:
             raise ConfigError(f"{path}: [{name}] needs a value (one table per parameter, as written by "
                               "'devices calibrate rram')")
-    return model.card({name: float(entry["value"]) for name, entry in raw.items()})
+    values = model.card({name: float(entry["value"]) for name, entry in tables.items()})
+    return (values, tables) if raw else values
 
 
 def iv_from_columns(voltage: Sequence[float], current: Sequence[float], states: Sequence[str]) -> RramIV:
