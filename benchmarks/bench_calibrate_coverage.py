@@ -36,6 +36,7 @@ def main() -> None:
     ap.add_argument("--voltages", default="2.4,2.7")
     ap.add_argument("--widths", default="0.4e-9,1e-9")
     ap.add_argument("--max-seeds", type=int, default=1000)
+    ap.add_argument("--first-seed", type=int, default=0, help="to extend an earlier run with new seeds")
     args = ap.parse_args()
     V = np.array([float(v) for v in args.voltages.split(",")])
     W = np.array([float(w) for w in args.widths.split(",")])
@@ -47,7 +48,7 @@ def main() -> None:
     hits = {f: 0 for f in free}
     joint, widths, times, evals = 0, {f: [] for f in free}, [], []
     t_start = time.perf_counter()
-    for s in range(args.max_seeds):
+    for s in range(args.first_seed, args.first_seed + args.max_seeds):
         if time.perf_counter() - t_start > 60 * args.minutes:
             break
         t = switching_probability(true, V, W, n, seed=10000 + s, protocol=proto, backend="numpy", dtype="float64")
