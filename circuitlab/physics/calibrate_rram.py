@@ -17,8 +17,9 @@ their least-squares values given V0 (closed form: the state's mean of ln|I| - ln
 is found and its 95 % interval taken on this profile deviance (:func:`circuitlab.physics.likelihood.fit`,
 one free parameter: D rises by 3.84); the c_s (and g_s, g0, I0 derived from them) get Wald intervals
 from the least-squares covariance sigma^2 (J^T J)^-1 of (V0, c_1 .. c_S), which includes V0's
-uncertainty. Points with |V| below ``v_min`` (current at the instrument floor) should be left out of
-the file, and |I| must be > 0.
+uncertainty. Leave out points at the instrument's current floor (they would pull V0); V and I must
+be non-zero and of one sign. Switching dynamics (vel0, gamma0) from SET/RESET sweeps:
+:mod:`circuitlab.physics.rram_sweep`.
 """
 from __future__ import annotations
 
