@@ -57,9 +57,9 @@ def test_integrator_matches_radau_on_the_generated_model():
         ref = solve_ivp(rhs, (0, T), [g_start], method="Radau", t_eval=t, events=event, rtol=1e-8, atol=1e-16,
                         max_step=T / 400)
         t_ref = ref.t_events[0][0]
-        # crossing time within 0.2 % of the ramp (the step keeps |dg| <= 5 pm; the model's end stops are
-        # smooth over 1 pm, ours hard)
-        assert abs(tc - t_ref) < 2e-3 * T, (vmax, T, tc, t_ref)
+        # crossing time within 2e-4 of the ramp (measured <= 3e-5, i.e. 1e-4 V in V_sw: the step keeps
+        # |dg| <= 5 pm; the model's end stops are smooth over 1 pm, ours hard)
+        assert abs(tc - t_ref) < 2e-4 * T, (vmax, T, tc, t_ref)
         before = t < min(tc, t_ref) - 0.01 * T
         assert np.max(np.abs(g[before] - ref.y[0][before])) < 0.02e-9, (vmax, T)
 
