@@ -50,3 +50,37 @@ def test_calibrate_errors(tmp_path, capsys):
     assert main(["devices", "calibrate", "vcmtj", "--data", str(data), "--free", "tmr9", "--out",
                  str(tmp_path / "c.toml")]) == 1
     assert "--free 'tmr9': not a macrospin card parameter" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_two_parameter_profile_intervals_cover_and_are_not_conditional():
+    """Ki and alpha together (the reduced problem of benchmarks/bench_calibrate_coverage.py, its seed 0,
+    about 2 min): the known values lie in the profile intervals, and Ki's profile interval contains the
+    conditional one (alpha held at its estimate), as a profile over a free nuisance parameter must."""
+    from circuitlab.physics import PulseProtocol
+    from circuitlab.physics.calibrate import MeasuredPsw, calibrate_vcmtj
+    from circuitlab.physics.likelihood import CHI2_95_1DOF, _profile_1d
+    from circuitlab.physics.protocol import switching_probability as sp
+    V2, W2, n = np.array([2.4, 2.7]), np.array([0.4e-9, 1e-9]), 100
+    proto = PulseProtocol(equilibrate=0.5e-9, relax=1.5e-9)
+    p0 = MacrospinParams()
+    true = replace(p0, ki=p0.ki * 1.002, alpha=p0.alpha * 0.9)
+    t = sp(true, V2, W2, n, seed=10000, protocol=proto, backend="numpy", dtype="float64")
+    data = MeasuredPsw(V2, W2, t.switched_from_p, np.full((2, 2), n), t.switched_from_ap, np.full((2, 2), n))
+    evals = []
+    cal = calibrate_vcmtj(data, ("ki", "alpha"), trials=100, seed=0, protocol=proto, backend="numpy",
+                          dtype="float64", threads=None, log=evals.append)
+    for f in ("ki", "alpha"):
+        lo, hi = cal.interval[f]
+        assert lo <= getattr(true, f) <= hi, (f, lo, hi)
+    from circuitlab.physics.calibrate import _stack
+    from circuitlab.physics.likelihood import binomial_deviance
+
+    def dev(values):
+        tt = sp(replace(p0, **{**cal.estimate, **values}), V2, W2, 100, seed=0, protocol=proto, backend="numpy",
+                dtype="float64")
+        return binomial_deviance(*_stack(data, tt), 100)
+    c_lo, c_hi = _profile_1d(dev, cal.estimate, "ki", cal.deviance, (p0.ki * 0.97, p0.ki * 1.03), CHI2_95_1DOF)
+    lo, hi = cal.interval["ki"]
+    span = hi - lo     # tolerance: the profile walk stops within 5 % of r = 1.96, the bisection at 1/32
+    assert lo <= c_lo + 0.05 * span and c_hi - 0.05 * span <= hi, ((lo, hi), (c_lo, c_hi))

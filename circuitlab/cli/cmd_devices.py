@@ -1,4 +1,4 @@
-"""``circuitlab devices list|show|emit|plot``: the device-model registry from the command line."""
+"""``circuitlab devices list|show|emit|plot|calibrate``: the device-model registry from the command line."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -20,18 +20,27 @@ def register(sub) -> None:
     plot.add_argument("name")
     plot.add_argument("-o", "--output", type=Path, required=True)
     plot.set_defaults(func=_plot)
-    cal = dsub.add_parser("calibrate", help="fit device parameters to measurements (vcmtj: P_sw(V, t) counts)")
-    cal.add_argument("name", choices=("vcmtj",))
+    cal = dsub.add_parser("calibrate", help="fit device parameters to measurements (vcmtj: P_sw(V, t) counts; "
+                                            "rram: read I-V curves of programmed states)")
+    cal.add_argument("name", choices=("vcmtj", "rram"))
     cal.add_argument("--data", type=Path, required=True,
-                     help="CSV/TSV/HDF5: voltage, width, trials and switched (or p_switch), optional state")
+                     help="CSV/TSV/HDF5. vcmtj: voltage, width, trials and switched (or p_switch), optional state; "
+                          "rram: voltage, current, state (a label per programmed state)")
     cal.add_argument("--map", action="append", default=[], metavar="COLUMN=FIELD", help="column of a field")
     cal.add_argument("--units", action="append", default=[], metavar="FIELD=UNIT", help="e.g. width=ns")
     cal.add_argument("--free", default="ki", help="card parameters to fit, comma-separated (default ki; e.g. "
                                                   "ki,alpha,hx)")
     cal.add_argument("--trials", type=int, default=200, help="LLG trials per initial state and point (200)")
     cal.add_argument("--seed", type=int, default=0, help="seed of the LLG draws (common to every evaluation)")
-    cal.add_argument("--out", type=Path, required=True, help="calibrated card (TOML); a JSON report and a plot "
-                                                           "go next to it")
+    cal.add_argument("--dynamics", action="store_true",
+                     help="rram: the data are quasi-static SET/RESET sweeps (sweep, time, voltage, current; two or "
+                          "more ramp rates): fit vel0 and gamma0 to their switching voltages")
+    cal.add_argument("--card", type=Path, help="rram --dynamics: the card for the read law and the fixed "
+                                               "parameters (e.g. from the I-V calibration); default the model's")
+    cal.add_argument("--lrs", help="rram: the state at g_min (a full SET); with --hrs g0 and I0 are fitted too")
+    cal.add_argument("--hrs", help="rram: the state at g_max (a full RESET)")
+    cal.add_argument("--out", type=Path, required=True, help="calibrated card (TOML); a JSON report "
+                                                           "goes next to it")
     cal.set_defaults(func=_calibrate)
 
 
@@ -83,6 +92,8 @@ def _calibrate(args) -> int:
     from ..export.measured import psw_counts
     from ..export.measured_table import check_unused, parse_pairs, read_table
     from ..physics.calibrate import MeasuredPsw, calibrate_vcmtj, card_with
+    if args.name == "rram":
+        return _calibrate_rram(args)
     mapping = parse_pairs(args.map, "COLUMN=FIELD", reverse=True)
     units = parse_pairs(args.units, "FIELD=UNIT")
     check_unused(mapping, units, ("voltage", "width", "trials", "switched", "p_switch", "state"), "vcmtj_psw")
@@ -104,4 +115,82 @@ def _calibrate(args) -> int:
         lo, hi = cal.interval[f]
         print(f"{f} = {cal.estimate[f]:.6g} (95 % profile interval {lo:.6g} .. {hi:.6g})")
     print(f"deviance {cal.deviance:.2f} on {cal.dof} degrees of freedom; card: {args.out}")
+    return 0
+
+
+def _calibrate_rram(args) -> int:
+    """Measured read I-V (export.measured_table) -> V0 and per-state prefactors (physics.calibrate_rram) -> card."""
+    import json
+
+    import numpy as np
+
+    from ..export.measured_table import check_unused, column, labels, parse_pairs, read_table
+    from ..physics.calibrate_rram import calibrate_rram, card_toml, iv_from_columns
+    mapping = parse_pairs(args.map, "COLUMN=FIELD", reverse=True)
+    units = parse_pairs(args.units, "FIELD=UNIT")
+    if args.dynamics:
+        return _calibrate_rram_sweeps(args, mapping, units)
+    check_unused(mapping, units, ("voltage", "current", "state"), "rram I-V")
+    table = read_table(args.data)
+    v = column(table, "voltage", "V", mapping, units, what="read voltage")
+    i = column(table, "current", "A", mapping, units, what="cell current")
+    data = iv_from_columns(v, i, [s.strip() for s in labels(table, "state", mapping)])
+    cal = calibrate_rram(data, lrs=args.lrs, hrs=args.hrs)
+    args.out.write_text(card_toml(cal, f"{args.data.name} (sha256 {table.sha256[:16]})"))
+    report = {"V0": cal.V0, "V0_ci95": list(cal.V0_interval), "c": cal.c, "c_ci95": {k: list(x) for k, x in
+                                                                                     cal.c_interval.items()},
+              "g0": cal.g0, "g0_ci95": list(cal.g0_interval) if cal.g0_interval else None, "I0": cal.I0,
+              "I0_ci95": list(cal.I0_interval) if cal.I0_interval else None,
+              "identified": ["V0", "c"] + (["g0", "I0"] if cal.g0_interval else []),
+              "gap": cal.gap, "gap_ci95": {k: list(x) for k, x in cal.gap_interval.items()},
+              "sigma_ln_current": cal.sigma, "deviance": cal.deviance, "dof": cal.dof,
+              "residuals": np.round(cal.residuals, 4).tolist(), "data": str(args.data), "data_sha256": table.sha256}
+    args.out.with_suffix(".json").write_text(json.dumps(report, indent=2))
+    print(f"V0 = {cal.V0:.5g} V (95 % profile interval {cal.V0_interval[0]:.5g} .. {cal.V0_interval[1]:.5g})")
+    if cal.g0_interval:
+        print(f"g0 = {cal.g0 * 1e9:.4g} nm ({cal.g0_interval[0] * 1e9:.4g} .. {cal.g0_interval[1] * 1e9:.4g}), "
+              f"I0 = {cal.I0:.4g} A ({cal.I0_interval[0]:.4g} .. {cal.I0_interval[1]:.4g})")
+    else:
+        print(f"g0 = {cal.g0 * 1e9:.4g} nm and I0 = {cal.I0:.4g} A kept from the card (I-V curves alone do not "
+              "identify them; name the fully SET and RESET states with --lrs/--hrs to fit them)")
+    for lab in data.labels:
+        lo, hi = cal.gap_interval[lab]
+        print(f"state {lab}: gap {cal.gap[lab] * 1e9:.4g} nm ({lo * 1e9:.4g} .. {hi * 1e9:.4g})")
+    print(f"sigma of ln|I| {cal.sigma:.3g}; card: {args.out}")
+    return 0
+
+
+def _calibrate_rram_sweeps(args, mapping, units) -> int:
+    """Measured SET/RESET sweeps -> vel0 and gamma0 (physics.rram_sweep) -> the card with them."""
+    import json
+
+    import numpy as np
+
+    from ..devices import get
+    from ..export.measured_table import check_unused, column, labels, read_table
+    from ..physics.calibrate_rram import card_text, rram_card
+    from ..physics.rram_sweep import Sweeps, calibrate_sweeps
+    check_unused(mapping, units, ("sweep", "time", "voltage", "current"), "rram sweeps")
+    base, raw = rram_card(args.card, raw=True) if args.card else (get("rram").card(), None)
+    table = read_table(args.data)
+    t = column(table, "time", "s", mapping, units, low=0.0, what="time in the sweep")
+    v = column(table, "voltage", "V", mapping, units, what="applied voltage")
+    i = column(table, "current", "A", mapping, units, what="cell current")
+    names = [s.strip() for s in labels(table, "sweep", mapping)]
+    order = list(dict.fromkeys(names))
+    data = Sweeps(t, v, i, np.array([order.index(s) for s in names]), tuple(order))
+    cal = calibrate_sweeps(data, base)
+    fitted = {k: (cal.estimate[k], cal.interval[k]) for k in cal.estimate}
+    args.out.write_text(card_text(fitted, f"fitted to the switching voltages of {args.data.name} (sha256 "
+                                          f"{table.sha256[:16]})", base,
+                                  [f"sweeps: switching-voltage spread {cal.sigma:.4g} V over {len(order)} sweeps"], raw))
+    report = {"estimate": cal.estimate, "ci95": {k: list(x) for k, x in cal.interval.items()},
+              "v_switch": cal.v_switch, "residual": cal.residual, "g_start": cal.g_start, "sigma_v_switch": cal.sigma,
+              "deviance": cal.deviance, "dof": cal.dof, "evaluations": cal.evaluations, "card": str(args.card or ""),
+              "data": str(args.data), "data_sha256": table.sha256}
+    args.out.with_suffix(".json").write_text(json.dumps(report, indent=2))
+    for k in cal.estimate:
+        lo, hi = cal.interval[k]
+        print(f"{k} = {cal.estimate[k]:.5g} (95 % profile interval {lo:.5g} .. {hi:.5g})")
+    print(f"switching-voltage spread {cal.sigma:.3g} V over {len(order)} sweeps; card: {args.out}")
     return 0

@@ -14,27 +14,27 @@ dynamics only, not through fresh noise, and the search sees a nearly smooth surf
 Search window: given bounds, else for Ki +-``window`` (3 %) around the starting card value (far from the
 answer P_sw is 0 or 1 everywhere and D is flat, and near it the valley is narrow: D below its plateau
 within about +-0.2 % of Ki, measured), else the card's plausible range (alpha, Ms, ...: weakly sensitive;
-with +-3 % windows too, alpha stayed at the window's edge in benchmarks/bench_calibrate.py). One free parameter: a 31-point grid
-over the window (0.2 % steps for Ki), then a bounded scalar refinement around the best point; several:
-Nelder-Mead in coordinates normalised to the window. Intervals: the profile of D, the set where
-D(theta) - D_min <= 3.84 (chi-square, 1 degree of freedom, 95 %), found by bisection on each side with
-the other free parameters held at their estimates (for one free parameter this is the likelihood-ratio
-interval). Goodness of fit: D_min against its degrees of freedom (points - free parameters) and per-point
+with +-3 % windows too, alpha stayed at the window's edge in benchmarks/bench_calibrate.py). The
+search and the intervals are :func:`circuitlab.physics.likelihood.fit`: one free parameter, a 31-point
+grid over the window (0.2 % steps for Ki) and a bounded refinement; several, Nelder-Mead. Intervals: the
+profile likelihood, {x : min over the other free parameters of D(x, .) - D_min <= 3.84} (chi-square,
+1 degree of freedom, 95 %); the others are re-optimised at each trial value, so correlated pairs (Ki and
+Ms, Ki and alpha) get their full width, not the conditional one. Coverage measured in
+benchmarks/bench_calibrate_coverage.py. Goodness of fit: D_min against its degrees of freedom (points - free parameters) and per-point
 Pearson residuals.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
 
 from ..errors import ConfigError
+from .likelihood import CHI2_95_1DOF, binomial_deviance, fit  # noqa: F401 (CHI2_95_1DOF re-exported)
 from .params import MacrospinParams
 from .protocol import switching_probability
 
-CHI2_95_1DOF = 3.841458820694124
 NARROW = ("ki",)   # P_sw moves from 0 to 1 within about +-1 % of Ki: searched in +-window, not its card range
 
 
@@ -64,15 +64,6 @@ class Calibration:
     seed: int
 
 
-def _deviance(k, n, p, T) -> float:
-    p = np.clip(p, 0.5 / T, 1 - 0.5 / T)
-    n_eff = 1.0 / (1.0 / n + 1.0 / T)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        a = np.where(k > 0, k * np.log(k / (n * p)), 0.0)
-        b = np.where(n - k > 0, (n - k) * np.log((n - k) / (n * (1 - p))), 0.0)
-    return float(np.sum(2 * (a + b) * n_eff / n))
-
-
 def _stack(data: MeasuredPsw, table) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     if data.switched_from_ap is None:
         k, n = data.switched_from_p, data.trials_from_p
@@ -91,8 +82,6 @@ def calibrate_vcmtj(data: MeasuredPsw, free: Sequence[str] = ("ki",), *, start: 
                     log=None) -> Calibration:
     """Fit the macrospin parameters ``free`` to ``data`` (see the module doc); ``bounds`` default to the
     card's plausible ranges."""
-    from scipy.optimize import minimize, minimize_scalar
-
     from ..resources import vcmtj_card
     start = start or MacrospinParams()
     card = vcmtj_card()
@@ -122,29 +111,13 @@ def calibrate_vcmtj(data: MeasuredPsw, free: Sequence[str] = ("ki",), *, start: 
         t = switching_probability(p, data.voltages, data.widths, trials, seed=seed, protocol=protocol,
                                   backend=backend, dtype=dtype, threads=threads)
         k, n, pp = _stack(data, t)
-        d = _deviance(k, n, pp, trials)
+        d = binomial_deviance(k, n, pp, trials)
         if log:
             log(f"  {', '.join(f'{f}={v:.6g}' for f, v in values.items())}: deviance {d:.2f}")
         return d
 
-    if len(names) == 1:      # a grid over the window (P_sw is flat far from the answer), then a bounded refine
-        f = names[0]
-        grid = np.linspace(*lo_hi[f], 31)
-        d = [dev({f: x}) for x in grid]
-        i = int(np.argmin(d))
-        res = minimize_scalar(lambda x: dev({f: x}), bounds=(grid[max(i - 1, 0)], grid[min(i + 1, 30)]),
-                              method="bounded", options={"xatol": 1e-5 * (lo_hi[f][1] - lo_hi[f][0])})
-        est = {f: float(res.x)}
-    else:
-        x0 = np.array([(getattr(start, f) - lo_hi[f][0]) / (lo_hi[f][1] - lo_hi[f][0]) for f in names])
-
-        def unit(x):
-            return {f: lo_hi[f][0] + float(np.clip(xi, 0, 1)) * (lo_hi[f][1] - lo_hi[f][0]) for f, xi in zip(names, x)}
-        res = minimize(lambda x: dev(unit(x)), x0, method="Nelder-Mead",
-                       options={"xatol": 1e-4, "fatol": 0.05, "initial_simplex": _simplex(x0, 0.02)})
-        est = unit(res.x)
-    d_min = dev(est)
-    interval = {f: _profile(dev, est, f, d_min, lo_hi[f]) for f in names}
+    res = fit(dev, {f: getattr(start, f) for f in names}, lo_hi)
+    est, d_min, interval = res.estimate, res.deviance, res.interval
     best = replace(start, **est)
     t = switching_probability(best, data.voltages, data.widths, trials, seed=seed, protocol=protocol, backend=backend,
                               dtype=dtype, threads=threads)
@@ -152,46 +125,6 @@ def calibrate_vcmtj(data: MeasuredPsw, free: Sequence[str] = ("ki",), *, start: 
     pc = np.clip(p, 0.5 / trials, 1 - 0.5 / trials)
     resid = (k - n * pc) / np.sqrt(n * pc * (1 - pc) * (1 + n / trials))
     return Calibration(best, names, est, interval, d_min, int(len(k) - len(names)), resid, evals["n"], trials, seed)
-
-
-def _simplex(x0: np.ndarray, step: float) -> np.ndarray:
-    pts = [x0]
-    for i in range(len(x0)):
-        x = x0.copy()
-        x[i] = x[i] + step if x[i] + step <= 1 else x[i] - step
-        pts.append(x)
-    return np.array(pts)
-
-
-def _profile(dev, est: Dict[str, float], f: str, d_min: float, lo_hi: Tuple[float, float]) -> Tuple[float, float]:
-    """Where D rises by 3.84 on each side of the estimate (bisection; a card bound if it never does)."""
-    out = []
-    span = lo_hi[1] - lo_hi[0]
-    for side, bound in ((-1, lo_hi[0]), (1, lo_hi[1])):
-        inner, step = est[f], 1e-4 * span
-        outer = None
-        while True:                               # expand until D - D_min > 3.84 or the bound is reached
-            x = est[f] + side * step
-            if (side < 0 and x <= bound) or (side > 0 and x >= bound):
-                x = bound
-            if dev({**est, f: x}) - d_min > CHI2_95_1DOF:
-                outer = x
-                break
-            inner = x
-            if x == bound:
-                break
-            step *= 3
-        if outer is None:
-            out.append(bound)
-            continue
-        for _ in range(5):                        # bisection to ~1/32 of the last bracket
-            mid = 0.5 * (inner + outer)
-            if dev({**est, f: mid}) - d_min > CHI2_95_1DOF:
-                outer = mid
-            else:
-                inner = mid
-        out.append(0.5 * (inner + outer))
-    return (min(out), max(out))
 
 
 def card_with(calibration: Calibration, source: str) -> str:
