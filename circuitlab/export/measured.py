@@ -51,12 +51,9 @@ def wilson(k, n, z: float = Z95) -> Tuple[np.ndarray, np.ndarray]:
 
 
 def clopper_pearson(k, n, conf: float = 0.95) -> Tuple[np.ndarray, np.ndarray]:
-    from scipy.stats import beta
-    k, n = np.asarray(k, float), np.asarray(n, float)
-    a = 1 - conf
-    lo = np.where(k > 0, beta.ppf(a / 2, np.maximum(k, 1e-300), n - k + 1), 0.0)
-    hi = np.where(k < n, beta.ppf(1 - a / 2, k + 1, np.maximum(n - k, 1e-300)), 1.0)
-    return lo, hi
+    """Element-wise Clopper-Pearson interval (:func:`circuitlab.physics.stats.clopper_pearson_interval`)."""
+    from ..physics.stats import clopper_pearson_interval
+    return clopper_pearson_interval(k, n, conf)
 
 
 def import_measured(path, kind: str, out, *, mapping: Optional[Mapping[str, str]] = None,
