@@ -188,3 +188,48 @@ def test_tail_of_a_clipped_spec_needs_unclip(tmp_path):
     assert est.low <= 1e-4 <= est.high and est.relative_error < 0.3
     summary = json.loads((tmp_path / "u" / "tail.json").read_text())
     assert summary["unclipped"] == ["i1", "i2", "i3, i4"]
+
+
+NONLINEAR = """
+name = "skewed"
+seed = 11
+samples = 10
+template = "skewed\\nB1 out 0 V=exp(0.5*{z1})+0.1*{z2}\\nR1 out 0 1\\nVd d 0 0\\n.dc Vd 0 1 1\\n.meas dc y AVG v(out)\\n.end"
+[parameters]
+z1 = 0.0
+z2 = 0.0
+[[variation]]
+params = ["z1"]
+type = "absolute"
+sigma = 1.0
+[[variation]]
+params = ["z2"]
+type = "absolute"
+sigma = 1.0
+[record]
+measures = ["y"]
+"""
+
+
+@pytest.mark.ngspice
+def test_adaptive_stages_refit_the_failure_point(tmp_path):
+    """y = exp(z1 / 2) + z2 / 10 (skewed), fail when y < 0.12: exact P = E_z2[Phi(2 ln(0.12 - z2 / 10))]
+    (1-D quadrature, 1.11e-3) and exact most probable failure point at beta = min |z| on the boundary
+    (3.003, at z = (-2.47, -1.70)). The exploration's global linear fit puts it at beta 1.70 (5 of 200
+    shifted samples fail, relative error over 100 %); the second stage's local refit moves it to within
+    0.2 of the exact beta, and its interval covers the exact P with about 20 % relative error."""
+    from scipy.integrate import quad
+    from scipy.optimize import minimize_scalar
+    lower = 0.12
+    exact = quad(lambda z2: norm.pdf(z2) * norm.cdf(2 * np.log(lower - z2 / 10)), -12, lower * 10 - 1e-12)[0]
+    beta = math.sqrt(minimize_scalar(lambda z2: (2 * np.log(lower - z2 / 10)) ** 2 + z2 ** 2,
+                                     bounds=(-10, 10 * lower - 1e-9), method="bounded").fun)
+    est = run_tail(parse_spec(NONLINEAR), [SpecLimit("y", lower, None)], tmp_path, method="is", samples=200,
+                   explore=100, stages=2, workers=1, progress=False)["is"]
+    first, second = json.loads((tmp_path / "tail.json").read_text())["stages"]
+    assert abs(second["betas"][0] - beta) < min(0.2, abs(first["betas"][0] - beta))
+    assert second["failures"] > 5 * first["failures"]
+    assert est.low <= exact <= est.high and est.relative_error < 0.3
+    assert est.samples == 100 + 200 + 200 and (tmp_path / "importance_2.h5").is_file()
+    with pytest.raises(ConfigError, match="--stages 9 must lie in 1..5"):
+        run_tail(parse_spec(NONLINEAR), [SpecLimit("y", lower, None)], tmp_path / "x", stages=9, workers=1)

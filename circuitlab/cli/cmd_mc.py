@@ -125,6 +125,9 @@ def register(sub) -> None:
     p.add_argument("--scales", default=None, help="scaled-sigma scales, comma-separated (default: from the "
                                                    "exploration's nearest failure point)")
     p.add_argument("--sss-samples", type=int, default=400, help="simulations per scale (default 400)")
+    p.add_argument("--stages", type=int, default=1,
+                   help="importance-sampling stages: each refits the failure point from the previous stage's "
+                        "shifted samples (adaptive; default 1)")
     p.add_argument("--unclip", action="store_true",
                    help="read truncnormal variations as normal with the same sigma (a law clipped at k sigma has "
                         "no tail beyond it)")
@@ -207,7 +210,7 @@ def _tail(args) -> int:
         raise ConfigError(f"--scales {args.scales!r} must be comma-separated numbers, e.g. 2,2.5,3") from None
     est = run_tail(spec, limits, args.out, method=args.method, samples=args.samples, explore=args.explore,
                    scales=scales, sss_samples=args.sss_samples, spec_base=base, unclip=args.unclip,
-                   **_run_kw(args))
+                   stages=args.stages, **_run_kw(args))
     if args.json:
         print((args.out / "tail.json").read_text())
         return 0

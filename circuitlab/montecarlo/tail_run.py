@@ -60,14 +60,22 @@ def run_or_reuse(text: str, path: Path, samples: int, spec_base: Optional[str], 
 
 def run_tail(spec, limits: Sequence[SpecLimit], out_dir, *, method: str = "both", samples: int = 400,
              explore: int = 200, explore_scale: float = 3.0, scales: Optional[Sequence[float]] = None,
-             sss_samples: int = 400, spec_base: Optional[str] = None, unclip: bool = False, **run_kw) -> Dict[str, TailEstimate]:
+             sss_samples: int = 400, spec_base: Optional[str] = None, unclip: bool = False, stages: int = 1,
+             **run_kw) -> Dict[str, TailEstimate]:
     """Estimate P_fail of ``spec`` against ``limits``; ``method`` 'is', 'sss' or 'both'. Scaled-sigma
     scales default to beta / (2.5, 2.25, 2.0, 1.75) with beta the nearest failure point's distance found
-    by the exploration (2, 2.5, 3, 3.5 without one). ``unclip``: truncnormal variations as normal."""
+    by the exploration (2, 2.5, 3, 3.5 without one). ``unclip``: truncnormal variations as normal.
+    ``stages`` > 1: adaptive importance sampling: after each stage the failure points are refitted from
+    that stage's shifted samples (a linear model local to the boundary, where the exploration's global
+    one misses a curved or skewed response) and a new stage is run from them on its own seed
+    (seed + 100 k); the estimate is the last stage's alone (unbiased for any shift), its simulation
+    count that of every stage."""
     if method not in ("is", "sss", "both"):
         raise ConfigError(f"method {method!r} must be 'is', 'sss' or 'both'")
     if not limits:
         raise ConfigError("mc tail needs spec limits: a [spec_limits] table or --limit NAME:LOWER:UPPER")
+    if not 1 <= stages <= 5:
+        raise ConfigError(f"--stages {stages} must lie in 1..5 (importance-sampling stages)")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     text = spec.text
@@ -87,12 +95,28 @@ def run_tail(spec, limits: Sequence[SpecLimit], out_dir, *, method: str = "both"
         if not points:
             raise ConfigError(f"exploration at {explore_scale:g} sigma found no limit side within 12 sigma of the "
                               f"nominal point (or the nominal point already fails): check the limits")
-        shifts = [p[2] for p in points]
-        kind = "mean_shift" if len(shifts) == 1 else "mixture"
-        est_text = with_design(with_seed(text, spec.seed + 1), design_table(kind, shifts=shifts))
-        r = run_or_reuse(est_text, out_dir / "importance.h5", samples + 1, spec_base, run_kw)
-        est = is_estimate(r, limits, explored=explore)
         details["failure_points"] = [{"limit": lab, "beta": beta, "z": zs.tolist()} for lab, beta, zs in points]
+        spent, stage_log = explore, []
+        for k in range(stages):
+            shifts = [p[2] for p in points]
+            kind = "mean_shift" if len(shifts) == 1 else "mixture"
+            seed = spec.seed + 1 + 100 * k
+            name = "importance.h5" if k == 0 else f"importance_{k + 1}.h5"
+            r = run_or_reuse(with_design(with_seed(text, seed), design_table(kind, shifts=shifts)), out_dir / name,
+                             samples + 1, spec_base, run_kw)
+            est = is_estimate(r, limits, explored=spent)
+            spent = est.samples
+            stage_log.append({"file": name, "p_fail": est.p_fail, "ci95": [est.low, est.high],
+                              "failures": est.failures, "betas": [p[1] for p in points]})
+            if k + 1 < stages:
+                keep = r.ok() & (np.arange(len(r)) > 0)
+                refit = failure_points(design_z(r)[keep], {lim.name: r[lim.name][keep] for lim in limits}, limits)
+                if not refit:
+                    raise ConfigError(f"stage {k + 1}'s shifted samples give no failure point to refine: check the "
+                                      f"limits or use --stages {k + 1}")
+                points = refit
+        if stages > 1:
+            details["stages"] = stage_log
         out["is"] = est
     if method in ("sss", "both"):
         if scales is None:   # t / s from 2.5 to 1.75 (P(s) about 6e-3 to 4e-2) where the nearest boundary is known
