@@ -14,7 +14,11 @@ from circuitlab.cli.main import main
 from circuitlab.devices import get
 from circuitlab.devices.numeric import evaluator
 from circuitlab.errors import ConfigError
-from circuitlab.physics.calibrate_rram import calibrate_rram, iv_from_columns, rram_card
+from circuitlab.devices import get
+from circuitlab.devices.rram_card import rram_card
+from circuitlab.physics.calibrate_rram import calibrate_rram, iv_from_columns
+
+CARD = get("rram").card()
 
 GAPS = {"LRS": 0.2e-9, "s1": 0.6e-9, "s2": 1.0e-9, "s3": 1.4e-9, "HRS": 1.7e-9}   # g_min .. g_max of the card
 VS = np.array([-0.3, -0.2, -0.1, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3])
@@ -38,7 +42,7 @@ def _synth(seed, sigma=0.05):
 def test_noiseless_curves_give_the_parameters_exactly():
     v, i, s = _synth(0, sigma=0.0)
     i = _current(v, np.array([GAPS[x] for x in s]))
-    cal = calibrate_rram(iv_from_columns(v, i, s), lrs="LRS", hrs="HRS")
+    cal = calibrate_rram(iv_from_columns(v, i, s), lrs="LRS", hrs="HRS", card=CARD)
     assert cal.V0 == pytest.approx(TRUE["V0"], rel=1e-4)     # bounded scalar search, xatol 1e-5 of ln-range
     assert cal.g0 == pytest.approx(TRUE["g0"], rel=1e-4)
     assert cal.I0 == pytest.approx(TRUE["I0"], rel=1e-3)
@@ -53,7 +57,7 @@ def test_intervals_cover_the_known_values_about_95_percent():
     widths = []
     for seed in range(seeds):
         data = iv_from_columns(*_synth(seed))
-        cal = calibrate_rram(data, lrs="LRS", hrs="HRS")
+        cal = calibrate_rram(data, lrs="LRS", hrs="HRS", card=CARD)
         hits["V0"] += cal.V0_interval[0] <= TRUE["V0"] <= cal.V0_interval[1]
         hits["g0"] += cal.g0_interval[0] <= TRUE["g0"] <= cal.g0_interval[1]
         hits["I0"] += cal.I0_interval[0] <= TRUE["I0"] <= cal.I0_interval[1]
@@ -62,7 +66,7 @@ def test_intervals_cover_the_known_values_about_95_percent():
         hits["gap_s2"] += cal.gap_interval["s2"][0] <= GAPS["s2"] <= cal.gap_interval["s2"][1]
         widths.append(cal.V0_interval[1] - cal.V0_interval[0])
         # g0, I0 kept from the card (here the true ones): the gap's interval maps c's
-        kept = calibrate_rram(data)
+        kept = calibrate_rram(data, card=CARD)
         assert kept.g0 == card["g0"] and kept.g0_interval is None
         hits["gap_s2_card"] += kept.gap_interval["s2"][0] <= GAPS["s2"] <= kept.gap_interval["s2"][1]
     for name, h in hits.items():
@@ -108,13 +112,13 @@ def test_cli_card_is_accepted_by_the_device_model(tmp_path, capsys):
 def test_errors_name_the_problem(tmp_path, capsys):
     v, i, s = _synth(1)
     with pytest.raises(ConfigError, match="--lrs and --hrs"):
-        calibrate_rram(iv_from_columns(v, i, s), lrs="LRS")
+        calibrate_rram(iv_from_columns(v, i, s), lrs="LRS", card=CARD)
     with pytest.raises(ConfigError, match="not a state"):
-        calibrate_rram(iv_from_columns(v, i, s), lrs="LRS", hrs="HRX")
+        calibrate_rram(iv_from_columns(v, i, s), lrs="LRS", hrs="HRX", card=CARD)
     with pytest.raises(ConfigError, match="swap --lrs and --hrs"):
-        calibrate_rram(iv_from_columns(v, i, s), lrs="HRS", hrs="LRS")
+        calibrate_rram(iv_from_columns(v, i, s), lrs="HRS", hrs="LRS", card=CARD)
     with pytest.raises(ConfigError, match="opposite sign"):
-        calibrate_rram(iv_from_columns(v, -i, s))
+        calibrate_rram(iv_from_columns(v, -i, s), card=CARD)
     path = tmp_path / "iv.csv"
     path.write_text("state,voltage\nA,0.1\n")
     assert main(["devices", "calibrate", "rram", "--data", str(path), "--out", str(tmp_path / "c.toml")]) == 1

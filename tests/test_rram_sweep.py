@@ -74,7 +74,7 @@ def test_vel0_and_gamma0_recovered_within_their_intervals():
 
 
 def test_cli_writes_a_card_the_model_accepts(tmp_path, capsys):
-    from circuitlab.physics.calibrate_rram import rram_card
+    from circuitlab.devices.rram_card import rram_card
     d = _synth(5)
     path = tmp_path / "sweeps.csv"
     rows = [f"{d.labels[s]},{t * 1e6:.9g},{v:.6g},{i * 1e3:.9g}" for t, v, i, s in

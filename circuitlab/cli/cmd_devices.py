@@ -118,6 +118,20 @@ def _calibrate(args) -> int:
     return 0
 
 
+def _card_toml(cal, source: str) -> str:
+    """The Stanford-PKU card from an I-V calibration (physics.calibrate_rram -> devices.rram_card)."""
+    from ..devices.rram_card import card_text
+    fitted = {"V0": (cal.V0, cal.V0_interval)}
+    card = None
+    if cal.g0_interval is not None:
+        fitted.update({"g0": (cal.g0, cal.g0_interval), "I0": (cal.I0, cal.I0_interval)})
+    else:
+        card = {"g0": cal.g0, "I0": cal.I0}
+    return card_text(fitted, f"fitted to {source}", card,
+                     [f"read I-V: sigma of ln|I| {cal.sigma:.4g}, deviance {cal.deviance:.2f}; per-state gaps in the "
+                      "JSON report"])
+
+
 def _calibrate_rram(args) -> int:
     """Measured read I-V (export.measured_table) -> V0 and per-state prefactors (physics.calibrate_rram) -> card."""
     import json
@@ -125,7 +139,8 @@ def _calibrate_rram(args) -> int:
     import numpy as np
 
     from ..export.measured_table import check_unused, column, labels, parse_pairs, read_table
-    from ..physics.calibrate_rram import calibrate_rram, card_toml, iv_from_columns
+    from ..devices import get
+    from ..physics.calibrate_rram import calibrate_rram, iv_from_columns
     mapping = parse_pairs(args.map, "COLUMN=FIELD", reverse=True)
     units = parse_pairs(args.units, "FIELD=UNIT")
     if args.dynamics:
@@ -135,8 +150,8 @@ def _calibrate_rram(args) -> int:
     v = column(table, "voltage", "V", mapping, units, what="read voltage")
     i = column(table, "current", "A", mapping, units, what="cell current")
     data = iv_from_columns(v, i, [s.strip() for s in labels(table, "state", mapping)])
-    cal = calibrate_rram(data, lrs=args.lrs, hrs=args.hrs)
-    args.out.write_text(card_toml(cal, f"{args.data.name} (sha256 {table.sha256[:16]})"))
+    cal = calibrate_rram(data, card=get("rram").card(), lrs=args.lrs, hrs=args.hrs)
+    args.out.write_text(_card_toml(cal, f"{args.data.name} (sha256 {table.sha256[:16]})"))
     report = {"V0": cal.V0, "V0_ci95": list(cal.V0_interval), "c": cal.c, "c_ci95": {k: list(x) for k, x in
                                                                                      cal.c_interval.items()},
               "g0": cal.g0, "g0_ci95": list(cal.g0_interval) if cal.g0_interval else None, "I0": cal.I0,
@@ -168,7 +183,7 @@ def _calibrate_rram_sweeps(args, mapping, units) -> int:
 
     from ..devices import get
     from ..export.measured_table import check_unused, column, labels, read_table
-    from ..physics.calibrate_rram import card_text, rram_card
+    from ..devices.rram_card import card_text, rram_card
     from ..physics.rram_sweep import Sweeps, calibrate_sweeps
     check_unused(mapping, units, ("sweep", "time", "voltage", "current"), "rram sweeps")
     base, raw = rram_card(args.card, raw=True) if args.card else (get("rram").card(), None)

@@ -26,14 +26,16 @@ from .results import CampaignResults
 
 def clopper_pearson(k: int, n: int, confidence: float = 0.95) -> Tuple[float, float]:
     """Exact (Clopper-Pearson) two-sided interval of a binomial proportion, k successes in n trials
-    (:func:`circuitlab.physics.stats.clopper_pearson_interval`); (0, 1) when nothing was counted."""
-    from ..physics.stats import clopper_pearson_interval
+    (montecarlo does not import physics, whose stats module has the element-wise version)."""
+    from scipy.stats import beta
     if n <= 0:
         return (0.0, 1.0)
     if not 0 <= k <= n:
         raise ValueError(f"k={k} must lie in 0..n={n}")
-    lo, hi = clopper_pearson_interval(k, n, confidence)
-    return float(lo), float(hi)
+    a = 1.0 - confidence
+    lo = 0.0 if k == 0 else float(beta.ppf(a / 2, k, n - k + 1))
+    hi = 1.0 if k == n else float(beta.ppf(1 - a / 2, k + 1, n - k))
+    return lo, hi
 
 
 def cpk(x: np.ndarray, limit: SpecLimit) -> float:

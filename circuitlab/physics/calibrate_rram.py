@@ -76,14 +76,14 @@ def _solve(data: RramIV, V0: float) -> Tuple[np.ndarray, float]:
     return c, float(np.sum((y - c[data.state]) ** 2))
 
 
-def calibrate_rram(data: RramIV, *, card: Optional[Dict[str, float]] = None, lrs: Optional[str] = None,
+def calibrate_rram(data: RramIV, *, card: Optional[Dict[str, float]], lrs: Optional[str] = None,
                    hrs: Optional[str] = None, V0_range: Tuple[float, float] = (0.02, 2.0)) -> RramCalibration:
     """Fit V0 and the per-state c_s to ``data`` (see the module doc). ``card``: the Stanford-PKU card
-    (defaults of the registered 'rram' model) for g0, I0, g_min, g_max; ``lrs``/``hrs``: labels of the
+    (e.g. ``devices.get('rram').card()``: physics does not import devices) for g0, I0, g_min, g_max; ``lrs``/``hrs``: labels of the
     states at g_min and g_max (both or neither) to identify g0 and I0 as well."""
     if card is None:
-        from ..devices import get
-        card = get("rram").card()
+        raise ConfigError("calibrate_rram needs the model card (g0, I0, g_min, g_max): pass "
+                          "card=circuitlab.devices.get('rram').card() or a calibrated card's values")
     _check(data, lrs, hrs)
     N, S = len(data.voltage), len(data.labels)
 
@@ -172,70 +172,6 @@ def _check(data: RramIV, lrs, hrs) -> None:
                           "(check the sign convention: current into the top electrode)")
     if len(data.voltage) <= len(data.labels) + 2:
         raise ConfigError(f"{len(data.voltage)} points for {len(data.labels) + 1} parameters and sigma; measure more")
-
-
-def card_toml(cal: RramCalibration, source: str, card: Optional[Dict[str, float]] = None) -> str:
-    """The Stanford-PKU card from an I-V calibration (see :func:`card_text`)."""
-    fitted = {"V0": (cal.V0, cal.V0_interval)}
-    if cal.g0_interval is not None:
-        fitted.update({"g0": (cal.g0, cal.g0_interval), "I0": (cal.I0, cal.I0_interval)})
-    else:
-        card = {**(card or {}), "g0": cal.g0, "I0": cal.I0}
-    return card_text(fitted, f"fitted to {source}", card,
-                     [f"read I-V: sigma of ln|I| {cal.sigma:.4g}, deviance {cal.deviance:.2f}; per-state gaps in the "
-                      "JSON report"])
-
-
-def card_text(fitted: Dict[str, Tuple[float, Tuple[float, float]]], source: str,
-              base: Optional[Dict[str, float]] = None, notes: Sequence[str] = (),
-              base_raw: Optional[Dict[str, dict]] = None) -> str:
-    """The Stanford-PKU card as TOML, one table per parameter (value, unit, status, source, doc; ``ci95``
-    for the ``fitted`` ones: name -> (value, (lo, hi))), the rest from ``base`` (default: the model's
-    defaults; ``base_raw``: the tables of a card file, whose status, source and ci95 are kept). Read back
-    by :func:`rram_card`; validated by the registered 'rram' model before it is written."""
-    from ..devices import get
-    model = get("rram")
-    values = dict(model.card(base or {}))
-    values.update({k: v for k, (v, _) in fitted.items()})
-    values = model.card(values)
-    lines = ["# Stanford-PKU RRAM card calibrated to measurements (circuitlab devices calibrate rram)",
-             *(f"# {n}" for n in notes), ""]
-    for p in model.params:
-        lines += [f"[{p.name}]", f"value = {float(values[p.name])!r}", f'unit = "{p.unit}"']
-        old = (base_raw or {}).get(p.name, {})
-        if p.name in fitted:
-            lo, hi = fitted[p.name][1]
-            lines += ['status = "calibrated"', f"ci95 = [{float(lo)!r}, {float(hi)!r}]", f'source = "{_esc(source)}"']
-        elif old.get("status") == "calibrated":
-            lines += ['status = "calibrated"']
-            if "ci95" in old:
-                lines.append(f"ci95 = [{float(old['ci95'][0])!r}, {float(old['ci95'][1])!r}]")
-            lines.append(f'source = "{_esc(str(old.get("source", "")))}"')
-        else:
-            lines += ['status = "card"', f'source = "{_esc(p.source)}"']
-        lines += [f'doc = "{_esc(p.doc)}"', ""]
-    return "\n".join(lines)
-
-
-def _esc(s: str) -> str:
-    return s.replace("\\", "\\\\").replace('"', '\\"')
-
-
-def rram_card(path, raw: bool = False):
-    """Parameter values of an RRAM card file (from :func:`card_text`), validated by the 'rram' model
-    (``raw``: also the file's tables, for their status and source)."""
-    import tomllib
-
-    from ..devices import get
-    with open(path, "rb") as f:
-        tables = tomllib.load(f)
-    model = get("rram")
-    for name, entry in tables.items():
-        if not isinstance(entry, dict) or "value" not in entry:
-            raise ConfigError(f"{path}: [{name}] needs a value (one table per parameter, as written by "
-                              "'devices calibrate rram')")
-    values = model.card({name: float(entry["value"]) for name, entry in tables.items()})
-    return (values, tables) if raw else values
 
 
 def iv_from_columns(voltage: Sequence[float], current: Sequence[float], states: Sequence[str]) -> RramIV:
