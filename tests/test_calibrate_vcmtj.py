@@ -42,6 +42,19 @@ def test_calibrate_recovers_ki_and_writes_a_card_every_stage_reads(tmp_path, cap
                  "--backend", "torch", "--dtype", "float32", "--threads", "1", "--card", str(card),
                  "--out", str(out)]) == 0 and out.exists()
     assert main(["export", "vcmtj_psw", "--from", str(out), "--out", str(tmp_path / "m.h5")]) == 0
+    # ... and a Monte Carlo campaign by name: its nominal sample runs the calibrated card and reproduces
+    # the "measured" P_sw at the two widths both grids share (binomial, 200 + 400 trials: 4 sigma)
+    camp = tmp_path / "camp.h5"
+    assert main(["mc", "run", "vcmtj_switching", "--card", str(card), "--samples", "1", "--workers", "1",
+                 "--no-progress", "--out", str(camp)]) == 0
+    from circuitlab.montecarlo import load_results
+    r = load_results(camp)
+    assert r["ki"][0] == pytest.approx(rep["estimate"]["ki"], rel=1e-12)
+    assert list(r.sweep_axes["width"]) == [0.4e-9, 2e-9]
+    measured = (t.switched_from_p[0, [0, 2]] + t.switched_from_ap[0, [0, 2]]) / (2 * N)
+    simulated = np.asarray(r["p_sw"])[0]
+    sd = np.sqrt(measured * (1 - measured) * (1 / 200 + 1 / (2 * N)))
+    assert (np.abs(simulated - measured) < 4 * sd + 0.01).all(), (simulated, measured)
 
 
 def test_calibrate_errors(tmp_path, capsys):

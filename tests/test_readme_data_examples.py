@@ -18,7 +18,7 @@ DATA = re.findall(r"<!-- data: ([\w.-]+) -->\s*```\w*\n(.*?)```", README, re.S)
 COMMANDS = [line for _, block in re.findall(r"<!-- commands: ([\w.-]+) -->\s*```\w*\n(.*?)```", README, re.S)
             for line in block.replace("\\\n", " ").splitlines() if line.strip() and not line.lstrip().startswith("#")]
 KINDS = ("vcmtj_psw", "meram_eps", "rram_cim", "p2m_f1", "p2m_f2", "curve")
-SLOW = ("devices calibrate vcmtj", "llg sweep --card my_vcmtj")     # LLG calibration: minutes
+SLOW = ("devices calibrate vcmtj", "llg sweep --card my_vcmtj", "--card my_vcmtj")   # LLG calibration: minutes
 
 
 def test_readme_has_an_example_per_kind_and_both_calibrations():
@@ -51,12 +51,16 @@ def _run(commands, folder: Path):
 
 def test_readme_data_imports_and_rram_calibration_run(tmp_path, capsys):
     fast = [c for c in COMMANDS if not any(s in c for s in SLOW)]
-    assert len(fast) == len(KINDS) + 1
+    assert len(fast) == len(KINDS) + 2      # the imports, the RRAM calibration and a campaign on its card
     _run(fast, tmp_path)
     for c in fast:
         out = Path(shlex.split(c)[shlex.split(c).index("--out") + 1])
         if "data import" in c:
             assert (tmp_path / out).with_suffix(".png").exists(), c      # the plot of data and fit
+    from circuitlab.devices.rram_card import rram_card
+    from circuitlab.montecarlo import load_results
+    card, mc = rram_card(tmp_path / "my_rram.toml"), load_results(tmp_path / "my_rram_mc.h5")
+    assert mc["V0"][0] == card["V0"] and mc["I0"][0] == card["I0"]    # the campaign ran the calibrated card
     rep = json.loads((tmp_path / "my_rram.json").read_text())
     # the README's I-V was drawn at the card's values (V0 0.25 V, g0 0.25 nm, I0 1 mA; 3 % noise):
     # each lies inside its reported 95 % interval

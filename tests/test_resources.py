@@ -16,7 +16,7 @@ def test_package_data_lives_inside_the_package():
     for path in (spec_dir(), card_path(), veriloga_dir()):
         assert path.resolve().is_relative_to(PACKAGE) and path.exists(), path
     assert builtin_spec("rc_bsource") == builtin_spec("rc_bsource.toml") == spec_dir() / "rc_bsource.toml"
-    assert len(builtin_specs()) == 16 and all(p.suffix == ".toml" for p in builtin_specs().values())
+    assert len(builtin_specs()) == 18 and all(p.suffix == ".toml" for p in builtin_specs().values())
 
 
 def test_no_module_finds_files_relative_to_its_source():

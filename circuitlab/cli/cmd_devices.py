@@ -110,12 +110,18 @@ def _calibrate(args) -> int:
               "deviance": cal.deviance, "dof": cal.dof, "evaluations": cal.evaluations, "trials": cal.trials,
               "seed": cal.seed, "pearson_residuals": np.round(cal.residuals, 4).tolist(), "data": str(args.data),
               "data_sha256": table.sha256}
-    args.out.with_suffix(".json").write_text(json.dumps(report, indent=2))
-    for f in cal.free:
-        lo, hi = cal.interval[f]
-        print(f"{f} = {cal.estimate[f]:.6g} (95 % profile interval {lo:.6g} .. {hi:.6g})")
+    _report(args.out, report, cal.estimate, cal.interval, cal.free)
     print(f"deviance {cal.deviance:.2f} on {cal.dof} degrees of freedom; card: {args.out}")
     return 0
+
+
+def _report(out, report, estimate, interval, names) -> None:
+    """The calibration report as JSON next to the card, and each estimate with its profile interval."""
+    import json
+    out.with_suffix(".json").write_text(json.dumps(report, indent=2))
+    for k in names:
+        lo, hi = interval[k]
+        print(f"{k} = {estimate[k]:.6g} (95 % profile interval {lo:.6g} .. {hi:.6g})")
 
 
 def _card_toml(cal, source: str) -> str:
@@ -203,9 +209,6 @@ def _calibrate_rram_sweeps(args, mapping, units) -> int:
               "v_switch": cal.v_switch, "residual": cal.residual, "g_start": cal.g_start, "sigma_v_switch": cal.sigma,
               "deviance": cal.deviance, "dof": cal.dof, "evaluations": cal.evaluations, "card": str(args.card or ""),
               "data": str(args.data), "data_sha256": table.sha256}
-    args.out.with_suffix(".json").write_text(json.dumps(report, indent=2))
-    for k in cal.estimate:
-        lo, hi = cal.interval[k]
-        print(f"{k} = {cal.estimate[k]:.5g} (95 % profile interval {lo:.5g} .. {hi:.5g})")
+    _report(args.out, report, cal.estimate, cal.interval, cal.estimate)
     print(f"switching-voltage spread {cal.sigma:.3g} V over {len(order)} sweeps; card: {args.out}")
     return 0

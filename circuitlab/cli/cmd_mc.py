@@ -42,6 +42,12 @@ def _trust(args):
     return Trust(safe, tuple(args.allow_module))
 
 
+def _card_arg(p) -> None:
+    p.add_argument("--card", type=Path, default=None, metavar="CARD.toml",
+                   help="device card (e.g. from 'devices calibrate vcmtj|rram'): its values replace the spec's "
+                        "[parameters] of the same name (the spec's own `card = ...` line, if any)")
+
+
 def register(sub) -> None:
     mc = sub.add_parser("mc", help="Monte Carlo characterisation campaigns")
     msub = mc.add_subparsers(dest="mc_command", metavar="ACTION")
@@ -50,6 +56,7 @@ def register(sub) -> None:
     p = msub.add_parser("run", help="run a campaign spec into a new HDF5 results file")
     p.add_argument("spec", type=Path,
                    help="campaign spec (TOML file, or the name of a built-in spec: see `circuitlab mc specs`)")
+    _card_arg(p)
     p.add_argument("--out", type=Path, required=True, help="results file to create (HDF5)")
     p.add_argument("--samples", type=int, default=None, help="number of samples (the first N of the full campaign)")
     p.add_argument("--mode", choices=("auto", "stacked", "batch", "single", "python"), default=None,
@@ -102,6 +109,7 @@ def register(sub) -> None:
     p = msub.add_parser("corners", help="nominal and +-k sigma corners of a spec (full factorial or linear worst "
                                         "corner), compared with its Monte Carlo extremes")
     p.add_argument("spec", type=Path, help="campaign spec (file or built-in name)")
+    _card_arg(p)
     p.add_argument("--out", type=Path, required=True, help="folder for corners.h5, mc.h5 and corners.json")
     p.add_argument("--k", type=float, default=3.0, help="corner distance in sigmas (default 3)")
     p.add_argument("--params", nargs="+", default=None, metavar="NAME", help="corner only these parameters")
@@ -117,6 +125,7 @@ def register(sub) -> None:
     p = msub.add_parser("tail", help="high-sigma failure probability against spec limits: mean-shift importance "
                                      "sampling and scaled-sigma sampling")
     p.add_argument("spec", type=Path, help="campaign spec (file or built-in name)")
+    _card_arg(p)
     p.add_argument("--out", type=Path, required=True, help="folder for the campaigns, tail.json and tail.png")
     _limit_args(p)
     p.add_argument("--method", choices=("is", "sss", "both"), default="both")
@@ -169,8 +178,17 @@ def _load_spec_arg(args, check: bool = True):
     from ..montecarlo.trust import check_spec
     from ..resources import resolve_spec
     args.spec = resolve_spec(args.spec)
-    spec = load_spec(args.spec)
     base = str(args.spec.resolve().parent)
+    if getattr(args, "card", None) is not None:
+        from ..errors import ConfigError
+        from ..montecarlo.cards import with_card
+        from ..montecarlo.spec import parse_spec
+        if not args.card.is_file():
+            raise ConfigError(f"--card {str(args.card)!r}: no such file; give a device card TOML (e.g. from "
+                              f"'circuitlab devices calibrate vcmtj --out CARD.toml')")
+        spec = parse_spec(with_card(args.spec.read_text(encoding="utf-8"), args.card), base=Path(base))
+    else:
+        spec = load_spec(args.spec)
     if check:
         check_spec(spec, _trust(args), base)
     return spec, base

@@ -50,7 +50,7 @@ def run_design(opt, folder: Path) -> dict:
     tail_json = json.loads((folder / "tail" / "tail.json").read_text())
     metrics = {
         "spec": SPEC,
-        "yield": {**{k: v for k, v in yields.to_dict().items() if k != "failed_samples"}},
+        "yield": {k: v for k, v in yields.to_dict().items() if k != "failed_samples"},
         "shares": {m.name: {src: e.to_list() for src, e in (m.sobol_share or m.share).items()} | {"r2": m.r2.to_list()}
                    for m in sens.measures},
         "corners": {c.scalar: {"nominal": c.nominal, "corner_low": c.low, "corner_high": c.high, "mc_min": c.mc_min,

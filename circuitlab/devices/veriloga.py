@@ -3,7 +3,10 @@
 
 Every quantity and state rate is a ``(*retrieve*)`` variable so that verilogae can evaluate it from
 branch voltages and parameters. States live on internal nodes ``s_<name>`` as ``x / scale`` with
-``I <+ ddt(V) - rate/scale``; external inputs are ports read as node voltages.
+``I <+ ddt(V) - gate*rate/scale`` with ``gate = analysis("static") ? 0 : 1``, so a DC operating point or
+sweep holds each state at its initial value (the 1e-15 S pull defines it) instead of letting the pull
+balance a biased rate (the ngspice target gates the same way, see :mod:`.ngspice`); external inputs are
+ports read as node voltages.
 """
 from __future__ import annotations
 
@@ -69,7 +72,7 @@ def emit_veriloga(model: DeviceModel) -> str:
     for branch, qname in model.contributions:
         out.append(f"    I(br_{branch}) <+ {qname};")
     for s in model.states:
-        out.append(f"    I(br_{s.node}) <+ ddt(V(br_{s.node})) - {rate_name(s)}/{s.scale!r}"
+        out.append(f"    I(br_{s.node}) <+ ddt(V(br_{s.node})) - (analysis(\"static\") ? 0.0 : 1.0)*{rate_name(s)}/{s.scale!r}"
                    f" + {HOLD_CONDUCTANCE!r}*(V(br_{s.node}) - {s.initial}/{s.scale!r});")
     out += ["end", "endmodule", ""]
     return "\n".join(out)

@@ -6,6 +6,8 @@ layout (see ``circuitlab/specs/rc_bsource.toml`` for a complete example)::
 
     name, seed, samples, builder | template | template_file | evaluator, timeout [s], batch_size, mode,
     stack_size
+    card           a device card (TOML file, or a shipped card's name such as "vcmtj"): its values are
+                   inlined as [device_card] and replace [parameters] of the same name (see :mod:`.cards`)
     [parameters]   nominal values (SI units) handed to the builder / template / evaluator
     [sweep]        axis = [values ...]: every sample runs at every point of the grid of all axes
     [[variation]]  params, distribution, sigma | half_width, type, scope, clip, pelgrom, enabled
@@ -75,7 +77,8 @@ DISTRIBUTIONS = ("normal", "lognormal", "uniform", "truncnormal")
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")  # \Z, not $: a trailing newline must not pass
 
 _TOP = ("name", "seed", "samples", "builder", "template", "template_file", "evaluator", "timeout", "batch_size",
-        "mode", "stack_size", "parameters", "sweep", "variation", "jitter", "record", "spec_limits", "design")
+        "mode", "stack_size", "parameters", "sweep", "variation", "jitter", "record", "spec_limits", "design", "card",
+        "device_card")
 _FUNCTION = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*\Z", re.ASCII)
 RESERVED_PREFIX = "mc_"
 _VARIATION = ("params", "distribution", "sigma", "half_width", "type", "scope", "clip", "pelgrom", "enabled")
@@ -360,6 +363,9 @@ def parse_spec(text: str, *, base: Optional[Path] = None) -> CampaignSpec:
         raise ConfigError(f"campaign spec is not valid TOML: {exc}")
     where = "campaign spec"
     _keys(data, _TOP, where)
+    if "card" in data:
+        from .cards import inline
+        text, data = inline(text, data, base)
     for k in ("name", "seed", "samples"):
         if k not in data:
             raise ConfigError(f"{where}: {k!r} is required")
@@ -384,6 +390,9 @@ def parse_spec(text: str, *, base: Optional[Path] = None) -> CampaignSpec:
     parameters = data.get("parameters", {})
     _keys(parameters, tuple(parameters) if isinstance(parameters, Mapping) else (), "[parameters]")
     params = {_ident(k, k, "[parameters]"): _number(v, k, "[parameters]") for k, v in parameters.items()}
+    if "device_card" in data:
+        from .cards import card_parameters
+        params.update(card_parameters(data))
     sweep = data.get("sweep", {})
     _keys(sweep, tuple(sweep) if isinstance(sweep, Mapping) else (), "[sweep]")
     axes = []
