@@ -42,9 +42,13 @@ measures = ["p_sw"]
 
 def _card(path, ki):
     """The shipped VC-MTJ card with another ki, in the card format (one table per parameter)."""
+    import json
     lines = []
     for name, entry in vcmtj_card().items():
-        lines += [f"[{name}]", f"value = {ki if name == 'ki' else entry['value']!r}", f"unit = {entry['unit']!r}", ""]
+        lines.append(f"[{name}]")
+        for key, value in dict(entry, value=ki if name == "ki" else entry["value"]).items():
+            lines.append(f"{key} = {json.dumps(value)}")
+        lines.append("")
     path.write_text("\n".join(lines))
     return path
 

@@ -39,3 +39,45 @@ def test_tiny_pipeline(tmp_path, capsys):
     assert main(["pipeline", "--tiny", "--out", str(out), "--workers", "2"]) == 0
     again = capsys.readouterr().out
     assert again.count("up to date") == len(STAGES)
+
+
+def test_pipeline_psw_and_meram_follow_a_vcmtj_card(tmp_path, capsys):
+    """``pipeline --vcmtj-card``: the psw stage runs the card's macrospin (so the MeRAM noise model made from
+    its table, and the DDPM that reads that model, follow the card) and a changed card re-runs it."""
+    import argparse
+    from dataclasses import replace
+
+    import numpy as np
+
+    from circuitlab.cli.cmd_pipeline import pipeline_options, register
+    from circuitlab.cli.pipeline import run_pipeline
+    from circuitlab.cli.pipeline_stages import STAGES as STAGE_LIST
+    from circuitlab.errors import ConfigError
+
+    from circuitlab.physics import MacrospinParams
+    from circuitlab.physics.io import read_switching_table
+    from test_device_campaigns import _card
+    p0 = MacrospinParams()
+    card = _card(tmp_path / "cal.toml", p0.ki * 1.002)
+    out = tmp_path / "pipe"
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers())
+    first = STAGE_LIST[:2]                       # psw and meram (a partial run through the stage engine)
+    assert [s.name for s in first] == ["psw", "meram"]
+    args = parser.parse_args(["pipeline", "--tiny", "--vcmtj-card", str(card), "--out", str(out)])
+    run_pipeline(first, out, pipeline_options(args))
+    table = read_switching_table(out / "psw" / "psw.h5")
+    assert table.params == replace(p0, ki=p0.ki * 1.002)
+    rec = json.loads((out / "psw" / "stage.json").read_text())
+    assert rec["metrics"]["vcmtj_card"] == "cal.toml" and rec["metrics"]["ki_J_per_m2"] == p0.ki * 1.002
+    meram = json.loads((out / "meram" / "stage.json").read_text())
+    assert meram["outputs"]["model"] == "meram_eps.h5"           # made from this psw table (the stage's input)
+    res = run_pipeline(first, out, pipeline_options(parser.parse_args(["pipeline", "--tiny", "--out", str(out)])))
+    assert not res.records["psw"].skipped and not res.records["meram"].skipped   # no card: both re-run
+    shipped = read_switching_table(out / "psw" / "psw.h5")
+    assert shipped.params == p0
+    # +0.2 % Ki raises the barrier: fewer switches at 2.4 V over both widths (40 + 40 trials per point)
+    assert np.sum(table.switched_from_p[1] + table.switched_from_ap[1]) < np.sum(
+        shipped.switched_from_p[1] + shipped.switched_from_ap[1])
+    with pytest.raises(ConfigError, match="no such file"):
+        pipeline_options(parser.parse_args(["pipeline", "--tiny", "--vcmtj-card", "nope.toml", "--out", str(out)]))

@@ -16,14 +16,34 @@ def register(sub) -> None:
     p.add_argument("--executor", choices=("local", "dask"), default="local",
                    help="campaigns of the p2m and design stages: local process pool or a Dask cluster")
     p.add_argument("--scheduler", default=None, help="Dask scheduler address (default: a LocalCluster on loopback)")
+    p.add_argument("--vcmtj-card", type=Path, default=None, metavar="CARD.toml",
+                   help="VC-MTJ card for the psw stage (e.g. from 'devices calibrate vcmtj'): its P_sw table, "
+                        "and so the MeRAM noise model and the DDPM, follow the card (default: the shipped card)")
     p.add_argument("--only", nargs="+", default=None, metavar="STAGE",
                    help="run only these stages (the others must be up to date)")
     p.set_defaults(func=run)
 
 
-def run(args) -> int:
+def pipeline_options(args) -> dict:
+    """The options the stages read (and hash: a stage re-runs when one of its options changes)."""
     import os
 
+    from ..errors import ConfigError
+    opts = {"size": "tiny" if args.tiny else ("quick" if args.quick else "full"), "device": args.device,
+            "executor": args.executor, "scheduler": args.scheduler,
+            "workers": args.workers or max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)}
+    if args.vcmtj_card is not None:
+        from ..physics.calibrate import params_from_card
+        from .pipeline import sha256
+        if not args.vcmtj_card.is_file():
+            raise ConfigError(f"--vcmtj-card {str(args.vcmtj_card)!r}: no such file; give a VC-MTJ card TOML "
+                              f"(e.g. from 'circuitlab devices calibrate vcmtj --out CARD.toml')")
+        params_from_card(args.vcmtj_card)          # validated now, before any stage runs
+        opts.update(vcmtj_card=str(args.vcmtj_card.resolve()), vcmtj_card_sha256=sha256(args.vcmtj_card))
+    return opts
+
+
+def run(args) -> int:
     from ..errors import ConfigError
     from .pipeline import run_pipeline
     from .pipeline_stages import STAGES
@@ -33,9 +53,7 @@ def run(args) -> int:
     for n in args.only or ():
         if n not in names:
             raise ConfigError(f"--only {n!r}: no such stage; stages: {', '.join(names)}")
-    opts = {"size": "tiny" if args.tiny else ("quick" if args.quick else "full"), "device": args.device,
-            "executor": args.executor, "scheduler": args.scheduler,
-            "workers": args.workers or max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)}
+    opts = pipeline_options(args)
     res = run_pipeline(STAGES, args.out, opts, only=args.only, say=lambda m: print(m, flush=True))
     report = args.out / "report"
     print(f"pipeline finished in {res.wall_s:.0f} s; report: {report / 'report.html'} and {report / 'report.md'}")

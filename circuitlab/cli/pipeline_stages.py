@@ -27,12 +27,18 @@ def _psw(opt, folder: Path, inputs) -> dict:
     trials = {"tiny": 40, "quick": 300, "full": 2000}[opt["size"]]
     widths = "0.2n:4n:20" if opt["size"] != "tiny" else "0.4n,2n"
     protocol = PulseProtocol(dt=parse_eng("1p"), relax=parse_eng("3n"), equilibrate=parse_eng("1n"))
-    table = switching_probability(None, parse_grid("2.1,2.4,2.7"), parse_grid(widths), trials, seed=SEED,
+    params = None
+    if opt.get("vcmtj_card"):                    # a calibrated card: P_sw, the MeRAM model and the DDPM follow it
+        from ..physics.calibrate import params_from_card
+        params = params_from_card(opt["vcmtj_card"])
+    table = switching_probability(params, parse_grid("2.1,2.4,2.7"), parse_grid(widths), trials, seed=SEED,
                                   protocol=protocol, backend="torch", dtype="float32", device="cpu", threads=1)
     psw = write_switching_table(table, folder / "psw.h5") or folder / "psw.h5"
     model = export_vcmtj_psw(psw, folder / "vcmtj_psw.h5")
     return {"outputs": {"table": psw, "model": model, "plot": model.with_suffix(".png")},
-            "metrics": {"trials_per_state": trials, "voltages_V": [2.1, 2.4, 2.7], "widths": 20}}
+            "metrics": {"trials_per_state": trials, "voltages_V": [2.1, 2.4, 2.7], "widths": len(table.widths),
+                        "vcmtj_card": Path(opt["vcmtj_card"]).name if opt.get("vcmtj_card") else "shipped",
+                        "vcmtj_card_sha256": opt.get("vcmtj_card_sha256"), "ki_J_per_m2": table.params.ki}}
 
 
 def _meram(opt, folder: Path, inputs) -> dict:
@@ -176,7 +182,8 @@ def _slim(summary: dict) -> dict:
 
 
 STAGES = (
-    Stage("psw", "LLG: VC-MTJ switching probability P_sw(V, t) and the vcmtj_psw model", _psw, (), ("size",)),
+    Stage("psw", "LLG: VC-MTJ switching probability P_sw(V, t) and the vcmtj_psw model", _psw, (),
+          ("size", "vcmtj_card_sha256")),
     Stage("meram", "MeRAM: 8-bit unit noise model (meram_eps) at the seed's pulses", _meram, ("psw",), ()),
     Stage("p2m", "P2M: Fig. 6 Monte Carlo campaigns and the p2m_f1/p2m_f2 models", _p2m, (), ("size",)),
     Stage("rram", "RRAM: CIM characterisation campaigns and the rram_cim model", _rram, (), ()),
