@@ -186,7 +186,11 @@ def _load_spec_arg(args, check: bool = True):
         if not args.card.is_file():
             raise ConfigError(f"--card {str(args.card)!r}: no such file; give a device card TOML (e.g. from "
                               f"'circuitlab devices calibrate vcmtj --out CARD.toml')")
-        spec = parse_spec(with_card(args.spec.read_text(encoding="utf-8"), args.card), base=Path(base))
+        try:
+            text = args.spec.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"cannot read campaign spec {str(args.spec)!r} as UTF-8 text ({exc})") from None
+        spec = parse_spec(with_card(text, args.card), base=Path(base))
     else:
         spec = load_spec(args.spec)
     if check:
