@@ -54,6 +54,7 @@ def test_calibrate_recovers_ki_and_writes_a_card_every_stage_reads(tmp_path, cap
     measured = (t.switched_from_p[0, [0, 2]] + t.switched_from_ap[0, [0, 2]]) / (2 * N)
     simulated = np.asarray(r["p_sw"])[0]
     sd = np.sqrt(measured * (1 - measured) * (1 / 200 + 1 / (2 * N)))
+    print(f"vcmtj_switching on the calibrated card: P_sw {simulated} vs measured {measured} (sd {sd})")
     assert (np.abs(simulated - measured) < 4 * sd + 0.01).all(), (simulated, measured)
 
 
