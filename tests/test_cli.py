@@ -15,8 +15,8 @@ ROOT = Path(__file__).parent.parent
 
 
 def cli(*args, cwd=None):
-    """The CLI in a subprocess; the timeout only guards against a hang (the demo takes about 2-4 min on 2 idle
-    cores and timed out at 300 s on a machine running two other campaigns)."""
+    """The CLI in a subprocess; the timeout only guards against a hang (the demo test timed out at 300 s on a
+    2-core machine running two other campaigns)."""
     return subprocess.run([sys.executable, "-m", "circuitlab.cli.main", *map(str, args)], capture_output=True,
                           text=True, cwd=cwd, timeout=900)
 
