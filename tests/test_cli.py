@@ -15,8 +15,8 @@ ROOT = Path(__file__).parent.parent
 
 
 def cli(*args, cwd=None):
-    """The CLI in a subprocess; the timeout only guards against a hang (the demo test timed out at 300 s on a
-    2-core machine running two other campaigns)."""
+    """The CLI in a subprocess; the timeout only guards against a hang (the demo test took 361 s on a nearly
+    idle 2-core machine and over 900 s beside two other campaigns)."""
     return subprocess.run([sys.executable, "-m", "circuitlab.cli.main", *map(str, args)], capture_output=True,
                           text=True, cwd=cwd, timeout=900)
 
