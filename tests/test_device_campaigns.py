@@ -89,8 +89,15 @@ def test_bad_cards_raise_typed_errors(tmp_path, head, body, match):
         (tmp_path / "bad.toml").write_text(body)
     with pytest.raises(ConfigError, match=match):
         parse_spec(SPEC.format(card=head), base=tmp_path)
+
+
+def test_card_and_table_together_or_a_missing_card_file_are_errors(tmp_path):
     with pytest.raises(ConfigError, match="not both"):
         parse_spec(SPEC.format(card='card = "vcmtj"\n') + "\n[device_card]\nki = 1e-3\n")
+    spec = tmp_path / "s.toml"
+    spec.write_text(SPEC.format(card=""))
+    with pytest.raises(ConfigError, match="--card .*missing.toml.*no such file"):
+        load_spec(spec, card=tmp_path / "missing.toml")
 
 
 def _rram_card(path, **fitted):

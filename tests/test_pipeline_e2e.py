@@ -70,12 +70,14 @@ def test_pipeline_psw_and_meram_follow_a_vcmtj_card(tmp_path, capsys):
     assert table.params == replace(p0, ki=p0.ki * 1.002)
     rec = json.loads((out / "psw" / "stage.json").read_text())
     assert rec["metrics"]["vcmtj_card"] == "cal.toml" and rec["metrics"]["ki_J_per_m2"] == p0.ki * 1.002
-    meram = json.loads((out / "meram" / "stage.json").read_text())
-    assert meram["outputs"]["model"] == "meram_eps.h5"           # made from this psw table (the stage's input)
+    variance_card = json.loads((out / "meram" / "stage.json").read_text())["metrics"]["variance_raw"]
     res = run_pipeline(first, out, pipeline_options(parser.parse_args(["pipeline", "--tiny", "--out", str(out)])))
     assert not res.records["psw"].skipped and not res.records["meram"].skipped   # no card: both re-run
     shipped = read_switching_table(out / "psw" / "psw.h5")
     assert shipped.params == p0
+    variance_shipped = json.loads((out / "meram" / "stage.json").read_text())["metrics"]["variance_raw"]
+    print(f"MeRAM raw variance: calibrated card {variance_card:.4f}, shipped card {variance_shipped:.4f}")
+    assert abs(variance_card - variance_shipped) > 0.01      # the noise model was made from the card's table
     # +0.2 % Ki raises the barrier: fewer switches at 2.4 V over both widths (40 + 40 trials per point)
     assert np.sum(table.switched_from_p[1] + table.switched_from_ap[1]) < np.sum(
         shipped.switched_from_p[1] + shipped.switched_from_ap[1])

@@ -42,7 +42,7 @@ def vcmtj_switching(values: Mapping[str, object]) -> Dict[str, float]:
     if trials != int(trials) or trials < 1:
         raise ConfigError(f"{where}: trials = {trials!r} must be a positive whole number")
     table = switching_probability(params, [_number(values, "voltage", where)], [_number(values, "width", where)],
-                                  int(trials), seed=int(values["mc_seed"]) % 2**63, protocol=PulseProtocol(),
+                                  int(trials), seed=int(values["mc_seed"]), protocol=PulseProtocol(),
                                   threads=1)
     p = float(table.switched_from_p[0, 0]) / int(trials)
     ap = float(table.switched_from_ap[0, 0]) / int(trials)

@@ -179,20 +179,7 @@ def _load_spec_arg(args, check: bool = True):
     from ..resources import resolve_spec
     args.spec = resolve_spec(args.spec)
     base = str(args.spec.resolve().parent)
-    if getattr(args, "card", None) is not None:
-        from ..errors import ConfigError
-        from ..montecarlo.cards import with_card
-        from ..montecarlo.spec import parse_spec
-        if not args.card.is_file():
-            raise ConfigError(f"--card {str(args.card)!r}: no such file; give a device card TOML (e.g. from "
-                              f"'circuitlab devices calibrate vcmtj --out CARD.toml')")
-        try:
-            text = args.spec.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"cannot read campaign spec {str(args.spec)!r} as UTF-8 text ({exc})") from None
-        spec = parse_spec(with_card(text, args.card), base=Path(base))
-    else:
-        spec = load_spec(args.spec)
+    spec = load_spec(args.spec, card=getattr(args, "card", None))
     if check:
         check_spec(spec, _trust(args), base)
     return spec, base

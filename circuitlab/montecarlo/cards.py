@@ -40,8 +40,8 @@ def shipped_card(name: str) -> Optional[Path]:
 
 def resolve(card: str, base: Optional[Path]) -> Path:
     """The card file ``card`` names: a shipped card's name, or a path (relative to the spec's folder)."""
-    shipped = shipped_card(card)
-    if shipped is not None and "/" not in card and not card.endswith(".toml"):
+    shipped = shipped_card(card)      # None for anything but a bare name
+    if shipped is not None:
         return shipped
     path = Path(card).expanduser()
     if not path.is_absolute() and base is not None:
@@ -53,9 +53,10 @@ def resolve(card: str, base: Optional[Path]) -> Path:
     return path
 
 
-def read_values(path: Path) -> Dict[str, float]:
-    """name -> value of a card file: every top-level table needs a finite numeric ``value``."""
-    raw = path.read_bytes()
+def read_values(path: Path, raw: Optional[bytes] = None) -> Dict[str, float]:
+    """name -> value of a card file (``raw``: its bytes, if already read): every top-level table needs a
+    finite numeric ``value``."""
+    raw = path.read_bytes() if raw is None else raw
     try:
         tables = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
@@ -87,8 +88,9 @@ def inline(text: str, data: Mapping, base: Optional[Path]) -> Tuple[str, dict]:
     if TABLE in data:
         raise ConfigError(f"campaign spec: give card = ... or a [{TABLE}] table, not both")
     path = resolve(card, base)
-    values = read_values(path)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    raw = path.read_bytes()
+    values = read_values(path, raw)
+    digest = hashlib.sha256(raw).hexdigest()
     head = _CARD_LINE.sub(lambda m: f"# {m.group(0)}  (inlined below as [{TABLE}])", text, count=1)
     lines = ["", f"[{TABLE}]   # from {path.name} (sha256 {digest[:16]}), inlined when the spec was loaded"]
     lines += [f"{k} = {v!r}" for k, v in values.items()]
@@ -106,6 +108,9 @@ def inline(text: str, data: Mapping, base: Optional[Path]) -> Tuple[str, dict]:
 def with_card(text: str, card: Path) -> str:
     """The spec text with ``card`` set to ``card`` (absolute path): replaces a top-level ``card = ...``
     line or adds one at the top (``mc run --card``)."""
+    if not Path(card).is_file():
+        raise ConfigError(f"--card {str(card)!r}: no such file; give a device card TOML (e.g. from "
+                          f"'circuitlab devices calibrate vcmtj --out CARD.toml')")
     data = tomllib.loads(text)
     if TABLE in data:
         raise ConfigError(f"--card: the spec already holds a [{TABLE}] table (a stored, inlined card); run its "

@@ -522,7 +522,12 @@ def _read_text(path: Path, what: str) -> str:
     return text
 
 
-def load_spec(path) -> CampaignSpec:
-    """Read and parse a campaign TOML file (UTF-8 text)."""
+def load_spec(path, card=None) -> CampaignSpec:
+    """Read and parse a campaign TOML file (UTF-8 text); ``card``: a device card file that replaces the
+    spec's own ``card = ...`` line, if any (``mc run --card``, see :mod:`.cards`)."""
     path = Path(path)
-    return parse_spec(_read_text(path, "campaign spec"), base=path.resolve().parent)
+    text = _read_text(path, "campaign spec")
+    if card is not None:
+        from .cards import with_card
+        text = with_card(text, card)
+    return parse_spec(text, base=path.resolve().parent)
