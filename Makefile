@@ -17,6 +17,7 @@ test: install chromium
 	CIRCUITLAB_REQUIRE_NGSPICE=1 $(PY) -m pytest
 
 bench: install
+	$(PY) -m pip install -q -e ".[$(EXTRAS),bench]" 2>&1 | grep -v '^WARNING: Location' || true
 	@for b in benchmarks/bench_*.py; do $(PY) $$b || exit 1; done
 
 install: ngspice $(STAMP)

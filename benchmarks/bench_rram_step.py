@@ -101,13 +101,17 @@ def _aihwkit(model, x, y, repeats, t_ideal):
     """aihwkit-lightning: weight noise + 8-bit input/output quantisation (the nn.md anchor's configuration)."""
     try:
         from aihwkit_lightning.nn.conversion import convert_to_analog
-        from aihwkit_lightning.simulator.configs import TorchInferenceRPUConfig
+        from aihwkit_lightning.simulator.configs import TorchInferenceRPUConfig, WeightNoiseInjectionType
         cfg = TorchInferenceRPUConfig()
-        cfg.forward.inp_res = 2 ** 8 - 2
-        cfg.forward.out_res = 2 ** 8 - 2
+        cfg.forward.inp_res = 2 ** 8 - 2                 # 8-bit DAC
+        cfg.forward.out_res = 2 ** 8 - 2                 # 8-bit ADC, which needs an output bound and input ranges
+        cfg.forward.out_bound = 10.0
+        cfg.pre_post.input_range.enable = True
+        cfg.pre_post.input_range.init_from_data = 0      # fixed initial range (3.0): timing, not accuracy
         cfg.forward.out_noise = 0.0
         cfg.clip.sigma = 2.5
-        cfg.modifier.std_dev = 0.1
+        cfg.modifier.noise_type = WeightNoiseInjectionType.ADD_NORMAL
+        cfg.modifier.std_dev = 0.1                       # weight noise 0.1 max|W|, as circuitlab's line above
         analog = convert_to_analog(model, cfg)
         analog.train()
         t = timed(train_step(analog, x, y), repeats)

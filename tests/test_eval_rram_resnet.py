@@ -39,6 +39,20 @@ def test_colour_mnist_is_seeded_rgb_and_balanced():
     assert float(a.images[:, :, :3, :3].std(dim=(2, 3)).mean()) > 0.005
 
 
+
+def test_colour_mnist_backgrounds_are_scikit_image_photographs():
+    """scikit-image is a dependency of the torch extra: the default ("auto") backgrounds are crops of its sample
+    photographs (the same images as textures="photos"), not the procedural fallback."""
+    from skimage import data as skdata
+
+    a = load_colour_mnist(size=28, seed=5, n=40)
+    assert "photo textures" in a.name
+    assert not torch.equal(a.images, load_colour_mnist(size=28, seed=5, n=40, textures="procedural").images)
+    photo = load_colour_mnist(size=28, seed=5, n=40, textures="photos")
+    assert torch.equal(a.images, photo.images)
+    # the sample photographs the crops come from are in the wheel (read offline): shape and 8-bit range
+    assert skdata.astronaut().shape == (512, 512, 3) and skdata.camera().dtype == np.uint8
+
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     torch.set_num_threads(1)
