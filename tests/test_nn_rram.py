@@ -13,7 +13,7 @@ from circuitlab.export.modelfile import load_model
 from circuitlab.nn.rram_convert import calibrate, convert, program, rram_layers, set_generator, set_train_noise
 from circuitlab.nn.rram_layers import IDEAL, RRAMConfig, RRAMConv2d, RRAMLinear
 from circuitlab.nn.rram_mapping import RRAMDevice
-from circuitlab.nn.rram_quant import adc_levels, adc_quantise, dac_levels, dac_quantise
+from circuitlab.nn.rram_quant import adc_levels, adc_quantise, adc_tile_sum, dac_levels, dac_quantise
 
 US = 1e-6
 
@@ -63,6 +63,22 @@ def test_adc_midrise_levels_and_clipping(bits):
     assert float(q.max()) == pytest.approx(clip - step / 2)        # clipping to the outermost levels
     assert float(q.min()) == pytest.approx(-clip + step / 2)
 
+
+@pytest.mark.parametrize("tiles", [1, 3])
+def test_fused_adc_tile_sum_equals_quantising_each_tile_then_summing(tiles):
+    # adc_tile_sum (the no-grad path) against the per-tile closed form: each tile column's partial sum on its own
+    # ADC levels scale_t (k + 1/2) s, k = clip(floor(gain p / (scale_t s))), then summed over the tiles
+    g = torch.Generator().manual_seed(1)
+    clip, bits = 0.4, 4
+    p = torch.randn(6, 5, tiles, 7, generator=g, dtype=torch.float64)
+    scale = torch.rand(tiles, 7, generator=g, dtype=torch.float64) + 0.5
+    gain = 1 - 0.2 * torch.rand(tiles, 7, generator=g, dtype=torch.float64)
+    s = 2 * clip / 2 ** bits
+    k = torch.floor(gain * p / (scale * s)).clamp(-2 ** (bits - 1), 2 ** (bits - 1) - 1)
+    ref = (scale * s * (k + 0.5)).sum(-2)
+    torch.testing.assert_close(adc_tile_sum(p.clone(), scale, clip, bits, gain), ref, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(adc_tile_sum(p.clone(), scale, clip, bits), adc_quantise(p, scale, clip, bits).sum(-2),
+                               rtol=1e-12, atol=1e-12)
 
 def test_adc_rms_matches_the_model_table_for_a_uniform_signal(model_file):
     # uniform signal over the full range: quantisation error is uniform on +-step/2, RMS = step / sqrt(12);

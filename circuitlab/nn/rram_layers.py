@@ -38,7 +38,7 @@ import torch.nn.functional as F
 
 from ..errors import ConfigError
 from .rram_mapping import RRAMDevice, effective_weight, pair_conductances, w_max_of
-from .rram_quant import adc_centre, adc_quantise, dac_quantise
+from .rram_quant import adc_centre, adc_quantise, adc_tile_sum, dac_quantise
 
 __all__ = ["RRAMConfig", "RRAMLinear", "RRAMConv2d", "RRAMLayer", "IDEAL", "ALL_EFFECTS"]
 
@@ -102,10 +102,8 @@ class _TiledConvADC(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, w, layer, scale, gain):
         with torch.no_grad():
-            p = layer._tile_product(x, w)
-            clip, bits = float(layer.adc_clip), layer.cfg.adc_bits
-            p = adc_quantise(p, scale, clip, bits, gain, centre=False)
-            out = layer._finish(_sum_tiles(p) + adc_centre(scale, clip, bits).sum(0))
+            out = layer._finish(adc_tile_sum(layer._tile_product(x, w), scale, float(layer.adc_clip),
+                                             layer.cfg.adc_bits, gain))
         ctx.save_for_backward(x, w)
         ctx.layer = layer
         ctx.g = None if gain is None else gain.mean(0)
@@ -115,12 +113,16 @@ class _TiledConvADC(torch.autograd.Function):
     def backward(ctx, grad):
         x, w = ctx.saved_tensors
         lay = ctx.layer
-        g = grad if ctx.g is None else grad * ctx.g.view(1, -1, 1, 1)
-        gx = gw = None
-        if ctx.needs_input_grad[0]:
-            gx = torch.nn.grad.conv2d_input(x.shape, w, g, lay.stride, lay.padding, lay.dilation)
-        if ctx.needs_input_grad[1]:
-            gw = torch.nn.grad.conv2d_weight(x, w.shape, g, lay.stride, lay.padding, lay.dilation)
+        # the gain is per output channel: applied to the (small) weight and weight gradient, not to the grad map
+        gain = None if ctx.g is None else ctx.g.view(-1, 1, 1, 1)
+        # one convolution_backward on the saved input (its channels-last layout kept), as autograd does for
+        # a dense convolution: torch.nn.grad.conv2d_input/_weight are two passes and return NCHW gradients
+        need_x, need_w = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
+        gx, gw, _ = torch.ops.aten.convolution_backward(
+            grad, x, w if gain is None else w * gain, None, list(lay.stride), list(lay.padding), list(lay.dilation),
+            False, [0, 0], 1, [need_x, need_w, False])
+        if gw is not None and gain is not None:
+            gw = gw * gain                                # conv_w(x, grad) does not depend on the weight passed
         return gx, gw, None, None, None
 
 
@@ -274,6 +276,8 @@ class RRAMLayer(nn.Module):
             self._record["y"].append(y if gain is None else y * float(gain.min()))
         if cfg.adc_bits is not None and not calibrating:
             clip = float(self.adc_clip)
+            if not p.requires_grad:                        # inference: the fused quantise-and-sum
+                return self._finish(adc_tile_sum(p, scale, clip, cfg.adc_bits, gain))
             p = adc_quantise(p, scale, clip, cfg.adc_bits, gain, centre=False)
             return self._finish(_sum_tiles(p) + adc_centre(scale, clip, cfg.adc_bits).sum(0))
         if gain is not None:

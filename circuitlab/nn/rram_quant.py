@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["dac_quantise", "adc_quantise", "adc_centre", "dac_levels", "adc_levels"]
+__all__ = ["dac_quantise", "adc_quantise", "adc_centre", "adc_tile_sum", "dac_levels", "adc_levels"]
 
 
 class _DAC(torch.autograd.Function):
@@ -78,6 +78,21 @@ def adc_quantise(p: torch.Tensor, scale: torch.Tensor, clip: float, bits: int, g
 def adc_centre(scale: torch.Tensor, clip: float, bits: int) -> torch.Tensor:
     """The half step scale * s / 2 that :func:`adc_quantise` adds to each level (same shape as ``scale``)."""
     return scale * (clip / 2 ** bits)
+
+
+@torch.no_grad()
+def adc_tile_sum(p: torch.Tensor, scale: torch.Tensor, clip: float, bits: int, gain=None) -> torch.Tensor:
+    """``sum_t adc_quantise(p, scale, clip, bits, gain)[..., t, :]`` for partial sums ``p`` (..., T, out) that
+    need no gradient, without the autograd wrapper: ``p`` is overwritten (scratch), and each tile's levels are
+    multiplied back by its step while they are summed (one pass over ``p`` less than quantising, then summing)."""
+    half = 2 ** (bits - 1)
+    b = scale * (2.0 * clip / 2 ** bits)                  # (T, out): each tile column's ADC step
+    z = p.mul_(1.0 / b if gain is None else gain / b)
+    z.floor_().clamp_(-half, half - 1)
+    out = z[..., 0, :] * b[0]
+    for t in range(1, z.shape[-2]):
+        out.addcmul_(z[..., t, :], b[t])
+    return out.add_(adc_centre(scale, clip, bits).sum(0))
 
 
 def dac_levels(r: float, bits: int, signed: bool) -> torch.Tensor:
