@@ -12,7 +12,8 @@
   (written by ``circuitlab p2m characterise`` / ``analyse``).
 - ``p2m_f2``: normalised pre-activation voltage vs accumulator wall difference (q_P - q_N)/L on
   [-1, 1]: mean and the worst-case lower bound the seed trains with; ``worst_case_variation`` = the
-  seed's lower-side worst case (:func:`circuitlab.fit.p2m.f2_lower_bound`); ``track_length`` (m) the
+  seed's lower-side worst case, 3 sigma of the lower side with its stderr
+  (:func:`circuitlab.fit.p2m.f2_lower_bound`); ``track_length`` (m) the
   accumulator track L that x is normalised by.
 ``p2m_f1`` also carries ``n_max`` (events per input at full input activation, the x unit) and
 ``programmable_range_hybrid`` (the CMOS+X tunable span over the median, median over width levels;
@@ -106,7 +107,7 @@ def export_p2m_f2(campaign_dir, out) -> Path:
     d = _columns(path, F2_COLUMNS, "the P2M Fig. 6d campaign (p2m_fig6d_read.h5)")
     curve = f2_curve(*f2_data(d))
     cx, cy, mean = curve.x, curve.y, curve.mean
-    wc, ci = f2_lower_bound(curve)
+    low = f2_lower_bound(curve)
     e_read = d["e_read_rd"]
     x = np.linspace(-1.0, 1.0, GRID)
     lo, hi = curve.bounds(x)
@@ -114,7 +115,7 @@ def export_p2m_f2(campaign_dir, out) -> Path:
     tables = {"mean": Table(mean(x), "1", ax), "lower": Table(lo, "1", ax), "upper": Table(hi, "1", ax),
               "sigma": Table(curve.noise.sigma(x), "1", ax)}
     from ..devices import get
-    params = {"worst_case_variation": Parameter(wc, "1"),
+    params = {"worst_case_variation": Parameter(low.three_sigma, "1", low.stderr),
               "track_length": Parameter(get("dwmtj").defaults()["L"], "m"),
               "full_scale_two_sided": Parameter(curve.full_scale_two_sided, "1"),
               "energy_per_read": Parameter(float(e_read.mean()), "J", float(e_read.std(ddof=1) / np.sqrt(e_read.size)))}
@@ -123,7 +124,7 @@ def export_p2m_f2(campaign_dir, out) -> Path:
             "dimensionless in [-1, 1]", "y_axis": "pre-activation voltage normalised to the fitted mean's range "
             "between x = -1 and +1; dimensionless"}
     out = save_model(ModelFile("p2m_f2", params, tables, metrics, prov), out)
-    _plot([("read", cx, cy, x, mean(x), lo, hi, f"worst case {wc:.1%} (lower bound)")], out.with_suffix(".png"),
+    _plot([("read", cx, cy, x, mean(x), lo, hi, f"worst case {low.three_sigma:.1%} (lower side, 3 sigma)")], out.with_suffix(".png"),
           "p2m_f2: normalised pre-activation vs accumulator difference", "(q_P - q_N) / L", "V_ACT,PRE normalised")
     return out
 
