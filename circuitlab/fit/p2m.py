@@ -89,7 +89,7 @@ class LowerSide:
     its standard error ``stderr`` (Gaussian, 3 sigma / sqrt(2 (m - 1)), m samples below the mean);
     ``sample_max``: the largest drop below the mean, with its bootstrap percentile interval ``ci`` (95 %).
     The first is the seed's figure as circuitlab reads it (stable as samples grow); a sample maximum grows
-    with the sample count (measured: 12.9 / 13.3 / 17.6 % at 100 / 200 / 1000 samples, 3 sigma 15.6 / 14.5 /
+    with the sample count (measured: 12.9 / 13.3 / 17.6 % at 100 / 200 / 1000 samples, 3 sigma 16.6 / 14.7 /
     15.6 %)."""
     three_sigma: float
     stderr: float
