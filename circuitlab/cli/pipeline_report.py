@@ -163,7 +163,8 @@ def fit_blocks(summary: dict) -> List[Block]:
                      f"{_frac(smax, 2)} ({_frac(ci[0], 2)} .. {_frac(ci[1], 2)})"))
     return [Block("heading", "Fits (P2M f1/f2: mean curve and random part)"),
             Block("text", "Random part: each sample minus its own level's nominal, over the dynamic-range span; "
-                          "6d: the lower bound (max of fitted mean minus sample). Source: p2m/p2m_summary.json."),
+                          "6d: the lower bound, 3 sigma of the drop below the fitted mean (sample max: the "
+                          "largest drop). Source: p2m/p2m_summary.json."),
             Block("table", rows)]
 
 
