@@ -30,7 +30,7 @@ How the seed's figures are read (one ``worst_case`` per Fig. 6 entry in ``p2m_su
   the fitted mean over x in [-1, 1]): sigma^2 = 2 mean(max(fitted mean - sample, 0)^2), as Fig. 6a-c's
   3 sigma and, unlike a maximum, stable as samples grow; identical differences q_P - q_N at different
   (q_P, q_N) are part of this spread, as the seed says. ``sample_max`` (the largest drop below the mean)
-  with a bootstrap 95 % interval alongside (it grows with the sample count: 13.3 % at 200, 17.6 % at 1000).
+  with a bootstrap 95 % interval alongside (it grows with the sample count; measured: docs/fitting.md).
 - ``full_scale_two_sided`` is the earlier figure (max |sample - fit| / full range of the fit), kept by
   that name only; it depends on the sample count and on the refitted mean.
 

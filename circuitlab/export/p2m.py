@@ -124,7 +124,8 @@ def export_p2m_f2(campaign_dir, out) -> Path:
             "dimensionless in [-1, 1]", "y_axis": "pre-activation voltage normalised to the fitted mean's range "
             "between x = -1 and +1; dimensionless"}
     out = save_model(ModelFile("p2m_f2", params, tables, metrics, prov), out)
-    _plot([("read", cx, cy, x, mean(x), lo, hi, f"worst case {low.three_sigma:.1%} (lower side, 3 sigma)")], out.with_suffix(".png"),
+    label = f"worst case {low.three_sigma:.1%} (lower side, 3 sigma)"
+    _plot([("read", cx, cy, x, mean(x), lo, hi, label)], out.with_suffix(".png"),
           "p2m_f2: normalised pre-activation vs accumulator difference", "(q_P - q_N) / L", "V_ACT,PRE normalised")
     return out
 

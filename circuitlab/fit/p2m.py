@@ -13,8 +13,9 @@ f2: fixed by the fit itself):
 Around the normalised mean, :class:`~circuitlab.fit.noise.ConditionalNoise` models sigma(x) (what the
 layers draw from). The seed's worst-case figures are computed apart: :func:`f1_variation` (3 sigma of
 the random part over the dynamic-range span, and the sample maximum with a bootstrap interval) and
-:func:`f2_lower_bound` (Fig. 6d: 3 sigma of the lower side, and its sample maximum). ``NormalisedCurve.full_scale_two_sided`` keeps the
-earlier figure, max |y - mean| over the full range of the fitted mean (not the seed's metric).
+:func:`f2_lower_bound` (Fig. 6d: 3 sigma of the lower side, and its sample maximum).
+``NormalisedCurve.full_scale_two_sided`` keeps the earlier figure, max |y - mean| over the full range of
+the fitted mean (not the seed's metric).
 The functions take plain arrays; which campaign columns make x and y is the caller's business
 (:mod:`circuitlab.devices.p2m_encoding`).
 """
@@ -89,8 +90,7 @@ class LowerSide:
     its standard error ``stderr`` (Gaussian, 3 sigma / sqrt(2 (m - 1)), m samples below the mean);
     ``sample_max``: the largest drop below the mean, with its bootstrap percentile interval ``ci`` (95 %).
     The first is the seed's figure as circuitlab reads it (stable as samples grow); a sample maximum grows
-    with the sample count (measured: 12.9 / 13.3 / 17.6 % at 100 / 200 / 1000 samples, 3 sigma 16.6 / 14.7 /
-    15.6 %)."""
+    with the sample count (measured convergence: docs/fitting.md)."""
     three_sigma: float
     stderr: float
     sample_max: float

@@ -21,6 +21,16 @@ import torch
 __all__ = ["dac_quantise", "adc_quantise", "adc_centre", "adc_tile_sum", "dac_levels", "adc_levels"]
 
 
+def _adc_codes(p: torch.Tensor, scale: torch.Tensor, gain, clip: float, bits: int, in_place: bool):
+    """The ADC's integer codes clamp(floor(gain p / b), -L, L - 1), L = 2^(b-1) (written over ``p`` if
+    ``in_place``), and the step b = scale * 2 clip / 2^bits (small, (T, out): precomputed per call)."""
+    half = 2 ** (bits - 1)
+    b = scale * (2.0 * clip / 2 ** bits)
+    f = 1.0 / b if gain is None else gain / b
+    z = p.mul_(f) if in_place else p * f
+    return z.floor_().clamp_(-half, half - 1), b
+
+
 class _DAC(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, r: float, bits: int, signed: bool):
@@ -44,12 +54,8 @@ class _ADC(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, p, scale, gain, clip: float, bits: int, centre: bool = True):
-        half = 2 ** (bits - 1)
-        step = 2.0 * clip / 2 ** bits
-        b = scale * step                                   # small (T, out): precomputed per call
         ctx.gain = gain
-        z = p * (1.0 / b if gain is None else gain / b)
-        z.floor_().clamp_(-half, half - 1)
+        z, b = _adc_codes(p, scale, gain, clip, bits, in_place=False)
         if centre:
             z.add_(0.5)
         return z.mul_(b)
@@ -85,10 +91,7 @@ def adc_tile_sum(p: torch.Tensor, scale: torch.Tensor, clip: float, bits: int, g
     """``sum_t adc_quantise(p, scale, clip, bits, gain)[..., t, :]`` for partial sums ``p`` (..., T, out) that
     need no gradient, without the autograd wrapper: ``p`` is overwritten (scratch), and each tile's levels are
     multiplied back by its step while they are summed (one pass over ``p`` less than quantising, then summing)."""
-    half = 2 ** (bits - 1)
-    b = scale * (2.0 * clip / 2 ** bits)                  # (T, out): each tile column's ADC step
-    z = p.mul_(1.0 / b if gain is None else gain / b)
-    z.floor_().clamp_(-half, half - 1)
+    z, b = _adc_codes(p, scale, gain, clip, bits, in_place=True)
     out = z[..., 0, :] * b[0]
     for t in range(1, z.shape[-2]):
         out.addcmul_(z[..., t, :], b[t])
