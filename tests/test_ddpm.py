@@ -251,3 +251,35 @@ def test_letter_demo_binarises_samples_and_scores_them_per_letter(tmp_path):
             x = d["samples"][spec][letter]
             assert x.shape == (4, 1, 16, 16) and set(x.unique().tolist()) <= {0.0, 1.0}   # P/AP pixels
             assert d["fraction"][spec][letter] in (0.0, 0.25, 0.5, 0.75, 1.0)
+
+
+def test_an_interrupted_experiment_resumes_with_the_same_results(tmp_path, classifier_cache):
+    # Killed after the first run of seed 1: the second call reads the four finished runs back (the
+    # Gaussian-trained model of seed 1 from its stored weights, for the sampling protocol) and trains only
+    # the remaining two; the results equal an uninterrupted run's (same machine, same seeds).
+    from circuitlab.eval.ddpm_experiment import DDPMExperiment
+    from circuitlab.eval.ddpm_run import run_ddpm_experiment
+    exp = DDPMExperiment(data="digits", noises=("gaussian", "biased:0.5"), seeds=2,
+                         ddpm=DDPMConfig(T=10, epochs=1, batch=64, base=8, n_samples=60),
+                         kid_subsets=5, letters=None, device="cpu")
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    ref = run_ddpm_experiment(exp, _with_cache(tmp_path / "a", classifier_cache))
+
+    class Stop(Exception):
+        pass
+
+    def stop_in_seed_1(m):
+        if "seed 1:" in m:
+            raise Stop
+
+    with pytest.raises(Stop):
+        run_ddpm_experiment(exp, _with_cache(tmp_path / "b", classifier_cache), progress=stop_in_seed_1)
+    said = []
+    got = run_ddpm_experiment(exp, tmp_path / "b", progress=said.append)
+    runs = [m for m in said if m.startswith("[ddpm]")]
+    assert len(runs) == 6 and sum("read back" in m for m in runs) == 4
+    assert got["results"] == ref["results"]
+    assert got["protocols"]["sampling"]["biased:0.5"]["fd_per_seed"] == \
+        ref["protocols"]["sampling"]["biased:0.5"]["fd_per_seed"]
+    assert (tmp_path / "b" / "samples_both_gaussian.png").is_file()

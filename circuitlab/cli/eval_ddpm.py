@@ -30,7 +30,9 @@ def register(esub) -> None:
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     p.add_argument("--quick", action="store_true", help="digits, T = 50, 15 epochs, gaussian/meram/scaled:2, "
                    "5 seeds: under 5 minutes on 2 free CPU cores")
-    p.add_argument("--out", type=Path, required=True, help="output folder (JSON, CSV, Markdown, plots, weights)")
+    p.add_argument("--out", type=Path, required=True, help="output folder (JSON, CSV, Markdown, plots, weights); a "
+                   "run stopped part-way continues there with the same settings (finished runs in OUT/cells)")
+    p.add_argument("--fresh", action="store_true", help="discard finished runs kept in OUT/cells")
     p.add_argument("--json", action="store_true",
                    help='print only {"metric", "results": {noise: {"fd", "fd_ci95", "kid", "precision", "recall"}}, ...}')
     p.set_defaults(func=run)
@@ -83,7 +85,8 @@ def run(args) -> int:
         torch.set_num_threads(args.threads)
     exp = experiment_from_args(args)
     say = (lambda m: None) if args.json else (lambda m: print(m, file=sys.stderr, flush=True))
-    summary = run_ddpm_experiment(exp, args.out, progress=say, bar=not args.json and sys.stderr.isatty())
+    summary = run_ddpm_experiment(exp, args.out, progress=say, bar=not args.json and sys.stderr.isatty(),
+                                  resume=not args.fresh)
     if args.json:
         print(json.dumps(summary))
     else:

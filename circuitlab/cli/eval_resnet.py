@@ -26,7 +26,9 @@ def register(esub) -> None:
                    help="auto: CUDA when present, else the CPU (default)")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     p.add_argument("--quick", action="store_true", help="16x16 images, 2,500 training images, 2 seeds: < 5 min on 2 cores")
-    p.add_argument("--out", type=Path, required=True, help="output folder (JSON, CSV, Markdown, plots)")
+    p.add_argument("--out", type=Path, required=True, help="output folder (JSON, CSV, Markdown, plots); a run "
+                   "stopped part-way continues there with the same settings (finished seeds in OUT/cells)")
+    p.add_argument("--fresh", action="store_true", help="discard finished seeds kept in OUT/cells")
     p.add_argument("--json", action="store_true", help='print only {"ideal", "nonideal_untrained", "noise_trained", '
                    '"chip", "finetuned", "ci95", ...}')
     p.set_defaults(func=run)
@@ -63,7 +65,8 @@ def run(args) -> int:
     exp = experiment_from_args(args)
     fc_chip = None if args.spice_fc == "none" else CrossbarChip(r_wire=exp.r_wire, solver=args.spice_fc)
     say = (lambda m: None) if args.json else (lambda m: print(f"[resnet] {m}", file=sys.stderr, flush=True))
-    summary = run_resnet_experiment(exp, args.out, progress=say, fc_chip=fc_chip)
+    summary = run_resnet_experiment(exp, args.out, progress=say, fc_chip=fc_chip,
+                                    resume=not args.fresh)
     if args.json:
         print(json.dumps(summary))
     else:

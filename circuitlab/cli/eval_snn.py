@@ -27,7 +27,9 @@ def register(esub) -> None:
                    help="auto: CUDA when present, else the CPU (default)")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     p.add_argument("--quick", action="store_true", help="narrow network, 40 per class, 2 seeds: minutes on 2 CPU cores")
-    p.add_argument("--out", type=Path, required=True, help="output folder (JSON, CSV, Markdown, plots)")
+    p.add_argument("--out", type=Path, required=True, help="output folder (JSON, CSV, Markdown, plots); a run "
+                   "stopped part-way continues there with the same settings (finished networks in OUT/cells)")
+    p.add_argument("--fresh", action="store_true", help="discard finished networks kept in OUT/cells")
     p.add_argument("--json", action="store_true",
                    help='print only {"baseline", "p2m": {"0": ...}, "ci95", "bandwidth", "energy", ...}')
     p.set_defaults(func=run)
@@ -70,7 +72,7 @@ def run(args) -> int:
         torch.set_num_threads(args.threads)
     exp = experiment_from_args(args)
     say = (lambda m: None) if args.json else (lambda m: print(f"[snn] {m}", file=sys.stderr, flush=True))
-    summary = run_snn_experiment(exp, args.out, progress=say)
+    summary = run_snn_experiment(exp, args.out, progress=say, resume=not args.fresh)
     if args.json:
         print(json.dumps(summary))
     else:

@@ -125,7 +125,7 @@ def _ddpm(opt, folder: Path, inputs) -> dict:
                       n_train=300 if tiny else None,
                       ddpm=replace(exp.ddpm, epochs=1 if tiny else 5, eval_epochs=(), T=20 if tiny else exp.ddpm.T,
                                    n_samples=100 if tiny else 500))
-    s = run_ddpm_experiment(exp, folder / "out", progress=lambda m: None)
+    s = run_ddpm_experiment(exp, folder / "out", progress=lambda m: None, resume="matching")
     return {"outputs": _files(folder / "out"), "metrics": _slim(s)}
 
 
@@ -141,7 +141,7 @@ def _snn(opt, folder: Path, inputs) -> dict:
                       transfer=None, frames=3 if tiny else exp.frames,
                       snn=replace(exp.snn, epochs=1 if tiny else 3, channels=(4, 4, 8, 8) if tiny else exp.snn.channels,
                                   hidden=16 if tiny else exp.snn.hidden))
-    s = run_snn_experiment(exp, folder / "out", progress=lambda m: None)
+    s = run_snn_experiment(exp, folder / "out", progress=lambda m: None, resume="matching")
     return {"outputs": _files(folder / "out"), "metrics": _slim(s)}
 
 
@@ -153,7 +153,7 @@ def _resnet(opt, folder: Path, inputs) -> dict:
         exp = replace(exp, n_train=120 if tiny else 600, n_test=60 if tiny else 300, seeds=2, epochs=1 if tiny else 3,
                       noise_epochs=1 if tiny else 2, sweep_times=(1.0, 86400.0), sweep_adc_bits=(3, 8),
                       sweep_r_wire=(0.0, 5.0))
-    s = run_resnet_experiment(exp, folder / "out")
+    s = run_resnet_experiment(exp, folder / "out", resume="matching")
     return {"outputs": _files(folder / "out"), "metrics": _slim(s)}
 
 

@@ -34,7 +34,7 @@ from ..errors import ConfigError
 from .ddpm_schedule import Schedule
 from .ddpm_unet import UNet
 
-__all__ = ["DDPMConfig", "TrainedDDPM", "train_ddpm", "sample", "noise_per_image", "noise_per_step",
+__all__ = ["DDPMConfig", "TrainedDDPM", "train_ddpm", "sample", "trained_state", "trained_from_state", "noise_per_image", "noise_per_step",
            "NOISE_SEED_OFFSET", "SAMPLE_SEED_OFFSET"]
 
 #: the noise source's generator is seeded with seed + this (training) or seed + SAMPLE_SEED_OFFSET (sampling)
@@ -84,6 +84,23 @@ class TrainedDDPM:
     train_seconds: float = 0.0
     steps: int = 0
     noise_drawn: int = 0                           # noise samples drawn in training
+
+
+def trained_state(trained: TrainedDDPM) -> dict:
+    """A trained model as plain tensors and numbers (``torch.save``-able with ``weights_only`` loading)."""
+    return {"config": trained.model.config(), "T": trained.schedule.T, "seed": trained.seed,
+            "state_dict": {k: v.detach().cpu() for k, v in trained.model.state_dict().items()},
+            "losses": list(trained.losses), "train_seconds": trained.train_seconds, "steps": trained.steps,
+            "noise_drawn": trained.noise_drawn}
+
+
+def trained_from_state(state: dict, device="cpu") -> TrainedDDPM:
+    """The inverse of :func:`trained_state`, on ``device``, in eval mode."""
+    c = state["config"]
+    model = UNet(c["channels"], c["base"], tuple(c["mults"]))
+    model.load_state_dict(state["state_dict"])
+    return TrainedDDPM(model.to(device).eval(), Schedule(int(state["T"])), int(state["seed"]), list(state["losses"]),
+                       float(state["train_seconds"]), int(state["steps"]), int(state["noise_drawn"]))
 
 
 def noise_per_image(shape: tuple[int, ...], T: int) -> int:

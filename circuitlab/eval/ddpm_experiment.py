@@ -27,7 +27,8 @@ import torch
 from ..data import ImageSet, load
 from ..errors import ConfigError
 from ..nn import parse_noise
-from .ddpm import DDPMConfig, noise_per_image, noise_per_step, sample, train_ddpm
+from .ddpm import (DDPMConfig, noise_per_image, noise_per_step, sample, train_ddpm, trained_from_state,
+                   trained_state)
 from .features import train_classifier
 from .metrics import frechet_distance, kid, precision_recall
 from .stats import mean_ci95
@@ -107,9 +108,12 @@ def _progress_bar(label: str, done: int, total: int, extra: str = "") -> str:
 
 
 def run_grid(exp: DDPMExperiment, data: ImageSet, classifier, *, device, say: Callable[[str], None],
-             bar: bool = False) -> tuple[list[dict], dict]:
+             bar: bool = False, cells=None) -> tuple[list[dict], dict]:
     """Train and evaluate every (protocol, noise, seed); returns the records (one per evaluation) and a
-    dict of the first seed's samples by (protocol, noise) and trained models by ("model", noise)."""
+    dict of the first seed's samples by (protocol, noise) and trained models by ("model", noise).
+    ``cells`` (a :class:`~.resume.Cells`) keeps each finished run (its records; the first seed's samples and
+    model and every Gaussian-trained model as tensors beside them), so an interrupted grid resumes at the
+    next run with the same records."""
     cfg = exp.ddpm
     checkpoints = cfg.checkpoints()
     records, firsts = [], {}
@@ -132,19 +136,60 @@ def run_grid(exp: DDPMExperiment, data: ImageSet, classifier, *, device, say: Ca
         records.append(rec)
         return imgs
 
+    def gaussian_model(seed):
+        """The Gaussian-trained model of ``seed``: from this call, from ``cells``, or trained here."""
+        trained = firsts.get(("gaussian-model", seed))
+        stored = None if trained is not None or cells is None else cells.get_tensors(f"gaussian-model-seed{seed}")
+        if stored is not None:
+            trained = firsts[("gaussian-model", seed)] = trained_from_state(stored, device)
+        if trained is None:   # gaussian not among the "both" runs: train the software model here
+            trained = train_ddpm(data.images, parse_noise("gaussian"), cfg, seed, device=device)
+            keep_gaussian(seed, trained)
+        return trained
+
+    def keep_gaussian(seed, trained):
+        firsts[("gaussian-model", seed)] = trained
+        if cells is not None:
+            cells.put_tensors(f"gaussian-model-seed{seed}", trained_state(trained))
+
+    def read_back(key, protocol, spec, seed) -> bool:
+        """Records (and the first seed's samples and model) of a finished run from ``cells``."""
+        done = cells.get(key) if cells is not None else None
+        side = cells.get_tensors(key) if done is not None and seed == 0 else {}
+        if done is None or side is None:
+            return False
+        records.extend(done["records"])
+        if seed == 0:
+            firsts[(protocol, spec)] = side["images"]
+            if "model" in side:
+                firsts[("model", spec)] = trained_from_state(side["model"], device)
+        return True
+
+    def finish(key, n_before, protocol, spec, seed, trained=None):
+        if cells is None:
+            return
+        if seed == 0:
+            side = {"images": firsts[(protocol, spec)].detach().cpu().clone()}
+            if trained is not None:
+                side["model"] = trained_state(trained)
+            cells.put_tensors(key, side)
+        cells.put(key, {"records": records[n_before:]})
+
     with_both = "both" in exp.protocols    # else the sampling protocol evaluates gaussian itself
     runs = [(p, n, s) for s in range(exp.seeds) for p in exp.protocols
             for n in (exp.noises if p == "both" or not with_both else [x for x in exp.noises if x != "gaussian"])]
     for k, (protocol, spec, seed) in enumerate(runs, 1):
         label = f"[ddpm] {protocol:8s} {spec:12s} seed {seed}"
+        key, n_before = f"{protocol}-{spec}-seed{seed}", len(records)
+        if read_back(key, protocol, spec, seed):
+            say(f"{label}: FD {records[-1]['fd']:.2f}, read back from {cells.dir} ({k}/{len(runs)})")
+            continue
         if protocol == "sampling":
-            trained = firsts.get(("gaussian-model", seed))
-            if trained is None:   # gaussian not among the "both" runs: train the software model here
-                trained = train_ddpm(data.images, parse_noise("gaussian"), cfg, seed, device=device)
-                firsts[("gaussian-model", seed)] = trained
+            trained = gaussian_model(seed)
             imgs = evaluate(trained, spec, protocol, seed, cfg.epochs, trained.train_seconds)
             if seed == 0:
                 firsts[(protocol, spec)] = imgs
+            finish(key, n_before, protocol, spec, seed)
             say(f"{label}: FD {records[-1]['fd']:.2f} ({k}/{len(runs)})")
             continue
         noise = parse_noise(spec)
@@ -162,9 +207,10 @@ def run_grid(exp: DDPMExperiment, data: ImageSet, classifier, *, device, say: Ca
         if bar:
             sys.stderr.write("\n")
         if spec == "gaussian":
-            firsts[("gaussian-model", seed)] = trained
+            keep_gaussian(seed, trained)
         if seed == 0:
             firsts[("model", spec)] = trained
+        finish(key, n_before, protocol, spec, seed, trained)
         say(f"{label}: FD {records[-1]['fd']:.2f} after {cfg.epochs} epochs, {trained.train_seconds:.1f} s "
             f"training ({k}/{len(runs)})")
     return records, firsts

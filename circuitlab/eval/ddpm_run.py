@@ -26,6 +26,7 @@ from .ddpm_experiment import (DDPMExperiment, classifier_for, energy_summary, lo
 from .ddpm_letters import run_letter_demo
 from .features import default_cache_dir
 from .metrics import metric_name
+from .resume import Cells, fingerprint_of
 from .stats import resolve_device
 
 __all__ = ["run_ddpm_experiment", "SEED_FID"]
@@ -50,21 +51,34 @@ def file_stem(spec: str) -> str:
     return re.sub(r"[^\w.-]", "_", f"{name}_{value}" if value else name)
 
 
+def experiment_fingerprint(exp: DDPMExperiment) -> dict:
+    """What a finished run depends on (:mod:`.resume`): every setting but the device, and the MeRAM model
+    files the noise sources read."""
+    settings = asdict(exp)
+    settings.pop("device", None)
+    models = {"meram_eps"} if any(n.startswith("meram") for n in exp.noises) else set()
+    models |= {n.partition(":")[2] for n in exp.noises if n.startswith("meram") and ":" in n}
+    return fingerprint_of(settings, sorted(models))
+
+
 def run_ddpm_experiment(exp: DDPMExperiment, out, progress: Optional[Callable[[str], None]] = None,
-                        bar: bool = False) -> dict:
-    """Run everything, write the files, return the JSON summary."""
+                        bar: bool = False, resume=True) -> dict:
+    """Run everything, write the files, return the JSON summary. Each finished (protocol, noise, seed) run
+    and the letter demo are kept in ``out/cells`` (:mod:`.resume`): a second call with the same settings
+    continues where the first stopped (``resume=False`` starts afresh; "matching" too when the settings differ)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     say = progress or (lambda m: log.info("%s", m))
     t0, c0 = time.monotonic(), time.process_time()
     device = resolve_device(exp.device)
+    cells = Cells(out, experiment_fingerprint(exp), resume=resume)
     data = load_data(exp)
     cache = default_cache_dir(out)
     clf = classifier_for(data, exp, cache)
     metric = metric_name(data.name)
     say(f"data {data.name}: {len(data)} images {data.shape}; classifier test accuracy "
         f"{100 * clf.test_accuracy:.1f} %{' (cached)' if clf.from_cache else ''}; device {device}")
-    records, firsts = run_grid(exp, data, clf, device=device, say=say, bar=bar)
+    records, firsts = run_grid(exp, data, clf, device=device, say=say, bar=bar, cells=cells)
     summary = summarise(records, exp, metric)
     meram = parse_noise("meram")
     energy = energy_summary(meram, data.shape, exp.ddpm)
@@ -80,8 +94,14 @@ def run_ddpm_experiment(exp: DDPMExperiment, out, progress: Optional[Callable[[s
                                     "not comparable in value with FD on a small classifier's features"},
          "data": {"name": data.name, "images": len(data), "shape": list(data.shape), "licence": data.licence}}
     if exp.letters:
-        demo = run_letter_demo(exp.letters, exp.letter_size, exp.letter_n, exp.letter_epochs, device=device,
-                               cache_dir=cache, say=say)
+        demo = cells.get_tensors("letters") if cells.get("letters") is not None else None
+        if demo is None:
+            demo = run_letter_demo(exp.letters, exp.letter_size, exp.letter_n, exp.letter_epochs, device=device,
+                                   cache_dir=cache, say=say)
+            demo = {k: v for k, v in demo.items() if k != "config"}          # plain values: loadable safely
+            demo["samples"] = {n: {L: x.cpu() for L, x in d.items()} for n, d in demo["samples"].items()}
+            cells.put_tensors("letters", demo)
+            cells.put("letters", {"letters": exp.letters})
         s["letters"] = {k: v for k, v in demo.items() if k not in ("samples", "config")}
     s["hardware"] = {"device": str(device), "torch_threads": torch.get_num_threads()}
     s["wall_s"] = round(time.monotonic() - t0, 1)

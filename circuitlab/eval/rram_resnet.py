@@ -48,6 +48,7 @@ from ..nn.resnet20 import ResNet20
 from ..nn.rram_convert import calibrate, convert, rram_layers, set_config, set_generator, set_train_noise
 from ..nn.rram_layers import IDEAL, RRAMConfig
 from ..nn.rram_mapping import RRAMDevice
+from .resume import Cells, fingerprint_of
 from .stats import mean_ci95, resolve_device
 
 __all__ = ["ResNetExperiment", "quick_experiment", "run_resnet_experiment", "SEED_BARS", "BARS"]
@@ -318,15 +319,22 @@ def summarise(runs: List[dict], exp: ResNetExperiment) -> dict:
 
 
 def run_resnet_experiment(exp: ResNetExperiment, out_dir, progress: Callable = lambda m: None,
-                          fc_chip=None) -> dict:
-    """Run every seed, write JSON/CSV/Markdown and plots to ``out_dir``; return the JSON summary."""
+                          fc_chip=None, resume=True) -> dict:
+    """Run every seed, write JSON/CSV/Markdown and plots to ``out_dir``; return the JSON summary. Each
+    finished seed is kept in ``out_dir/cells`` (:mod:`.resume`): a second call with the same settings
+    continues at the next seed (``resume=False`` starts afresh; "matching" too when the settings differ)."""
     if exp.seeds < 1:
         raise ConfigError(f"seeds={exp.seeds}: at least 1 (3 or more for confidence intervals)")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     device = resolve_device(exp.device)
     t0 = time.perf_counter()
-    runs = [run_seed(exp, s, device, progress, fc_chip) for s in range(exp.seeds)]
+    settings = {k: v for k, v in asdict(exp).items() if k != "device"}
+    settings["fc_chip"] = repr(fc_chip)
+    cells = Cells(out, fingerprint_of(settings, (exp.model,)), resume=resume)
+    runs = [cells.run(f"seed{s}", lambda s=s: run_seed(exp, s, device, progress, fc_chip)) for s in range(exp.seeds)]
+    if cells.reused:
+        progress(f"resumed: {cells.reused} finished seeds read from {cells.dir}")
     summary = summarise(runs, exp)
     summary["elapsed_s"] = time.perf_counter() - t0
     summary["hardware"] = {"device": str(device), "torch_threads": torch.get_num_threads(),

@@ -96,10 +96,13 @@ class RunResult:
     model: Optional[torch.nn.Module] = None
 
 
-def make_first(kind: str, cfg: SNNConfig, variation: Optional[float], in_channels: int):
-    """"digital" or a P2MConv2d at ``variation`` (fraction, None = the model's own)."""
+def make_first(kind: str, cfg: SNNConfig, variation: Optional[float], in_channels: int, seed: int):
+    """"digital" or a P2MConv2d at ``variation`` (fraction, None = the model's own), its weights drawn after
+    ``torch.manual_seed(seed)``: the same seed gives the same layer whatever ran before (a resumed table
+    equals an uninterrupted one)."""
     if kind == "digital":
         return "digital"
+    torch.manual_seed(seed)
     return P2MConv2d.from_models(cfg.f1, cfg.f2, cfg.configuration, variation=variation, in_channels=in_channels,
                                  **cfg.p2m_kw)
 
@@ -212,23 +215,32 @@ class Table1:
 
 
 def run_table1(train: FrameSet, test: FrameSet, cfg: SNNConfig, variations: Sequence[Optional[float]],
-               seeds: Sequence[int], progress: Optional[Callable[[str], None]] = None) -> Table1:
+               seeds: Sequence[int], progress: Optional[Callable[[str], None]] = None, cells=None) -> Table1:
     """Baseline and P2M at each variation, each seed: the same seed gives the same initialisation of
-    the shared layers and the same batch order (paired comparison)."""
+    the shared layers and the same batch order (paired comparison). ``cells`` (a :class:`~.resume.Cells`)
+    keeps each trained network's result, so an interrupted table resumes at the next network."""
     base, p2m, bw, energy = [], {v: [] for v in variations}, {"baseline": [], "p2m": []}, {v: [] for v in variations}
     C = train.frames.shape[2]
+
+    def one(first, key: str, seed: int) -> dict:
+        def compute():
+            r = train_snn(first(), train, test, cfg, seed, progress=progress)
+            return {"accuracy": r.accuracy, "bandwidth": r.bandwidth, "first_layer_energy": r.first_layer_energy,
+                    "wall_s": r.wall_s}
+        return compute() if cells is None else cells.run(f"table1-{key}-seed{seed}", compute)
+
     for seed in seeds:
-        r = train_snn("digital", train, test, cfg, seed, progress=progress)
-        base.append(r.accuracy)
-        bw["baseline"].append(r.bandwidth)
-        log.info("seed %d baseline: %.2f %%", seed, 100 * r.accuracy)
+        r = one(lambda: "digital", "baseline", seed)
+        base.append(r["accuracy"])
+        bw["baseline"].append(r["bandwidth"])
+        log.info("seed %d baseline: %.2f %%", seed, 100 * r["accuracy"])
         for v in variations:
-            r = train_snn(make_first("p2m", cfg, v, C), train, test, cfg, seed, progress=progress)
-            p2m[v].append(r.accuracy)
-            energy[v].append(r.first_layer_energy)
+            r = one(lambda v=v: make_first("p2m", cfg, v, C, seed), f"p2m{v}", seed)
+            p2m[v].append(r["accuracy"])
+            energy[v].append(r["first_layer_energy"])
             if v == variations[0]:
-                bw["p2m"].append(r.bandwidth)
-            log.info("seed %d P2M variation %s: %.2f %%", seed, v, 100 * r.accuracy)
+                bw["p2m"].append(r["bandwidth"])
+            log.info("seed %d P2M variation %s: %.2f %%", seed, v, 100 * r["accuracy"])
     return Table1(list(seeds), base, p2m, bw, energy)
 
 
@@ -243,7 +255,7 @@ def run_reprogramming(task_a: tuple, task_b: tuple, cfg: SNNConfig, variation: O
         raise ConfigError("the two tasks must share the frame shape (C, H, W): "
                           f"{tuple(train_a.frames.shape[2:])} vs {tuple(train_b.frames.shape[2:])}; bin or pool "
                           "them to one sensor size")
-    a = train_snn(make_first("p2m", cfg, variation, C), train_a, test_a, cfg, seed)
+    a = train_snn(make_first("p2m", cfg, variation, C, seed), train_a, test_a, cfg, seed)
     state = {k: v.clone() for k, v in a.model.state_dict().items()}
     out = {"trained_on_a": a.accuracy}
     for mode in ("frozen", "fine-tuned"):

@@ -22,11 +22,12 @@ import numpy as np
 import torch
 
 from ..data.event_tasks import load_events
+from .resume import Cells, fingerprint_of
 from .snn import FrameSet, SNNConfig, make_first, run_reprogramming, run_table1, train_snn
 from .snn_energy import backend_energy
 from .stats import resolve_device
 
-__all__ = ["SNNExperiment", "quick_experiment", "run_snn_experiment"]
+__all__ = ["SNNExperiment", "quick_experiment", "run_snn_experiment", "experiment_fingerprint"]
 
 log = logging.getLogger(__name__)
 
@@ -75,46 +76,47 @@ def _seed_key(name: str) -> Optional[str]:
     return None
 
 
-def run_snn_experiment(exp: SNNExperiment, out: Path, progress: Optional[Callable[[str], None]] = None) -> dict:
-    """Run everything, write the files, return the JSON summary."""
+def experiment_fingerprint(exp: SNNExperiment) -> dict:
+    """What a finished network's result depends on (:mod:`.resume`): every setting but the device, and the
+    model files the P2M layer reads."""
+    settings = asdict(exp)
+    settings["snn"].pop("device", None)
+    return fingerprint_of(settings, (exp.snn.f1, exp.snn.f2))
+
+
+def run_snn_experiment(exp: SNNExperiment, out: Path, progress: Optional[Callable[[str], None]] = None,
+                       resume=True) -> dict:
+    """Run everything, write the files, return the JSON summary. Each trained network's result is kept in
+    ``out/cells`` (:mod:`.resume`): a second call with the same settings continues where the first stopped
+    (``resume=False`` starts afresh; "matching" too when the settings differ)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     say = progress or (lambda m: log.info("%s", m))
     t0 = time.monotonic()
     device = resolve_device(exp.snn.device)
     cfg = replace(exp.snn, device=str(device))
+    cells = Cells(out, experiment_fingerprint(exp), resume=resume)
     say(f"events: {exp.data}, {exp.n_per_class} per class")
     train, test, events = _frames(exp.data, exp, 0)
     say(f"frames {tuple(train.frames.shape)} train, {len(test)} test; device {device}")
     seeds = list(range(exp.seeds))
     variations = [v / 100 for v in exp.variations]
-    table = run_table1(train, test, cfg, variations, seeds, progress=say)
+    table = run_table1(train, test, cfg, variations, seeds, progress=say, cells=cells)
     summary = table.summary()
 
     # Fig. 7: bandwidth with and without the l1 regulariser (the model's own variation) and back-end energy
     say("Fig. 7: P2M with the l1 regulariser")
-    C = train.frames.shape[2]
-    l1_run = train_snn(make_first("p2m", cfg, None, C), train, test, replace(cfg, l1=exp.l1), seeds[0])
-    plain = train_snn(make_first("p2m", cfg, None, C), train, test, cfg, seeds[0])
-    base = train_snn("digital", train, test, cfg, seeds[0])
-    probe = test.frames[: cfg.batch].to(device, torch.float32).transpose(0, 1)
-    e_base = backend_energy(base.model, probe)
-    e_p2m = backend_energy(l1_run.model, probe)
-    n_probe = probe.shape[1]
-    first_layer = l1_run.model.first.energy(probe) / n_probe
-    summary["bandwidth"] = {"baseline": 1.0, "p2m": round(plain.bandwidth, 4), "p2m_l1": round(l1_run.bandwidth, 4),
-                            "baseline_first_layer": round(base.bandwidth, 4), "l1": exp.l1}
-    summary["energy"] = {"backend_baseline_J": e_base.energy, "backend_p2m_J": e_p2m.energy,
-                         "backend_reduction_pct": round(100 * (1 - e_p2m.energy / e_base.energy), 2),
-                         "first_layer_p2m_J": first_layer, "synaptic_ops": [e_base.synaptic_ops, e_p2m.synaptic_ops],
-                         "accuracy_l1": l1_run.accuracy, "sources": "Horowitz ISSCC 2014 (45 nm): add 0.1 pJ, "
-                         "32-bit SRAM read 5 pJ; first layer from the p2m_f1/p2m_f2 model files"}
+    summary.update(cells.run("fig7", lambda: _fig7(exp, cfg, train, test, seeds[0], device, say)))
     if exp.transfer:
         say(f"Table 2: {exp.data} -> {exp.transfer}")
-        tb_train, tb_test, _ = _frames(exp.transfer, exp, 1)
-        summary["reprogramming"] = {"from": exp.data, "to": exp.transfer, **{
-            k: round(100 * v, 3) for k, v in run_reprogramming((train, test), (tb_train, tb_test), cfg, None, seeds[0],
-                                                               exp.programmable_range).items()}}
+
+        def table2():
+            tb_train, tb_test, _ = _frames(exp.transfer, exp, 1)
+            accs = run_reprogramming((train, test), (tb_train, tb_test), cfg, None, seeds[0], exp.programmable_range)
+            return {"from": exp.data, "to": exp.transfer, **{k: round(100 * v, 3) for k, v in accs.items()}}
+        summary["reprogramming"] = cells.run("table2", table2)
+    if cells.reused:
+        say(f"resumed: {cells.reused} finished results read from {cells.dir}")
     key = _seed_key(exp.data)
     summary["seed"] = {"table1": SEED_TABLE1.get(key), "bandwidth": SEED_BANDWIDTH.get(key),
                        "energy_reduction_pct": SEED_ENERGY_REDUCTION, "data_set": key}
@@ -125,6 +127,27 @@ def run_snn_experiment(exp: SNNExperiment, out: Path, progress: Optional[Callabl
     _write(out, exp, summary, table, events)
     say(f"done in {summary['wall_s']} s: {out}")
     return summary
+
+
+def _fig7(exp: SNNExperiment, cfg: SNNConfig, train: FrameSet, test: FrameSet, seed: int, device, say) -> dict:
+    """Fig. 7 analogue: bandwidth with and without the l1 regulariser (the model's own variation) and the
+    back-end energy of the baseline vs the P2M network."""
+    C = train.frames.shape[2]
+    l1_run = train_snn(make_first("p2m", cfg, None, C, seed), train, test, replace(cfg, l1=exp.l1), seed, progress=say)
+    plain = train_snn(make_first("p2m", cfg, None, C, seed), train, test, cfg, seed, progress=say)
+    base = train_snn("digital", train, test, cfg, seed, progress=say)
+    probe = test.frames[: cfg.batch].to(device, torch.float32).transpose(0, 1)
+    e_base = backend_energy(base.model, probe)
+    e_p2m = backend_energy(l1_run.model, probe)
+    first_layer = l1_run.model.first.energy(probe) / probe.shape[1]
+    bandwidth = {"baseline": 1.0, "p2m": round(plain.bandwidth, 4), "p2m_l1": round(l1_run.bandwidth, 4),
+                 "baseline_first_layer": round(base.bandwidth, 4), "l1": exp.l1}
+    energy = {"backend_baseline_J": e_base.energy, "backend_p2m_J": e_p2m.energy,
+              "backend_reduction_pct": round(100 * (1 - e_p2m.energy / e_base.energy), 2),
+              "first_layer_p2m_J": first_layer, "synaptic_ops": [e_base.synaptic_ops, e_p2m.synaptic_ops],
+              "accuracy_l1": l1_run.accuracy, "sources": "Horowitz ISSCC 2014 (45 nm): add 0.1 pJ, "
+              "32-bit SRAM read 5 pJ; first layer from the p2m_f1/p2m_f2 model files"}
+    return {"bandwidth": bandwidth, "energy": energy}
 
 
 def _write(out: Path, exp: SNNExperiment, s: dict, table, events) -> None:
