@@ -86,3 +86,25 @@ def test_ngspice_transient_matches_solve_ivp(model):
         assert swing > 0, f"{model.name}: the test pulse train does not move {s.name}"
         err = np.max(np.abs(ng[s.name] - ref[s.name])) / swing
         assert err < TRAN_TOL, (s.name, err)
+
+
+def test_the_cached_ngspice_expressions_equal_a_fresh_print(model):
+    # devices/ngspice.expression keeps each equation's text per model object (a campaign's builder asks
+    # for the same ones for every sample); the kept text must be what substituting and printing gives.
+    import dataclasses
+
+    from circuitlab.devices import ngspice
+    from circuitlab.devices.printers import print_expr
+    keep = tuple(q.name for q in model.node_quantities)
+    for q in model.all_equations():
+        fresh = print_expr(model.flat(q.name, keep), "ngspice", ngspice.symbol_names(model))
+        assert ngspice.expression(model, q.name) == fresh
+        assert ngspice.expression(model, q.name) is ngspice.expression(model, q.name)
+    # a changed copy of the model (other equations under the same name) is not served the old text
+    first = model.all_equations()[0]
+    other = dataclasses.replace(model, quantities=(dataclasses.replace(first, expr=first.expr * 2),)
+                                + model.quantities[1:]) if model.quantities else model
+    if other is not model:
+        assert ngspice.expression(other, first.name) == print_expr(other.flat(first.name, keep), "ngspice",
+                                                                   ngspice.symbol_names(other))
+        assert ngspice.expression(other, first.name) != ngspice.expression(model, first.name)

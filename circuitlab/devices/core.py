@@ -144,6 +144,11 @@ class Quantity:
     expr: sp.Expr
     unit: str
     doc: str
+    # > 0: the ngspice target computes this quantity once, as the voltage of an internal node
+    # n_<name> = value / node_scale, and later equations read it there instead of repeating its expression
+    # (for a quantity that later equations use several times; choose the scale so that the node voltage is
+    # of order 1, well above ngspice's vntol of 1 uV)
+    node_scale: float = 0.0
 
     @property
     def symbol(self) -> sp.Symbol:
@@ -220,14 +225,22 @@ class DeviceModel:
                       for s in self.states)
         return self.quantities + rates
 
-    def flat(self, name: str) -> sp.Expr:
-        """The equation ``name`` with every earlier quantity substituted (for B-source expressions)."""
+    def flat(self, name: str, keep: Tuple[str, ...] = ()) -> sp.Expr:
+        """The equation ``name`` with every earlier quantity substituted (for B-source expressions), except
+        the quantities named in ``keep``, which stay symbols."""
         cache = {}
         for q in self.all_equations():
-            cache[q.symbol] = q.expr.xreplace(cache)
+            value = q.expr.xreplace(cache)
             if q.name == name:
-                return cache[q.symbol]
+                return value
+            if q.name not in keep:
+                cache[q.symbol] = value
         raise KeyError(f"{self.name}: no equation {name!r}")
+
+    @property
+    def node_quantities(self) -> Tuple["Quantity", ...]:
+        """Quantities the ngspice target computes on internal nodes (``Quantity.node_scale`` > 0)."""
+        return tuple(q for q in self.quantities if q.node_scale > 0)
 
     def free_symbols_ok(self) -> None:
         """Check that every equation reads only known symbols (a model-definition bug otherwise)."""

@@ -82,7 +82,8 @@ def build() -> DeviceModel:
                  "read conductance t3-t2"),
         Quantity("Iread", S["Gread"] * r.symbol, "A", "read current t3 -> t2"),
         Quantity("Rread", 1 / S["Gread"], "ohm", "read resistance t3-t2"),
-        Quantity("Itrack", S["Iwrite"] + S["Iread"], "A", "total track current towards t2 (write + read)"),
+        Quantity("Itrack", S["Iwrite"] + S["Iread"], "A", "total track current towards t2 (write + read)",
+                 node_scale=1e-4),
         Quantity("Ieff", sp.sign(S["Itrack"]) * sp.Max(0, sp.Abs(S["Itrack"]) - p["I_th"]), "A",
                  "drive current beyond the depinning threshold"),
         Quantity("H_D", p["D_dmi"] / (MU0 * p["Ms"] * p["Delta"]), "A/m", "DMI field"),
@@ -90,9 +91,9 @@ def build() -> DeviceModel:
                  "A/m", "damping-like SOT field"),
         Quantity("cphi", 1 / sp.sqrt(1 + u ** 2), "1", "cos phi of the wall angle (phi = atan u)"),
         Quantity("dphi", half_pi_g * (S["H_SL"] - p["alpha"] * S["H_D"] * u) * S["cphi"] / (1 + p["alpha"] ** 2),
-                 "rad/s", "wall-angle rate (1-D model)"),
+                 "rad/s", "wall-angle rate (1-D model)", node_scale=1e9),
         Quantity("vdw", p["Delta"] * (half_pi_g * S["H_D"] * u * S["cphi"] + p["alpha"] * S["dphi"]), "m/s",
-                 "domain-wall velocity before the end stops (1-D model)"),
+                 "domain-wall velocity before the end stops (1-D model)", node_scale=100.0),
     )
     # dead band of +-rate_scale (1e-6 m/s, 1e-15 m per ns): an exact zero at rest, so that the DC operating
     # point (where only a 1e-15 S hold fixes q) cannot turn a round-off angle into a wall shift
