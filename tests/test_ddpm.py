@@ -3,6 +3,7 @@ through the chosen source (a source with a known bias shifts the result by the a
 determinism, a tiny seeded experiment end to end and the CLI."""
 import json
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -283,3 +284,45 @@ def test_an_interrupted_experiment_resumes_with_the_same_results(tmp_path, class
     assert got["protocols"]["sampling"]["biased:0.5"]["fd_per_seed"] == \
         ref["protocols"]["sampling"]["biased:0.5"]["fd_per_seed"]
     assert (tmp_path / "b" / "samples_both_gaussian.png").is_file()
+
+
+def test_a_folder_extended_with_a_noise_source_and_a_seed_reuses_its_finished_runs(tmp_path, classifier_cache):
+    # Each cell is one (protocol, noise, seed) run, so adding a source and a seed trains only the new runs;
+    # the merged summary equals a run of the full lists in one go (same machine, same seeds).
+    from circuitlab.eval.ddpm_experiment import DDPMExperiment
+    from circuitlab.eval.ddpm_run import run_ddpm_experiment
+    small = DDPMExperiment(data="digits", noises=("gaussian",), seeds=1, protocols=("both",),
+                           ddpm=DDPMConfig(T=10, epochs=1, batch=64, base=8, n_samples=40),
+                           kid_subsets=5, letters=None, device="cpu")
+    full = replace(small, noises=("gaussian", "scaled:2"), seeds=2)
+    ref = run_ddpm_experiment(full, _with_cache(tmp_path / "a", classifier_cache))
+    run_ddpm_experiment(small, _with_cache(tmp_path / "b", classifier_cache))
+    said = []
+    got = run_ddpm_experiment(full, tmp_path / "b", progress=said.append)
+    runs = [m for m in said if m.startswith("[ddpm]")]
+    assert len(runs) == 4 and sum("read back" in m for m in runs) == 1
+    assert got["protocols"]["both"]["scaled:2"]["fd_per_seed"] == ref["protocols"]["both"]["scaled:2"]["fd_per_seed"]
+    assert got["results"] == ref["results"]
+    # a changed setting that every run depends on is still refused
+    with pytest.raises(ConfigError, match="other settings"):
+        run_ddpm_experiment(replace(full, ddpm=replace(full.ddpm, T=11)), tmp_path / "b")
+
+
+def test_curve_and_network_flags_set_the_experiment(tmp_path, capsys):
+    from circuitlab.cli.main import build_parser, main
+    from circuitlab.cli.eval_ddpm import experiment_from_args
+    args = build_parser().parse_args(["eval", "ddpm", "--data", "digits", "--epochs", "100", "--eval-epochs", "25,50",
+                                      "--samples", "1000", "--curve-samples", "500", "--base", "16", "--mults", "1,2",
+                                      "--out", str(tmp_path)])
+    d = experiment_from_args(args).ddpm
+    assert (d.epochs, d.eval_epochs, d.n_samples, d.n_samples_curve, d.base, d.mults) == \
+        (100, (25, 50), 1000, 500, 16, (1, 2))
+    assert d.checkpoints() == [25, 50, 100]
+    args = build_parser().parse_args(["eval", "ddpm", "--epochs", "8", "--eval-epochs", "none", "--out", str(tmp_path)])
+    assert experiment_from_args(args).ddpm.checkpoints() == [8]
+    for argv, message in ((["--eval-epochs", "5,x"], "comma-separated integers"),
+                          (["--epochs", "10", "--eval-epochs", "12"], "must lie in 1..epochs"),
+                          (["--mults", "1,0"], "positive multipliers"), (["--curve-samples", "2"], "at least 4")):
+        rc = main(["eval", "ddpm", "--quick", "--out", str(tmp_path), *argv])
+        err = capsys.readouterr().err.strip()
+        assert rc == 1 and message in err and len(err.splitlines()) == 1, (argv, err)

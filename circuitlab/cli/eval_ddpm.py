@@ -22,6 +22,13 @@ def register(esub) -> None:
     p.add_argument("--steps", type=int, default=None, help="diffusion steps T (default 1000; --quick 50)")
     p.add_argument("--samples", type=int, default=None, help="images generated per evaluation (default 2000; --quick 1000)")
     p.add_argument("--size", type=int, default=None, help="resize the images to SIZE x SIZE pixels")
+    p.add_argument("--eval-epochs", default=None, help="comma-separated epochs before the last at which to evaluate "
+                   "(the quality-vs-epoch curve; default 5,10,20; --quick 5), 'none' for the last only")
+    p.add_argument("--curve-samples", type=int, default=None, help="images per evaluation before the last epoch "
+                   "(default: as --samples; --quick 500)")
+    p.add_argument("--base", type=int, default=None, help="U-Net channels at full resolution (default 32; --quick 16)")
+    p.add_argument("--mults", default=None, help="U-Net channel multipliers per resolution, e.g. 1,2 (default 1,2,2; "
+                   "--quick 1,2)")
     p.add_argument("--protocol", default=None, help="both (every draw from the source), sampling (Gaussian-trained "
                    "model sampled with the source) or both,sampling (default)")
     p.add_argument("--letters", default=None, help="letters of the letter demo (default UCLA; --quick: none), 'none' skips it")
@@ -41,8 +48,17 @@ def register(esub) -> None:
 def _positive(args, flag: str):
     v = getattr(args, flag)
     if v is not None and v < 1:
-        raise ConfigError(f"--{flag} {v}: must be at least 1")
+        raise ConfigError(f"--{flag.replace('_', '-')} {v}: must be at least 1")
     return v
+
+
+def _int_list(text: str, flag: str, allow_none: bool = False) -> tuple:
+    if allow_none and text.strip().lower() == "none":
+        return ()
+    try:
+        return tuple(int(x) for x in text.split(",") if x.strip())
+    except ValueError:
+        raise ConfigError(f"{flag} {text!r}: give comma-separated integers, e.g. 10,20") from None
 
 
 def experiment_from_args(args):
@@ -57,7 +73,7 @@ def experiment_from_args(args):
         over["protocols"] = tuple(x.strip() for x in args.protocol.split(",") if x.strip())
     if args.letters:
         over["letters"] = None if args.letters.lower() == "none" else args.letters
-    for flag in ("epochs", "seeds", "steps", "samples", "size"):
+    for flag in ("epochs", "seeds", "steps", "samples", "size", "curve_samples", "base"):
         _positive(args, flag)
     if args.seeds:
         over["seeds"] = args.seeds
@@ -74,6 +90,18 @@ def experiment_from_args(args):
         if args.samples < 4:
             raise ConfigError(f"--samples {args.samples}: need at least 4 images for the metrics")
         ddpm["n_samples"] = args.samples
+    if args.curve_samples:
+        if args.curve_samples < 4:
+            raise ConfigError(f"--curve-samples {args.curve_samples}: need at least 4 images for the metrics")
+        ddpm["n_samples_curve"] = args.curve_samples
+    if args.eval_epochs:
+        ddpm["eval_epochs"] = _int_list(args.eval_epochs, "--eval-epochs", allow_none=True)
+    if args.base:
+        ddpm["base"] = args.base
+    if args.mults:
+        ddpm["mults"] = _int_list(args.mults, "--mults")
+        if not ddpm["mults"] or min(ddpm["mults"]) < 1:
+            raise ConfigError(f"--mults {args.mults}: give positive multipliers, e.g. 1,2")
     return replace(exp, ddpm=replace(exp.ddpm, **ddpm), **over)
 
 

@@ -52,11 +52,14 @@ def file_stem(spec: str) -> str:
 
 
 def experiment_fingerprint(exp: DDPMExperiment) -> dict:
-    """What a finished run depends on (:mod:`.resume`): every setting but the device, and the MeRAM model
-    files the noise sources read."""
+    """What a finished run depends on (:mod:`.resume`): every setting but the device and the lists of noise
+    sources, seeds and protocols (each cell is one (protocol, noise, seed) run, named by its key, so a folder
+    can be extended with more sources or seeds), and the MeRAM model files the noise sources and the letter
+    demo read (meram_eps always, a user's file when named)."""
     settings = asdict(exp)
-    settings.pop("device", None)
-    models = {"meram_eps"} if any(n.startswith("meram") for n in exp.noises) else set()
+    for key in ("device", "noises", "seeds", "protocols"):
+        settings.pop(key, None)
+    models = {"meram_eps"}
     models |= {n.partition(":")[2] for n in exp.noises if n.startswith("meram") and ":" in n}
     return fingerprint_of(settings, sorted(models))
 
