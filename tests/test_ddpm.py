@@ -303,6 +303,14 @@ def test_a_folder_extended_with_a_noise_source_and_a_seed_reuses_its_finished_ru
     assert len(runs) == 4 and sum("read back" in m for m in runs) == 1
     assert got["protocols"]["both"]["scaled:2"]["fd_per_seed"] == ref["protocols"]["both"]["scaled:2"]["fd_per_seed"]
     assert got["results"] == ref["results"]
+    # the letter demo added later: the grid is read back, only the demo runs; a second call reads it back too
+    with_letters = replace(full, letters="UL", letter_size=16, letter_n=8, letter_epochs=1)
+    for first in (True, False):
+        said = []
+        s = run_ddpm_experiment(with_letters, tmp_path / "b", progress=said.append)
+        assert sum("read back" in m for m in said) == 4 and s["results"] == ref["results"]
+        assert sum(m.startswith("[ddpm] letters") for m in said) == (4 if first else 0)
+        assert set(s["letters"]["fraction"]) == {"gaussian", "meram"}
     # a changed setting that every run depends on is still refused
     with pytest.raises(ConfigError, match="other settings"):
         run_ddpm_experiment(replace(full, ddpm=replace(full.ddpm, T=11)), tmp_path / "b")

@@ -51,13 +51,18 @@ def file_stem(spec: str) -> str:
     return re.sub(r"[^\w.-]", "_", f"{name}_{value}" if value else name)
 
 
+#: the letter demo's settings: recorded in its own cell instead of the folder's fingerprint
+LETTER_SETTINGS = ("letters", "letter_size", "letter_n", "letter_epochs")
+
+
 def experiment_fingerprint(exp: DDPMExperiment) -> dict:
     """What a finished run depends on (:mod:`.resume`): every setting but the device and the lists of noise
-    sources, seeds and protocols (each cell is one (protocol, noise, seed) run, named by its key, so a folder
-    can be extended with more sources or seeds), and the MeRAM model files the noise sources and the letter
+    sources, seeds and protocols and the letter demo's settings (each cell is one (protocol, noise, seed) run,
+    named by its key, so a folder can be extended with more sources or seeds; the letter demo's cell records
+    its settings and is run again for others), and the MeRAM model files the noise sources and the letter
     demo read (meram_eps always, a user's file when named)."""
     settings = asdict(exp)
-    for key in ("device", "noises", "seeds", "protocols"):
+    for key in ("device", "noises", "seeds", "protocols", *LETTER_SETTINGS):
         settings.pop(key, None)
     models = {"meram_eps"}
     models |= {n.partition(":")[2] for n in exp.noises if n.startswith("meram") and ":" in n}
@@ -97,14 +102,15 @@ def run_ddpm_experiment(exp: DDPMExperiment, out, progress: Optional[Callable[[s
                                     "not comparable in value with FD on a small classifier's features"},
          "data": {"name": data.name, "images": len(data), "shape": list(data.shape), "licence": data.licence}}
     if exp.letters:
-        demo = cells.get_tensors("letters") if cells.get("letters") is not None else None
+        settings = {k: getattr(exp, k) for k in LETTER_SETTINGS}
+        demo = cells.get_tensors("letters") if cells.get("letters") == settings else None
         if demo is None:
             demo = run_letter_demo(exp.letters, exp.letter_size, exp.letter_n, exp.letter_epochs, device=device,
                                    cache_dir=cache, say=say)
             demo = {k: v for k, v in demo.items() if k != "config"}          # plain values: loadable safely
             demo["samples"] = {n: {L: x.cpu() for L, x in d.items()} for n, d in demo["samples"].items()}
             cells.put_tensors("letters", demo)
-            cells.put("letters", {"letters": exp.letters})
+            cells.put("letters", settings)
         s["letters"] = {k: v for k, v in demo.items() if k not in ("samples", "config")}
     s["hardware"] = {"device": str(device), "torch_threads": torch.get_num_threads()}
     s["wall_s"] = round(time.monotonic() - t0, 1)
