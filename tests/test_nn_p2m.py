@@ -8,8 +8,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from circuitlab.errors import ConfigError  # noqa: E402
-from circuitlab.nn.curves import TableCurve  # noqa: E402
+from circuitlab.errors import ConfigError, SchemaError  # noqa: E402
+from circuitlab.nn.curves import TableCurve, blend  # noqa: E402
 from circuitlab.nn.p2m import P2MConv2d, P2MCurves  # noqa: E402
 
 
@@ -172,6 +172,26 @@ def test_table_curve_interpolates_and_extrapolates_linearly():
     assert torch.allclose(tc(q), torch.tensor([-2.0, 1.0, 2.5, 4.0], dtype=torch.float64))
     clamp = TableCurve([0.0, 1.0, 3.0], [0.0, 2.0, 3.0])
     assert torch.allclose(clamp(q), torch.tensor([0.0, 1.0, 2.5, 3.0], dtype=torch.float64))
+
+
+def test_table_curve_uniform_grid_path_agrees_with_binary_search_and_blends_linearly():
+    # The uniform-grid index (floor) and the binary search pick neighbouring segments at most at a knot,
+    # where both give the same value: on random queries (knots included) the two agree to float64 round-off.
+    g = torch.Generator().manual_seed(3)
+    x = np.linspace(-1.0, 1.0, 41)
+    y = np.sin(3 * x) + 0.2 * x ** 2
+    fast, slow = TableCurve(x, y, extrapolate=True), TableCurve(x, y, extrapolate=True)
+    slow.uniform = False
+    assert fast.uniform and not TableCurve([0.0, 1.0, 3.0], [0.0, 2.0, 3.0]).uniform
+    q = torch.cat([torch.rand(5000, generator=g, dtype=torch.float64) * 2.4 - 1.2, torch.from_numpy(x)])
+    assert torch.allclose(fast(q), slow(q), rtol=0, atol=1e-12)
+    inside = q.clamp(-1, 1)
+    assert torch.allclose(fast(inside), torch.from_numpy(np.interp(inside.numpy(), x, y)), rtol=0, atol=1e-12)
+    other = TableCurve(x, np.cos(x), extrapolate=True)
+    b = blend([fast, other], [1.0, -0.3])
+    assert torch.allclose(b(q), fast(q) - 0.3 * other(q), rtol=0, atol=1e-12)
+    with pytest.raises(SchemaError, match="share one x grid"):
+        blend([fast, TableCurve(x[:-1], y[:-1], extrapolate=True)], [1.0, 1.0])
 
 
 def test_bad_settings_are_typed_errors():

@@ -39,7 +39,7 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import ConfigError, SchemaError
-from .curves import TableCurve
+from .curves import TableCurve, blend
 from .lif import spike_atan
 
 __all__ = ["P2MCurves", "P2MConv2d"]
@@ -217,7 +217,14 @@ class P2MConv2d(torch.nn.Module):
         _, s2 = self._scales()
         d_pos, d_neg = self.accumulators(counts, generator)
         x2 = (d_pos - d_neg) / self.curves.capacity
-        return self.f2_mean(x2) - s2 * self.f2_gap(x2)
+        return self._f2_at(s2)(x2)
+
+    def _f2_at(self, s2: float) -> TableCurve:
+        """f2_mean - s2 * (f2_mean - f2_lower) as one curve (same grid), kept while s2 stays the same."""
+        cached = getattr(self, "_f2_cache", None)
+        if cached is None or cached[0] != s2 or cached[1].x.device != self.f2_mean.x.device:
+            self._f2_cache = (s2, blend([self.f2_mean, self.f2_gap], [1.0, -s2], name="f2 lowered"))
+        return self._f2_cache[1]
 
     def forward(self, counts: torch.Tensor, generator: torch.Generator = None) -> torch.Tensor:
         """Spikes for event counts (T, B, C, H, W) (or (B, C, H, W): one window, no T axis returned)."""
