@@ -74,8 +74,14 @@ def test_interrupted_snn_experiment_resumes_with_the_same_results(tmp_path):
     assert len(second) == trained - 1                     # the finished baseline was not trained again
     for key in ("baseline", "p2m", "ci95", "bandwidth", "energy"):
         assert got[key] == ref[key], key
+    # more seeds and another variation level extend the folder: only the new networks are trained
+    more = []
+    wider = run_snn_experiment(type(exp)(**{**exp.__dict__, "seeds": 2, "variations": (0, 40)}), tmp_path / "cut",
+                               progress=counting(more))
+    assert len(more) == 4                                  # seed 1 baseline and P2M 0 %, P2M 40 % for seeds 0, 1
+    assert set(wider["p2m"]) == {"0", "40"}
     with pytest.raises(ConfigError, match="other settings"):
-        run_snn_experiment(type(exp)(**{**exp.__dict__, "seeds": 2}), tmp_path / "cut")
+        run_snn_experiment(type(exp)(**{**exp.__dict__, "n_per_class": 4}), tmp_path / "cut")
 
 
 def test_interrupted_resnet_experiment_resumes_at_the_next_seed(tmp_path):

@@ -77,10 +77,14 @@ def _seed_key(name: str) -> Optional[str]:
 
 
 def experiment_fingerprint(exp: SNNExperiment) -> dict:
-    """What a finished network's result depends on (:mod:`.resume`): every setting but the device, and the
-    model files the P2M layer reads."""
+    """What a finished network's result depends on (:mod:`.resume`): every setting but the device, the seeds,
+    the variation levels and the transfer task (each cell is one network named by its level and seed, or the
+    reprogramming run named by its task, so a folder can be extended with more of them), and the model files
+    the P2M layer reads."""
     settings = asdict(exp)
     settings["snn"].pop("device", None)
+    for key in ("seeds", "variations", "transfer"):
+        settings.pop(key, None)
     return fingerprint_of(settings, (exp.snn.f1, exp.snn.f2))
 
 
@@ -114,7 +118,7 @@ def run_snn_experiment(exp: SNNExperiment, out: Path, progress: Optional[Callabl
             tb_train, tb_test, _ = _frames(exp.transfer, exp, 1)
             accs = run_reprogramming((train, test), (tb_train, tb_test), cfg, None, seeds[0], exp.programmable_range)
             return {"from": exp.data, "to": exp.transfer, **{k: round(100 * v, 3) for k, v in accs.items()}}
-        summary["reprogramming"] = cells.run("table2", table2)
+        summary["reprogramming"] = cells.run(f"table2-{exp.transfer}", table2)
     if cells.reused:
         say(f"resumed: {cells.reused} finished results read from {cells.dir}")
     key = _seed_key(exp.data)
