@@ -168,3 +168,13 @@ def test_parse_noise():
     assert parse_noise("biased:0.2").mean == 0.2
     assert parse_noise("quantised:3").bits == 3
     assert parse_noise("meram-stream").mode == "stream"
+
+
+def test_true_positions_equals_nonzero_on_sparse_dense_and_odd_length_masks():
+    # the sampler's escape finder (word by word) against torch's own nonzero, exactly
+    from circuitlab.nn.table_sampler import true_positions
+    g = torch.Generator().manual_seed(0)
+    for n in (0, 1, 7, 8, 9, 1000, 1 << 20, (1 << 20) + 3):
+        for p in (0.0, 0.004, 0.5, 1.0):
+            m = torch.rand(n, generator=g) < p
+            assert torch.equal(true_positions(m), m.nonzero().squeeze(1)), (n, p)

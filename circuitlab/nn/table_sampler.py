@@ -41,6 +41,20 @@ def unsigned_index(bits16: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
     return out
 
 
+def true_positions(mask: torch.Tensor) -> torch.Tensor:
+    """Ascending positions (int64) of the True elements of a 1-D contiguous bool tensor: ``mask.nonzero()``
+    for sparse masks at about a fifth of its cost (found word by word: 8 bytes per int64, then within the
+    words that hold any True)."""
+    n8 = mask.numel() // 8 * 8
+    words = mask[:n8].view(torch.int64)
+    hit = words.ne(0).nonzero().squeeze_(1)
+    row, col = mask[:n8].view(-1, 8).index_select(0, hit).nonzero(as_tuple=True)
+    pos = hit[row].mul_(8).add_(col)
+    if n8 < mask.numel():
+        pos = torch.cat([pos, mask[n8:].nonzero().squeeze_(1).add_(n8)])
+    return pos
+
+
 class TableLaw:
     """A discrete law prepared for fast exact sampling (numpy float64 in, torch tables out)."""
 
@@ -101,9 +115,9 @@ class TableLaw:
             ix = unsigned_index(bits, idx[:m])
             torch.index_select(level1, 0, ix, out=out[s:e])
             if self.escapes:
-                # positions of the escapes in ascending order (a scan of the chunk; masked_scatter_ would
-                # scan it again and cost 3x more), then one residual draw each, written in that order
-                at = torch.lt(bits, -HALF + self.escapes, out=mask[:m]).nonzero().squeeze_(1)
+                # positions of the escapes in ascending order (masked_scatter_ would scan the chunk again
+                # and cost 3x more), then one residual draw each, written in that order
+                at = true_positions(torch.lt(bits, -HALF + self.escapes, out=mask[:m]))
                 if at.numel():
                     j = torch.multinomial(residual, at.numel(), replacement=True, generator=generator)
                     out[s:e].index_copy_(0, at, values[j])
