@@ -243,15 +243,29 @@ def test_quick_defaults_and_flags_build_the_intended_experiment(tmp_path):
     assert exp.ddpm.checkpoints() == [4]
 
 
-def test_letter_demo_binarises_samples_and_scores_them_per_letter(tmp_path):
-    from circuitlab.eval.ddpm_letters import LETTER_NOISE, run_letter_demo
-    d = run_letter_demo("UL", 16, 8, 1, device="cpu", cache_dir=tmp_path, n_samples=4)
-    assert d["T"] == 100 and set(d["fraction"]) == set(LETTER_NOISE) == {"gaussian", "meram"}
+def test_letter_coordinates_round_trip_through_the_array():
+    from circuitlab.data import letter_patterns
+    from circuitlab.eval.ddpm_letters import pattern_points, rasterise
+    pat = letter_patterns("A", size=24).images[0]
+    pts = pattern_points(pat)
+    assert len(pts) == int(pat.sum()) and pts.abs().max() < 1           # one point per P-state MTJ, inside
+    assert torch.equal(rasterise(pts, 24), pat)                         # cell centres map back to their MTJs
+    assert rasterise(torch.tensor([[1.5, 0.0]]), 24).sum() == 0         # a point off the array sets nothing
+
+
+def test_letter_demo_learns_each_letters_coordinates(tmp_path):
+    # The seed's demo: one coordinate DDPM per letter and noise source. A trained model must put most of its
+    # points on the letter's MTJs; an untrained one spreads them over the array (precision about the letter's
+    # area fraction, 0.3 here), so precision > 0.7 at 24 x 24 after 2000 steps is a real check of learning.
+    from circuitlab.eval.ddpm_letters import LETTER_NOISE, LETTER_T, run_letter_demo
+    d = run_letter_demo("UL", 24, 8, 2000, cache_dir=tmp_path, n_samples=3)
+    assert d["T"] == LETTER_T == 100 and set(d["fraction"]) == set(LETTER_NOISE) == {"gaussian", "meram"}
     for spec in LETTER_NOISE:
         for letter in "UL":
             x = d["samples"][spec][letter]
-            assert x.shape == (4, 1, 16, 16) and set(x.unique().tolist()) <= {0.0, 1.0}   # P/AP pixels
-            assert d["fraction"][spec][letter] in (0.0, 0.25, 0.5, 0.75, 1.0)
+            assert x.shape == (3, 1, 24, 24) and set(x.unique().tolist()) <= {0.0, 1.0}   # P/AP pixels
+            assert d["precision"][spec][letter] > 0.7, (spec, letter, d["precision"][spec][letter])
+            assert 0 < d["coverage"][spec][letter] <= 1 and d["fraction"][spec][letter] in (0.0, 1 / 3, 2 / 3, 1.0)
 
 
 def test_an_interrupted_experiment_resumes_with_the_same_results(tmp_path, classifier_cache):
@@ -304,7 +318,7 @@ def test_a_folder_extended_with_a_noise_source_and_a_seed_reuses_its_finished_ru
     assert got["protocols"]["both"]["scaled:2"]["fd_per_seed"] == ref["protocols"]["both"]["scaled:2"]["fd_per_seed"]
     assert got["results"] == ref["results"]
     # the letter demo added later: the grid is read back, only the demo runs; a second call reads it back too
-    with_letters = replace(full, letters="UL", letter_size=16, letter_n=8, letter_epochs=1)
+    with_letters = replace(full, letters="UL", letter_size=16, letter_n=8, letter_steps=50)
     for first in (True, False):
         said = []
         s = run_ddpm_experiment(with_letters, tmp_path / "b", progress=said.append)

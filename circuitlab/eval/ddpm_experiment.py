@@ -59,9 +59,9 @@ class DDPMExperiment:
     kid_subsets: int = 50
     device: str = "auto"
     letters: Optional[str] = "UCLA"         # the letter demo (None: skipped)
-    letter_size: int = 80
-    letter_epochs: int = 40
-    letter_n: int = 64                     # jittered patterns per letter
+    letter_size: int = 80                  # the seed's 80 x 80 MTJ array
+    letter_steps: int = 6000               # Adam steps per letter's coordinate DDPM
+    letter_n: int = 64                     # jittered patterns per letter (the letter classifier's data)
 
     def __post_init__(self):
         if int(self.seeds) < 1:
@@ -79,7 +79,7 @@ def quick_experiment(**over) -> DDPMExperiment:
     base = DDPMExperiment(data="digits", noises=QUICK_NOISE, seeds=5,
                           ddpm=DDPMConfig(T=50, epochs=15, batch=128, base=16, mults=(1, 2), n_samples=1000,
                                           n_samples_curve=500, eval_epochs=(5,)),
-                          kid_subsets=20, letter_size=32, letter_epochs=30, letter_n=48)
+                          kid_subsets=20, letter_size=32, letter_steps=2000, letter_n=48)
     return replace(base, **over)
 
 

@@ -52,7 +52,7 @@ def file_stem(spec: str) -> str:
 
 
 #: the letter demo's settings: recorded in its own cell instead of the folder's fingerprint
-LETTER_SETTINGS = ("letters", "letter_size", "letter_n", "letter_epochs")
+LETTER_SETTINGS = ("letters", "letter_size", "letter_n", "letter_steps")
 
 
 def experiment_fingerprint(exp: DDPMExperiment) -> dict:
@@ -105,7 +105,7 @@ def run_ddpm_experiment(exp: DDPMExperiment, out, progress: Optional[Callable[[s
         settings = {k: getattr(exp, k) for k in LETTER_SETTINGS}
         demo = cells.get_tensors("letters") if cells.get("letters") == settings else None
         if demo is None:
-            demo = run_letter_demo(exp.letters, exp.letter_size, exp.letter_n, exp.letter_epochs, device=device,
+            demo = run_letter_demo(exp.letters, exp.letter_size, exp.letter_n, exp.letter_steps, device=device,
                                    cache_dir=cache, say=say)
             demo = {k: v for k, v in demo.items() if k != "config"}          # plain values: loadable safely
             demo["samples"] = {n: {L: x.cpu() for L, x in d.items()} for n, d in demo["samples"].items()}
@@ -172,9 +172,11 @@ def _write(out: Path, exp: DDPMExperiment, s: dict, records: list, firsts: dict,
            f"Wall time {s['wall_s']} s, CPU time {s['cpu_s']} s on {s['hardware']['device']}."]
     if "letters" in s:
         L = s["letters"]
-        md += ["", f"Letter demo ({L['size']}x{L['size']} binary patterns, T = {L['T']}): fraction classified as the "
-               "trained letter: " + "; ".join(f"{n}: " + ", ".join(f"{k} {100 * f:.0f} %" for k, f in fr.items())
-                                              for n, fr in L["fraction"].items())]
+        md += ["", f"Letter demo (P-state coordinates on the {L['size']}x{L['size']} array, T = {L['T']}, "
+               f"{L['steps']} steps per letter): classified as the trained letter / precision / coverage: "
+               + "; ".join(f"{n}: " + ", ".join(f"{k} {100 * f:.0f} % / {L['precision'][n][k]:.2f} / "
+                                                f"{L['coverage'][n][k]:.2f}" for k, f in fr.items())
+                           for n, fr in L["fraction"].items())]
     (out / "quality_table.md").write_text("\n".join(md) + "\n")
     _plots(out, s, firsts, demo)
 
@@ -251,7 +253,8 @@ def _plots(out: Path, s: dict, firsts: dict, demo) -> None:
         for i, n in enumerate(noises):
             for j, L in enumerate(letters):
                 _grid(axes[i][j], demo["samples"][n][L], n=4)
-                axes[i][j].set_title(f"{short_label(n)}: {L} ({100 * demo['fraction'][n][L]:.0f} %)", fontsize=7)
+                axes[i][j].set_title(f"{short_label(n)}: {L} ({100 * demo['fraction'][n][L]:.0f} %, precision "
+                                     f"{demo['precision'][n][L]:.2f})", fontsize=7)
         fig.tight_layout()
         fig.savefig(out / "letters.png", dpi=120)
         plt.close(fig)
