@@ -186,6 +186,8 @@ def test_a_tiny_seeded_experiment_end_to_end(tmp_path, classifier_cache):
     for spec, v in s["results"].items():
         assert v["fd_ci95"][0] <= v["fd"] <= v["fd_ci95"][1] and 0 <= v["precision"] <= 1
     assert set(both["gaussian"]["fd_vs_epoch"]) == {"1", "2"}
+    # 2 sources x 2 seeds trained; evaluated at epochs 1 and 2, plus the sampling protocol's biased runs
+    assert (s["runs"]["trained"], s["runs"]["evaluations"]) == (4, 4 * 2 + 2) and s["runs"]["sample_s"] > 0
     # paired difference: the mean of the per-seed differences
     d = [a - b for a, b in zip(both["biased:0.5"]["fd_per_seed"], both["gaussian"]["fd_per_seed"])]
     assert both["biased:0.5"]["fd_minus_gaussian"] == pytest.approx(sum(d) / 2)

@@ -113,6 +113,9 @@ def run_ddpm_experiment(exp: DDPMExperiment, out, progress: Optional[Callable[[s
             cells.put("letters", settings)
         s["letters"] = {k: v for k, v in demo.items() if k not in ("samples", "config")}
     s["hardware"] = {"device": str(device), "torch_threads": torch.get_num_threads()}
+    last = [r for r in records if r["epoch"] == exp.ddpm.epochs and r["protocol"] == "both"]
+    s["runs"] = {"trained": len(last), "train_s": round(sum(r["train_s"] for r in last), 1),
+                 "evaluations": len(records), "sample_s": round(sum(r["sample_s"] for r in records), 1)}
     s["wall_s"] = round(time.monotonic() - t0, 1)
     s["cpu_s"] = round(time.process_time() - c0, 1)
     _write(out, exp, s, records, firsts, demo if exp.letters else None)
@@ -169,7 +172,10 @@ def _write(out: Path, exp: DDPMExperiment, s: dict, records: list, firsts: dict,
            f"{e['noise_per_training_step']} samples = {e['energy_per_training_step_J'] * 1e9:.3f} nJ per training "
            f"step (batch {exp.ddpm.batch}).",
            f"Seed (Fig. 4b, Inception FID on CelebA-HQ after 100 epochs): MeRAM 13.1, software 12.1.",
-           f"Wall time {s['wall_s']} s, CPU time {s['cpu_s']} s on {s['hardware']['device']}."]
+           f"This call: wall time {s['wall_s']} s, CPU time {s['cpu_s']} s on {s['hardware']['device']}. All runs "
+           f"in the table (whichever call made them, from their records): {s['runs']['trained']} models trained in "
+           f"{s['runs']['train_s']:.0f} s, {s['runs']['evaluations']} evaluations sampled in "
+           f"{s['runs']['sample_s']:.0f} s."]
     if "letters" in s:
         L = s["letters"]
         md += ["", f"Letter demo (P-state coordinates on the {L['size']}x{L['size']} array, T = {L['T']}, "
