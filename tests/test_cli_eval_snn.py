@@ -31,3 +31,15 @@ def test_eval_snn_bad_arguments_are_one_line_errors(tmp_path, capsys, argv, msg)
     assert main(["eval", "snn", "--out", str(tmp_path / "x"), "--quick", "--per-class", "1", "--epochs", "1",
                  "--seeds", "1"] + argv) == 1
     assert msg in capsys.readouterr().err
+
+
+def test_mismatch_flag_reaches_the_p2m_layer(tmp_path):
+    from circuitlab.cli.eval_snn import experiment_from_args
+    from circuitlab.cli.main import build_parser
+    from circuitlab.eval.snn import make_first
+    args = build_parser().parse_args(["eval", "snn", "--quick", "--mismatch", "device", "--out", str(tmp_path)])
+    cfg = experiment_from_args(args).snn
+    assert cfg.p2m_kw == {"mismatch": "device"}
+    assert make_first("p2m", cfg, 0.4, 2, 0).mismatch == "device"
+    default = experiment_from_args(build_parser().parse_args(["eval", "snn", "--quick", "--out", str(tmp_path)]))
+    assert make_first("p2m", default.snn, 0.4, 2, 0).mismatch == "event"

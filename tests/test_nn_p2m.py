@@ -74,13 +74,15 @@ def test_realised_weights_are_zero_or_inside_the_dynamic_range():
     assert torch.equal(u == 0, raw < w_min / 2)   # rounded to the nearer realisable level
 
 
-def test_accumulator_noise_follows_the_model_sigma_summed_over_events():
+@pytest.mark.parametrize("mismatch, power", [("event", 1), ("device", 2)])
+def test_accumulator_noise_follows_the_model_sigma_summed_over_events(mismatch, power):
     """With the model's own variation the wall of one output after n events on weight u is Gaussian with
-    mean n f1(u / N_MAX) and variance n sigma(u / N_MAX)^2: checked over 4000 draws within 5 standard
-    errors of the mean and 10 % on the variance (sd of a sample variance: sqrt(2/4000) = 2.2 %)."""
+    mean n f1(u / N_MAX) and variance n sigma(u / N_MAX)^2 when each event draws its own deviation, n^2 sigma^2
+    when all share the device's: checked over 4000 draws within 5 standard errors of the mean and 10 % on the
+    variance (sd of a sample variance: sqrt(2/4000) = 2.2 %; the two modes differ 3x at n = 3)."""
     torch.manual_seed(0)
     lay = P2MConv2d.from_models(configuration="hybrid", variation=None, in_channels=1, out_channels=1,
-                                kernel_size=1, stride=1, padding=0).double()
+                                kernel_size=1, stride=1, padding=0, mismatch=mismatch).double()
     with torch.no_grad():
         lay.weight.fill_(0.7)
     n_events, draws = 3, 4000
@@ -89,7 +91,7 @@ def test_accumulator_noise_follows_the_model_sigma_summed_over_events():
     cv = lay.curves
     u = 1.0   # the only weight is the largest: realised 1
     mean = n_events * np.interp(u / cv.n_max, cv.x1, cv.f1_mean)
-    var = n_events * np.interp(u / cv.n_max, cv.x1, cv.f1_sigma) ** 2
+    var = n_events ** power * np.interp(u / cv.n_max, cv.x1, cv.f1_sigma) ** 2
     d = d_pos.detach().flatten().numpy()
     assert abs(d.mean() - mean) < 5 * np.sqrt(var / draws)
     assert d.var(ddof=1) == pytest.approx(var, rel=0.10)
@@ -197,6 +199,8 @@ def test_table_curve_uniform_grid_path_agrees_with_binary_search_and_blends_line
 def test_bad_settings_are_typed_errors():
     with pytest.raises(ConfigError, match="configuration 'pcm'"):
         P2MCurves.from_models(configuration="pcm")
+    with pytest.raises(ConfigError, match="mismatch='chip'"):
+        P2MConv2d(curves(), mismatch="chip")
     with pytest.raises(ConfigError, match="variation=1.5"):
         P2MConv2d(curves(), variation=1.5)
     with pytest.raises(ConfigError, match=r"event counts \(T, B, C, H, W\)"):

@@ -23,6 +23,9 @@ def register(esub) -> None:
     p.add_argument("--frames", type=int, default=None, help="integration windows T per sample (default 8)")
     p.add_argument("--pool", type=int, default=None, help="sum-pool pixels (4: DVS128 128x128 -> 32x32)")
     p.add_argument("--configuration", default=None, help="P2M weight configuration: hybrid (default), cmos, dwmtj")
+    p.add_argument("--mismatch", choices=("event", "device"), default=None,
+                   help="P2M variation per event (independent draws, default) or per weight device (all its events in "
+                   "a window share one draw: process mismatch)")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
                    help="auto: CUDA when present, else the CPU (default)")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
@@ -61,6 +64,8 @@ def experiment_from_args(args):
         snn = replace(snn, epochs=args.epochs)
     if args.configuration:
         snn = replace(snn, configuration=args.configuration)
+    if args.mismatch:
+        snn = replace(snn, p2m_kw={**snn.p2m_kw, "mismatch": args.mismatch})
     return replace(exp, snn=snn, **over)
 
 

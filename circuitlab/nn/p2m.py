@@ -24,6 +24,14 @@ independent Gaussian that does not depend on the wall position (true for the lin
 and the seed's per-event model, until the wall reaches the track end, where the clamp is applied to
 the window total instead of event by event; exact again when no window overfills the track).
 
+Mismatch (``mismatch``): "event" draws each event's displacement independently (variance sum_k n_k sigma_k^2:
+the relative noise of a tap falls as 1 / sqrt(n_k), the behaviour of pulse jitter); "device" gives all events on
+one weight device in a window the same deviation (variance sum_k n_k^2 sigma_k^2, one independent draw per
+weight device, i.e. per output position and tap, and window), the behaviour of process and resistance
+mismatch, which is what the Fig. 6 Monte Carlo's sigma(x) mostly holds (its samples are process instances of
+one device; the seed: "3-sigma variation for GF22FDX devices, 20% MDWMTJ resistance variation, and 10% clock
+jitter"). Both are exact sums of independent Gaussians, so the conv formulation stays exact.
+
 Variation (Table 1's 0/10/20/40 %): ``variation=None`` uses the model's own sigma(x) and lower bound;
 a number v rescales them so that the model's worst-case metric (3 sigma over the dynamic range,
 ``worst_case_<config>``; ``worst_case_variation`` for f2) equals v. v = 0 is the noiseless mapping:
@@ -45,6 +53,7 @@ from .lif import spike_atan
 __all__ = ["P2MCurves", "P2MConv2d"]
 
 CONFIGURATIONS = ("cmos", "dwmtj", "hybrid")
+MISMATCH = ("event", "device")
 
 
 @dataclass(frozen=True)
@@ -128,8 +137,13 @@ class P2MConv2d(torch.nn.Module):
     """
 
     def __init__(self, curves: P2MCurves, in_channels: int = 2, out_channels: int = 32, kernel_size: int = 3,
-                 stride: int = 2, padding: int = 1, variation: Optional[float] = None, alpha: float = 2.0):
+                 stride: int = 2, padding: int = 1, variation: Optional[float] = None, alpha: float = 2.0,
+                 mismatch: str = "event"):
         super().__init__()
+        if mismatch not in MISMATCH:
+            raise ConfigError(f"P2M mismatch={mismatch!r}: 'event' (independent per event) or 'device' (shared by "
+                              "all events on a weight device in a window)")
+        self.mismatch = mismatch
         if variation is not None and not (0 <= variation <= 1):
             raise ConfigError(f"P2M variation={variation!r}: a fraction in [0, 1] (0.1 = 10 %) or None for "
                               f"the model's own")
@@ -203,7 +217,8 @@ class P2MConv2d(torch.nn.Module):
             inc = self.f1_mean(part / n) * (part > 0)
             d_mean = F.conv2d(counts, inc, stride=self.stride, padding=self.padding)
             if s1 > 0:
-                var = F.conv2d(counts, (self.f1_sigma(part / n) * (part > 0)) ** 2, stride=self.stride,
+                reps = counts if self.mismatch == "event" else counts * counts
+                var = F.conv2d(reps, (self.f1_sigma(part / n) * (part > 0)) ** 2, stride=self.stride,
                                padding=self.padding)
                 noise = torch.randn(d_mean.shape, generator=generator, dtype=d_mean.dtype, device=d_mean.device)
                 std = torch.where(var > 0, var.clamp_min(1e-30).sqrt(), torch.zeros_like(var))  # finite grad at 0
@@ -252,4 +267,4 @@ class P2MConv2d(torch.nn.Module):
     def extra_repr(self) -> str:
         o, c, k, _ = self.weight.shape
         return (f"{c}, {o}, kernel_size={k}, stride={self.stride}, configuration={self.curves.configuration}, "
-                f"variation={self.variation}")
+                f"variation={self.variation}, mismatch={self.mismatch}")
