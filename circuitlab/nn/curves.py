@@ -41,7 +41,7 @@ class TableCurve(torch.nn.Module):
         self.register_buffer("intercept", torch.from_numpy(y[:-1] - slope * x[:-1]))
         dx = (x[-1] - x[0]) / (len(x) - 1)
         self.uniform = bool(np.max(np.abs(np.diff(x) - dx)) <= 1e-9 * (x[-1] - x[0]))
-        self.x0, self.dx = float(x[0]), float(dx)
+        self.x0, self.x1, self.dx = float(x[0]), float(x[-1]), float(dx)
         self.extrapolate = bool(extrapolate)
         self.name = name
 
@@ -53,7 +53,7 @@ class TableCurve(torch.nn.Module):
         return torch.searchsorted(self.x.to(q.dtype), q.detach().contiguous(), right=True).sub_(1).clamp_(0, last)
 
     def forward(self, q: torch.Tensor) -> torch.Tensor:
-        qq = q if self.extrapolate else q.clamp(float(self.x[0]), float(self.x[-1]))
+        qq = q if self.extrapolate else q.clamp(self.x0, self.x1)
         j = self.segment(qq)
         return self.intercept.to(q.dtype)[j] + self.slope.to(q.dtype)[j] * qq
 
