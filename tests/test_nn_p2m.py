@@ -116,6 +116,29 @@ def test_variation_setting_rescales_sigma_to_the_requested_worst_case():
     assert sa == pytest.approx(want, rel=0.06)
 
 
+@pytest.mark.parametrize("variation", [None, 0.4])
+def test_random_read_noise_draws_each_read_from_the_f2_spread(variation):
+    """read_noise="random": with both walls at reset (no events) every read is f2_mean(0) + s2 sigma_2(0) z,
+    s2 = 1 for the model's own variation and v / worst_case_f2 at v; 4000 reads: the mean within 5 standard
+    errors, the standard deviation within 5 % (its sd here: 1 / sqrt(2 * 4000) = 1.1 %)."""
+    lay = layer(variation=variation, read_noise="random")
+    c = torch.zeros((4000, 2, 1, 1), dtype=torch.float64)
+    v = lay.preactivation(c, torch.Generator().manual_seed(4)).detach().flatten().numpy()
+    cv = lay.curves
+    s2 = 1.0 if variation is None else variation / cv.worst_case_f2
+    sd = s2 * np.interp(0.0, cv.x2, cv.f2_sigma)
+    assert abs(v.mean() - np.interp(0.0, cv.x2, cv.f2_mean)) < 5 * sd / np.sqrt(v.size)
+    assert v.std(ddof=1) == pytest.approx(sd, rel=0.05)
+    if variation == 0.4:   # 3 sigma over the normalised span 0..1 of f2's mean is the requested 40 %
+        assert 3 * sd / (cv.f2_mean.max() - cv.f2_mean.min()) == pytest.approx(0.4, rel=0.15)
+
+
+def test_random_read_noise_at_variation_zero_is_the_noiseless_mapping():
+    c = counts()[0]
+    lower, rand = layer(variation=0.0), layer(variation=0.0, read_noise="random")
+    assert torch.equal(lower.preactivation(c), rand.preactivation(c, torch.Generator().manual_seed(1)))
+
+
 def test_restriction_keeps_sign_and_moves_weights_only_within_the_programmable_range():
     lay = layer()
     lay.restrict(0.35)
@@ -201,6 +224,8 @@ def test_bad_settings_are_typed_errors():
         P2MCurves.from_models(configuration="pcm")
     with pytest.raises(ConfigError, match="mismatch='chip'"):
         P2MConv2d(curves(), mismatch="chip")
+    with pytest.raises(ConfigError, match="read_noise='upper'"):
+        P2MConv2d(curves(), read_noise="upper")
     with pytest.raises(ConfigError, match="variation=1.5"):
         P2MConv2d(curves(), variation=1.5)
     with pytest.raises(ConfigError, match=r"event counts \(T, B, C, H, W\)"):

@@ -17,7 +17,9 @@ def register(esub) -> None:
     p.add_argument("--transfer", default=None,
                    help="second task for the reprogramming experiment (default letters-synth; 'none' skips it)")
     p.add_argument("--variation", default=None, help="comma-separated variation levels in %% (default 0,10,20,40)")
-    p.add_argument("--seeds", type=int, default=None, help="seeds 0..K-1, paired across networks (default 3)")
+    p.add_argument("--seeds", default=None, help="K: seeds 0..K-1, paired across networks (default 3); or a list such "
+                   "as 2,3 or 0-1 (a table split over processes: copy their OUT/cells into one folder, then run with "
+                   "--seeds K there)")
     p.add_argument("--per-class", type=int, default=None, help="samples per class (default 100; --quick 40)")
     p.add_argument("--epochs", type=int, default=None, help="training epochs (default 10; --quick 6)")
     p.add_argument("--frames", type=int, default=None, help="integration windows T per sample (default 8)")
@@ -26,6 +28,9 @@ def register(esub) -> None:
     p.add_argument("--mismatch", choices=("event", "device"), default=None,
                    help="P2M variation per event (independent draws, default) or per weight device (all its events in "
                    "a window share one draw: process mismatch)")
+    p.add_argument("--read-noise", choices=("lower", "random"), default=None,
+                   help="P2M pre-activation at f2's worst-case lower bound (the seed's rule, default) or each read drawn "
+                   "from f2's fitted spread (the read circuit's variation)")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
                    help="auto: CUDA when present, else the CPU (default)")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
@@ -54,7 +59,9 @@ def experiment_from_args(args):
             raise ConfigError(f"--variation {args.variation!r}: comma-separated integers in %, e.g. 0,10,20,40") from None
         if any(not 0 <= v <= 100 for v in over["variations"]):
             raise ConfigError(f"--variation {args.variation!r}: levels must lie in 0..100 %")
-    for flag, key in (("seeds", "seeds"), ("per_class", "n_per_class"), ("frames", "frames"), ("pool", "pool")):
+    if args.seeds is not None:
+        over["seeds"] = parse_seeds(args.seeds)
+    for flag, key in (("per_class", "n_per_class"), ("frames", "frames"), ("pool", "pool")):
         v = getattr(args, flag)
         if v is not None:
             if v < 1:
@@ -66,7 +73,33 @@ def experiment_from_args(args):
         snn = replace(snn, configuration=args.configuration)
     if args.mismatch:
         snn = replace(snn, p2m_kw={**snn.p2m_kw, "mismatch": args.mismatch})
+    if args.read_noise:
+        snn = replace(snn, p2m_kw={**snn.p2m_kw, "read_noise": args.read_noise})
     return replace(exp, snn=snn, **over)
+
+
+def parse_seeds(text: str):
+    """"3" -> 3 (seeds 0, 1, 2); "2,3" -> (2, 3); "0-2" -> (0, 1, 2); "2-2" -> (2,)."""
+    text = str(text).strip()
+    bad = ConfigError(f"--seeds {text!r}: a count K >= 1 (seeds 0..K-1) or a list of seeds >= 0 such as 2,3 or 0-1")
+    seeds = []
+    try:
+        if "," not in text and "-" not in text:
+            seeds = int(text)
+        else:
+            for part in (p.strip() for p in text.split(",") if p.strip()):
+                lo, _, hi = part.partition("-")
+                a, b = int(lo), int(hi or lo)
+                seeds.extend(range(a, b + 1) if 0 <= a <= b else [-1])
+    except ValueError:
+        raise bad from None
+    if isinstance(seeds, int):
+        if seeds < 1:
+            raise bad
+        return seeds
+    if not seeds or min(seeds) < 0:
+        raise bad
+    return tuple(sorted(set(seeds)))
 
 
 def run(args) -> int:

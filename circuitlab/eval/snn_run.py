@@ -16,7 +16,7 @@ import logging
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Optional, Sequence
+from typing import Callable, Optional, Sequence, Union
 
 import numpy as np
 import torch
@@ -41,14 +41,16 @@ SEED_ENERGY_REDUCTION = 45.3   # %, average over the three data sets
 @dataclass(frozen=True)
 class SNNExperiment:
     """What ``circuitlab eval snn`` runs. ``variations`` in percent; ``transfer``: a second task for the
-    reprogramming experiment (None: skipped)."""
+    reprogramming experiment (None: skipped). ``seeds``: K (seeds 0..K-1) or an explicit tuple of seeds (a table
+    split over processes or machines, merged by copying the cells into one folder). Fig. 7 and Table 2 train
+    one network each, at seed 0 whatever the table's seeds."""
     data: str = "nmnist-synth"
     n_per_class: int = 100
     frames: int = 8
     pool: int = 1
     test_fraction: float = 0.2
     variations: Sequence[int] = (0, 10, 20, 40)
-    seeds: int = 3
+    seeds: Union[int, Sequence[int]] = 3
     l1: float = 0.01
     transfer: Optional[str] = "letters-synth"
     programmable_range: float = 0.35
@@ -103,20 +105,20 @@ def run_snn_experiment(exp: SNNExperiment, out: Path, progress: Optional[Callabl
     say(f"events: {exp.data}, {exp.n_per_class} per class")
     train, test, events = _frames(exp.data, exp, 0)
     say(f"frames {tuple(train.frames.shape)} train, {len(test)} test; device {device}")
-    seeds = list(range(exp.seeds))
+    seeds = list(range(exp.seeds)) if isinstance(exp.seeds, int) else sorted(set(int(k) for k in exp.seeds))
     variations = [v / 100 for v in exp.variations]
     table = run_table1(train, test, cfg, variations, seeds, progress=say, cells=cells)
     summary = table.summary()
 
     # Fig. 7: bandwidth with and without the l1 regulariser (the model's own variation) and back-end energy
     say("Fig. 7: P2M with the l1 regulariser")
-    summary.update(cells.run("fig7", lambda: _fig7(exp, cfg, train, test, seeds[0], device, say)))
+    summary.update(cells.run("fig7", lambda: _fig7(exp, cfg, train, test, 0, device, say)))
     if exp.transfer:
         say(f"Table 2: {exp.data} -> {exp.transfer}")
 
         def table2():
             tb_train, tb_test, _ = _frames(exp.transfer, exp, 1)
-            accs = run_reprogramming((train, test), (tb_train, tb_test), cfg, None, seeds[0], exp.programmable_range)
+            accs = run_reprogramming((train, test), (tb_train, tb_test), cfg, None, 0, exp.programmable_range)
             return {"from": exp.data, "to": exp.transfer, **{k: round(100 * v, 3) for k, v in accs.items()}}
         summary["reprogramming"] = cells.run(f"table2-{exp.transfer}", table2)
     if cells.reused:

@@ -32,6 +32,12 @@ mismatch, which is what the Fig. 6 Monte Carlo's sigma(x) mostly holds (its samp
 one device; the seed: "3-sigma variation for GF22FDX devices, 20% MDWMTJ resistance variation, and 10% clock
 jitter"). Both are exact sums of independent Gaussians, so the conv formulation stays exact.
 
+Read variation (``read_noise``): "lower" (default) is the seed's training rule, the deterministic worst-case lower
+bound of f2; being a fixed monotone lowering, a trained per-kernel threshold can absorb it. "random" draws each
+read (each output neuron, each window) from f2's fitted spread instead: f2_mean(x) + s2 sigma_2(x) z, z ~ N(0, 1),
+the read circuit's variation as Table 1's caption puts it ("the noise denotes the variation in the custom
+functions f1 and f2"); sigma_2(x) is the p2m_f2 model's ``sigma`` table (older files without it: (mean - lower) / 3).
+
 Variation (Table 1's 0/10/20/40 %): ``variation=None`` uses the model's own sigma(x) and lower bound;
 a number v rescales them so that the model's worst-case metric (3 sigma over the dynamic range,
 ``worst_case_<config>``; ``worst_case_variation`` for f2) equals v. v = 0 is the noiseless mapping:
@@ -54,6 +60,7 @@ __all__ = ["P2MCurves", "P2MConv2d"]
 
 CONFIGURATIONS = ("cmos", "dwmtj", "hybrid")
 MISMATCH = ("event", "device")
+READ_NOISE = ("lower", "random")
 
 
 @dataclass(frozen=True)
@@ -72,6 +79,7 @@ class P2MCurves:
     x2: np.ndarray           # f2 axis: (q_P - q_N) / L in [-1, 1]
     f2_mean: np.ndarray      # normalised pre-activation
     f2_lower: np.ndarray     # its worst-case lower bound
+    f2_sigma: np.ndarray     # sigma of one read around the mean (normalised units)
     worst_case_f2: float
     energy_per_event: float  # J per input event on one weight device (f1 model)
     energy_per_read: float   # J per window per output neuron (divider + comparator, f2 model)
@@ -112,7 +120,10 @@ class P2MCurves:
                    float(p1[f"worst_case_{configuration}"].value), float(p1[f"weight_min_{configuration}"].value),
                    n, length / full_scale, prog,
                    np.asarray(m2.tables["mean"].axes[0].values, float), np.asarray(m2.tables["mean"].values, float),
-                   np.asarray(m2.tables["lower"].values, float), float(p2["worst_case_variation"].value),
+                   np.asarray(m2.tables["lower"].values, float),
+                   np.asarray(m2.tables["sigma"].values if "sigma" in m2.tables else
+                              (np.asarray(m2.tables["mean"].values) - np.asarray(m2.tables["lower"].values)) / 3, float),
+                   float(p2["worst_case_variation"].value),
                    float(p1[f"energy_per_event_{configuration}"].value), float(p2["energy_per_read"].value))
 
 
@@ -138,8 +149,12 @@ class P2MConv2d(torch.nn.Module):
 
     def __init__(self, curves: P2MCurves, in_channels: int = 2, out_channels: int = 32, kernel_size: int = 3,
                  stride: int = 2, padding: int = 1, variation: Optional[float] = None, alpha: float = 2.0,
-                 mismatch: str = "event"):
+                 mismatch: str = "event", read_noise: str = "lower"):
         super().__init__()
+        if read_noise not in READ_NOISE:
+            raise ConfigError(f"P2M read_noise={read_noise!r}: 'lower' (f2's worst-case lower bound, the seed's rule) "
+                              "or 'random' (each read drawn from f2's fitted spread)")
+        self.read_noise = read_noise
         if mismatch not in MISMATCH:
             raise ConfigError(f"P2M mismatch={mismatch!r}: 'event' (independent per event) or 'device' (shared by "
                               "all events on a weight device in a window)")
@@ -157,6 +172,7 @@ class P2MConv2d(torch.nn.Module):
         self.f2_mean = TableCurve(curves.x2, curves.f2_mean, name="f2 mean")
         self.f2_gap = TableCurve(curves.x2, np.asarray(curves.f2_mean) - np.asarray(curves.f2_lower),
                                  name="f2 mean - lower")
+        self.f2_sigma = TableCurve(curves.x2, curves.f2_sigma, name="f2 sigma")
         level0 = float(self.f2_mean(torch.zeros((), dtype=torch.float64)))
         self.threshold = torch.nn.Parameter(torch.full((out_channels,), level0 + 0.05))
         self.register_buffer("reference", None)
@@ -228,11 +244,18 @@ class P2MConv2d(torch.nn.Module):
 
     def preactivation(self, counts: torch.Tensor, generator: torch.Generator = None) -> torch.Tensor:
         """Normalised pre-activation (N, out, H', W') of event counts (N, C, H, W) over one window:
-        f2 of (q_P - q_N) / L, lowered by the (scaled) worst-case gap."""
+        f2 of (q_P - q_N) / L, lowered by the (scaled) worst-case gap ("lower") or with one Gaussian draw of
+        the (scaled) read spread per output and window ("random")."""
         _, s2 = self._scales()
         d_pos, d_neg = self.accumulators(counts, generator)
         x2 = (d_pos - d_neg) / self.curves.capacity
-        return self._f2_at(s2)(x2)
+        if self.read_noise == "lower":
+            return self._f2_at(s2)(x2)
+        v = self.f2_mean(x2)
+        if s2 > 0:
+            z = torch.randn(v.shape, generator=generator, dtype=v.dtype, device=v.device)
+            v = v + s2 * self.f2_sigma(x2) * z
+        return v
 
     def _f2_at(self, s2: float) -> TableCurve:
         """f2_mean - s2 * (f2_mean - f2_lower) as one curve (same grid), kept while s2 stays the same."""
@@ -267,4 +290,4 @@ class P2MConv2d(torch.nn.Module):
     def extra_repr(self) -> str:
         o, c, k, _ = self.weight.shape
         return (f"{c}, {o}, kernel_size={k}, stride={self.stride}, configuration={self.curves.configuration}, "
-                f"variation={self.variation}, mismatch={self.mismatch}")
+                f"variation={self.variation}, mismatch={self.mismatch}, read_noise={self.read_noise}")
