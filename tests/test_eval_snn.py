@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from circuitlab.eval.snn import FrameSet, SNNConfig, run_reprogramming, run_table1, train_snn
-from circuitlab.eval.snn_energy import E_ADD, E_SRAM, _conv_fanout, backend_energy
+from circuitlab.eval.snn_energy import E_ADD, E_MULT, E_SRAM, _conv_fanout, backend_energy
 from circuitlab.nn.p2m import P2MConv2d
 from circuitlab.nn.spiking_cnn import SpikingCNN
 
@@ -93,7 +93,16 @@ def test_backend_energy_counts_neurons_of_every_digital_layer():
     assert p2m.neuron_updates == T * (blocks + 16 + 10)
     assert dig.neuron_updates == T * (32 * 36 + blocks + 16 + 10)
     for e in (dig, p2m):
-        assert e.energy == pytest.approx(e.synaptic_ops * (E_ADD + E_SRAM) + e.neuron_updates * (2 * E_SRAM + E_ADD),
-                                         rel=1e-12)
-    # the digital first layer reads every input event: at least its fan-out more operations
-    assert dig.synaptic_ops > p2m.synaptic_ops
+        assert e.energy == pytest.approx(e.synaptic_ops * (E_ADD + E_SRAM) + e.macs * (E_MULT + E_ADD + E_SRAM)
+                                         + e.neuron_updates * (2 * E_SRAM + E_ADD), rel=1e-12)
+    # the digital first layer multiplies: one MAC per synapse each non-zero input pixel of a window reaches
+    # (closed form for a 3x3 stride-2 pad-1 kernel: count the 3x3 windows covering each active pixel)
+    active = (frames != 0).double().reshape(T * B, 2, H, H)
+    cover = torch.zeros(H)
+    for o in range(H // 2):
+        for d in (-1, 0, 1):
+            if 0 <= 2 * o + d < H:
+                cover[2 * o + d] += 1
+    want = float((active.sum(1) * cover.view(-1, 1) * cover.view(1, -1)).sum()) * 32 / B
+    assert p2m.macs == 0 and dig.macs == pytest.approx(want, rel=1e-12)
+    assert dig.synaptic_ops > 0 and p2m.synaptic_ops > 0

@@ -2,6 +2,11 @@
 backend-processor energy" with the P2M first layer).
 
 Counted on a forward pass (hooks on each digital layer):
+- the digital first layer of the baseline: its inputs are event counts per window, multi-bit numbers, so it
+  multiplies (the seed, Sec. 1: "accumulating input spikes within each period to generate multi-bit inputs for
+  the initial layer ... the first layer involves digital multi-bit Multiply-Accumulate (MAC) operations"): one
+  MAC (multiply, add, weight read) per synapse reached by every non-zero input pixel of a window (zero inputs
+  skipped, the cheaper reading for the baseline);
 - synaptic operations: every input spike of a layer triggers one accumulate per synapse it reaches
   (conv: out_channels x k^2 / stride^2 per spike in the interior; counted exactly as a convolution of
   the spike map with a ones kernel; linear: out_features), each with one weight read from SRAM;
@@ -9,7 +14,7 @@ Counted on a forward pass (hooks on each digital layer):
   and one add.
 
 Energies per operation (45 nm, Horowitz, "Computing's energy problem", ISSCC 2014, Fig. 1.1.9):
-32-bit integer add 0.1 pJ; 32-bit read from an 8 KB SRAM 5 pJ (10 pJ per 64 bits). Ratios, not
+32-bit integer add 0.1 pJ; 32-bit integer multiply 3.1 pJ; 32-bit read from an 8 KB SRAM 5 pJ (10 pJ per 64 bits). Ratios, not
 absolute joules, are what the comparison uses: both networks are costed with the same numbers.
 With the P2M first layer the back end starts at the second layer (the first computes in the pixel
 array; its own energy comes from the p2m_f1/f2 model files, :meth:`P2MConv2d.energy`).
@@ -24,18 +29,21 @@ import torch.nn.functional as F
 from ..nn.p2m import P2MConv2d
 from ..nn.spiking_cnn import SpikingCNN
 
-__all__ = ["E_ADD", "E_SRAM", "BackendEnergy", "backend_energy"]
+__all__ = ["E_ADD", "E_MULT", "E_SRAM", "BackendEnergy", "backend_energy"]
 
 E_ADD = 0.1e-12    # J, 32-bit integer add (Horowitz 2014, 45 nm)
+E_MULT = 3.1e-12   # J, 32-bit integer multiply (Horowitz 2014, 45 nm)
 E_SRAM = 5e-12     # J, 32-bit read of an 8 KB SRAM (Horowitz 2014, 45 nm)
 
 
 @dataclass
 class BackendEnergy:
-    """Per sample: synaptic ops, neuron updates and energy (J) of the digital back end."""
+    """Per sample: spike-driven synaptic ops (accumulates), the digital first layer's multi-bit MACs, neuron
+    updates and energy (J) of the digital back end."""
     synaptic_ops: float
     neuron_updates: float
     energy: float
+    macs: float = 0.0
 
 
 def _conv_fanout(spikes: torch.Tensor, conv: torch.nn.Conv2d) -> float:
@@ -47,7 +55,7 @@ def _conv_fanout(spikes: torch.Tensor, conv: torch.nn.Conv2d) -> float:
 def backend_energy(net: SpikingCNN, frames: torch.Tensor) -> BackendEnergy:
     """Count the back end's operations on ``frames`` (T, B, C, H, W); per-sample averages."""
     T, B = frames.shape[:2]
-    sops, updates = 0.0, 0.0
+    sops, macs, updates = 0.0, 0.0, 0.0
     records = []
 
     def conv_hook(module, inputs, output):
@@ -67,13 +75,15 @@ def backend_energy(net: SpikingCNN, frames: torch.Tensor) -> BackendEnergy:
     finally:
         for h in handles:
             h.remove()
+    first = net.first.conv if digital_first else None
     for module, x, out_shape in records:
-        if isinstance(module, torch.nn.Conv2d):
+        if module is first:
+            macs += _conv_fanout((x != 0).to(x.dtype), module)
+        elif isinstance(module, torch.nn.Conv2d):
             sops += _conv_fanout(x, module)
         else:
             sops += float(x.sum()) * module.out_features
         updates += float(torch.tensor(out_shape).prod())   # neurons x (T B) folded in the batch
-    sops /= B
-    updates /= B
-    energy = sops * (E_ADD + E_SRAM) + updates * (2 * E_SRAM + E_ADD)
-    return BackendEnergy(sops, updates, energy)
+    sops, macs, updates = sops / B, macs / B, updates / B
+    energy = sops * (E_ADD + E_SRAM) + macs * (E_MULT + E_ADD + E_SRAM) + updates * (2 * E_SRAM + E_ADD)
+    return BackendEnergy(sops, updates, energy, macs)

@@ -151,8 +151,9 @@ def _fig7(exp: SNNExperiment, cfg: SNNConfig, train: FrameSet, test: FrameSet, s
     energy = {"backend_baseline_J": e_base.energy, "backend_p2m_J": e_p2m.energy,
               "backend_reduction_pct": round(100 * (1 - e_p2m.energy / e_base.energy), 2),
               "first_layer_p2m_J": first_layer, "synaptic_ops": [e_base.synaptic_ops, e_p2m.synaptic_ops],
+              "first_layer_macs": [e_base.macs, e_p2m.macs],
               "accuracy_l1": l1_run.accuracy, "sources": "Horowitz ISSCC 2014 (45 nm): add 0.1 pJ, "
-              "32-bit SRAM read 5 pJ; first layer from the p2m_f1/p2m_f2 model files"}
+              "multiply 3.1 pJ, 32-bit SRAM read 5 pJ; the baseline's first layer as multi-bit MACs; P2M first layer from the p2m_f1/p2m_f2 model files"}
     return {"bandwidth": bandwidth, "energy": energy}
 
 
