@@ -58,6 +58,34 @@ def test_table1_summary_has_the_cli_json_shape(task):
     lo, hi = s["ci95"]["40"]
     assert lo <= s["p2m"]["40"] <= hi
     assert np.mean(t.baseline) == pytest.approx(s["baseline"] / 100, abs=5e-6)
+    # the network trained at the first level, tested there, is the table's own network at that level
+    assert t.deployed[0.0] == t.p2m[0.0] and len(t.deployed[0.4]) == 2
+    assert s["deployed"]["trained_at"] == "0" and set(s["deployed"]["accuracy"]) == {"0", "40"}
+
+
+def test_deployed_accuracy_sets_each_level_and_restores_the_layer(task):
+    from circuitlab.eval.snn import deployed_accuracy, evaluate
+    train, test = task
+    cfg = SNNConfig(**{**TINY, "epochs": 2})
+    r = train_snn(P2MConv2d.from_models(variation=0.0, in_channels=2), train, test, cfg, seed=0)
+    d = deployed_accuracy(r.model, test, cfg, [0.0, 0.4], seed=0)
+    assert d["0.0"] == r.accuracy and r.model.first.variation == 0.0
+    r.model.first.variation = 0.4
+    assert d["0.4"] == evaluate(r.model, test, cfg, torch.device("cpu"), 0)[0]
+
+
+def test_a_first_level_cell_without_deployed_numbers_is_trained_again(task, tmp_path):
+    from circuitlab.eval.resume import Cells
+    train, test = task
+    cfg = SNNConfig(**{**TINY, "epochs": 1})
+    cells = Cells(tmp_path, {"t": 1})
+    run_table1(train, test, cfg, variations=[0.0], seeds=[0], cells=cells)
+    cell = cells.get("table1-p2m0.0-seed0")
+    old = {k: v for k, v in cell.items() if k != "deployed"}
+    cells.put("table1-p2m0.0-seed0", old)
+    t = run_table1(train, test, cfg, variations=[0.0], seeds=[0], cells=cells)
+    assert cells.get("table1-p2m0.0-seed0")["deployed"] == cell["deployed"]
+    assert t.deployed[0.0] == [cell["accuracy"]]
 
 
 def test_reprogramming_returns_both_modes_on_the_new_task(task):

@@ -193,12 +193,14 @@ def train_snn(first, train: FrameSet, test: FrameSet, cfg: SNNConfig, seed: int,
 
 @dataclass
 class Table1:
-    """Accuracy per seed: ``baseline`` list and ``p2m[variation]`` lists (fractions), seeds used."""
+    """Accuracy per seed: ``baseline`` list and ``p2m[variation]`` lists (fractions), seeds used;
+    ``deployed[variation]``: the network trained at the first level tested at each level."""
     seeds: List[int]
     baseline: List[float]
     p2m: Dict[float, List[float]]
     bandwidth: Dict[str, List[float]]
     first_layer_energy: Dict[float, List[float]]
+    deployed: Dict[float, List[float]] = field(default_factory=dict)
 
     def summary(self) -> dict:
         """Means and 95 % intervals in percent, the JSON shape of ``circuitlab eval snn --json``."""
@@ -211,7 +213,14 @@ class Table1:
             key = "device" if v is None else str(int(round(100 * v)))
             p2m[key], ci[key] = pct(accs)
         bw = {k: round(float(np.mean(v)), 4) for k, v in self.bandwidth.items()}
-        return {"baseline": base, "p2m": p2m, "ci95": ci, "bandwidth": bw, "seeds": self.seeds}
+        out = {"baseline": base, "p2m": p2m, "ci95": ci, "bandwidth": bw, "seeds": self.seeds}
+        if self.deployed:
+            dep, dep_ci = {}, {}
+            for v, accs in self.deployed.items():
+                key = "device" if v is None else str(int(round(100 * v)))
+                dep[key], dep_ci[key] = pct(accs)
+            out["deployed"] = {"trained_at": next(iter(p2m)), "accuracy": dep, "ci95": dep_ci}
+        return out
 
 
 def run_table1(train: FrameSet, test: FrameSet, cfg: SNNConfig, variations: Sequence[Optional[float]],
@@ -220,14 +229,24 @@ def run_table1(train: FrameSet, test: FrameSet, cfg: SNNConfig, variations: Sequ
     the shared layers and the same batch order (paired comparison). ``cells`` (a :class:`~.resume.Cells`)
     keeps each trained network's result, so an interrupted table resumes at the next network."""
     base, p2m, bw, energy = [], {v: [] for v in variations}, {"baseline": [], "p2m": []}, {v: [] for v in variations}
+    deployed = {v: [] for v in variations}
     C = train.frames.shape[2]
 
-    def one(first, key: str, seed: int) -> dict:
+    def one(first, key: str, seed: int, deploy: bool = False) -> dict:
         def compute():
             r = train_snn(first(), train, test, cfg, seed, progress=progress)
-            return {"accuracy": r.accuracy, "bandwidth": r.bandwidth, "first_layer_energy": r.first_layer_energy,
+            cell = {"accuracy": r.accuracy, "bandwidth": r.bandwidth, "first_layer_energy": r.first_layer_energy,
                     "wall_s": r.wall_s}
-        return compute() if cells is None else cells.run(f"table1-{key}-seed{seed}", compute)
+            if deploy:
+                cell["deployed"] = deployed_accuracy(r.model, test, cfg, variations, seed)
+            return cell
+        if cells is None:
+            return compute()
+        cell = cells.run(f"table1-{key}-seed{seed}", compute)
+        if deploy and "deployed" not in cell:          # a cell of an older circuitlab: trained again
+            cell = compute()
+            cells.put(f"table1-{key}-seed{seed}", cell)
+        return cell
 
     for seed in seeds:
         r = one(lambda: "digital", "baseline", seed)
@@ -235,13 +254,37 @@ def run_table1(train: FrameSet, test: FrameSet, cfg: SNNConfig, variations: Sequ
         bw["baseline"].append(r["bandwidth"])
         log.info("seed %d baseline: %.2f %%", seed, 100 * r["accuracy"])
         for v in variations:
-            r = one(lambda v=v: make_first("p2m", cfg, v, C, seed), f"p2m{v}", seed)
+            first_level = v == variations[0]
+            r = one(lambda v=v: make_first("p2m", cfg, v, C, seed), f"p2m{v}", seed, deploy=first_level)
             p2m[v].append(r["accuracy"])
             energy[v].append(r["first_layer_energy"])
-            if v == variations[0]:
+            if first_level:
                 bw["p2m"].append(r["bandwidth"])
+                for u in variations:
+                    deployed[u].append(r["deployed"][_level_key(u)])
             log.info("seed %d P2M variation %s: %.2f %%", seed, v, 100 * r["accuracy"])
-    return Table1(list(seeds), base, p2m, bw, energy)
+    return Table1(list(seeds), base, p2m, bw, energy, deployed)
+
+
+def _level_key(v: Optional[float]) -> str:
+    return "model" if v is None else repr(float(v))
+
+
+def deployed_accuracy(net: SpikingCNN, test: FrameSet, cfg: SNNConfig, variations: Sequence[Optional[float]],
+                      seed: int) -> dict:
+    """Test accuracy of one trained P2M network with its first layer set to each variation level in turn,
+    nothing retrained (BatchNorm statistics as trained): a network trained on the nominal model deployed on
+    chips of growing variation, beside Table 1's noise-aware training. Keys: repr of each level."""
+    device = next(net.parameters()).device
+    saved = net.first.variation
+    try:
+        out = {}
+        for v in variations:
+            net.first.variation = v
+            out[_level_key(v)] = evaluate(net, test, cfg, device, seed)[0]
+        return out
+    finally:
+        net.first.variation = saved
 
 
 def run_reprogramming(task_a: tuple, task_b: tuple, cfg: SNNConfig, variation: Optional[float], seed: int,
