@@ -133,4 +133,8 @@ def test_backend_energy_counts_neurons_of_every_digital_layer():
                 cover[2 * o + d] += 1
     want = float((active.sum(1) * cover.view(-1, 1) * cover.view(1, -1)).sum()) * 32 / B
     assert p2m.macs == 0 and dig.macs == pytest.approx(want, rel=1e-12)
+    # dense: every output neuron of every window reads all 2 x 3 x 3 inputs of its window (padding included)
+    assert dig.macs_dense == T * 32 * 6 * 6 * 2 * 9 and p2m.macs_dense == 0
+    assert dig.energy_dense - dig.energy == pytest.approx((dig.macs_dense - dig.macs) * (E_MULT + E_ADD + E_SRAM),
+                                                          rel=1e-12)
     assert dig.synaptic_ops > 0 and p2m.synaptic_ops > 0

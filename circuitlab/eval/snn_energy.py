@@ -6,7 +6,8 @@ Counted on a forward pass (hooks on each digital layer):
   multiplies (the seed, Sec. 1: "accumulating input spikes within each period to generate multi-bit inputs for
   the initial layer ... the first layer involves digital multi-bit Multiply-Accumulate (MAC) operations"): one
   MAC (multiply, add, weight read) per synapse reached by every non-zero input pixel of a window (zero inputs
-  skipped, the cheaper reading for the baseline);
+  skipped, the cheaper reading for the baseline); ``macs_dense`` / ``energy_dense``: the same layer as a
+  dense convolution of every frame (a MAC array that does not skip zeros);
 - synaptic operations: every input spike of a layer triggers one accumulate per synapse it reaches
   (conv: out_channels x k^2 / stride^2 per spike in the interior; counted exactly as a convolution of
   the spike map with a ones kernel; linear: out_features), each with one weight read from SRAM;
@@ -44,6 +45,12 @@ class BackendEnergy:
     neuron_updates: float
     energy: float
     macs: float = 0.0
+    macs_dense: float = 0.0
+
+    @property
+    def energy_dense(self) -> float:
+        """Energy (J) with the digital first layer computed densely (every input pixel, every window)."""
+        return self.energy + (self.macs_dense - self.macs) * (E_MULT + E_ADD + E_SRAM)
 
 
 def _conv_fanout(spikes: torch.Tensor, conv: torch.nn.Conv2d) -> float:
@@ -55,7 +62,7 @@ def _conv_fanout(spikes: torch.Tensor, conv: torch.nn.Conv2d) -> float:
 def backend_energy(net: SpikingCNN, frames: torch.Tensor) -> BackendEnergy:
     """Count the back end's operations on ``frames`` (T, B, C, H, W); per-sample averages."""
     T, B = frames.shape[:2]
-    sops, macs, updates = 0.0, 0.0, 0.0
+    sops, macs, dense, updates = 0.0, 0.0, 0.0, 0.0
     records = []
 
     def conv_hook(module, inputs, output):
@@ -79,11 +86,12 @@ def backend_energy(net: SpikingCNN, frames: torch.Tensor) -> BackendEnergy:
     for module, x, out_shape in records:
         if module is first:
             macs += _conv_fanout((x != 0).to(x.dtype), module)
+            dense += float(torch.tensor(out_shape).prod()) * x.shape[1] * module.kernel_size[0] * module.kernel_size[1]
         elif isinstance(module, torch.nn.Conv2d):
             sops += _conv_fanout(x, module)
         else:
             sops += float(x.sum()) * module.out_features
         updates += float(torch.tensor(out_shape).prod())   # neurons x (T B) folded in the batch
-    sops, macs, updates = sops / B, macs / B, updates / B
+    sops, macs, dense, updates = sops / B, macs / B, dense / B, updates / B
     energy = sops * (E_ADD + E_SRAM) + macs * (E_MULT + E_ADD + E_SRAM) + updates * (2 * E_SRAM + E_ADD)
-    return BackendEnergy(sops, updates, energy, macs)
+    return BackendEnergy(sops, updates, energy, macs, dense)
