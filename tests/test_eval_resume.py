@@ -80,6 +80,8 @@ def test_interrupted_snn_experiment_resumes_with_the_same_results(tmp_path):
                                progress=counting(more))
     assert len(more) == 4                                  # seed 1 baseline and P2M 0 %, P2M 40 % for seeds 0, 1
     assert set(wider["p2m"]) == {"0", "40"}
+    # the kept network trained at 0 % is tested at the new level without training: 2 seeds at 0 % and 40 %
+    assert set(wider["deployed"]["accuracy"]) == {"0", "40"} and wider["deployed"]["accuracy"]["0"] == wider["p2m"]["0"]
     with pytest.raises(ConfigError, match="other settings"):
         run_snn_experiment(type(exp)(**{**exp.__dict__, "n_per_class": 4}), tmp_path / "cut")
 

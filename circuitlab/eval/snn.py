@@ -150,6 +150,13 @@ def recalibrate_bn(net: SpikingCNN, data: FrameSet, cfg: SNNConfig, device, gene
             m.momentum = mom
 
 
+def build_net(first, data: FrameSet, cfg: SNNConfig) -> SpikingCNN:
+    """The seed's network for ``data``'s frame shape and classes, first layer ``first``."""
+    _, _, C, H, W = data.frames.shape
+    return SpikingCNN(first, in_channels=C, channels=cfg.channels, hidden=cfg.hidden, classes=len(data.classes),
+                      input_size=(H, W))
+
+
 def train_snn(first, train: FrameSet, test: FrameSet, cfg: SNNConfig, seed: int,
               net: Optional[SpikingCNN] = None, params: Optional[Callable] = None,
               progress: Optional[Callable[[str], None]] = None) -> RunResult:
@@ -158,9 +165,7 @@ def train_snn(first, train: FrameSet, test: FrameSet, cfg: SNNConfig, seed: int,
     device = resolve_device(cfg.device)
     torch.manual_seed(seed)
     if net is None:
-        _, T, C, H, W = train.frames.shape
-        net = SpikingCNN(first, in_channels=C, channels=cfg.channels, hidden=cfg.hidden,
-                         classes=len(train.classes), input_size=(H, W))
+        net = build_net(first, train, cfg)
     net = net.to(device)
     chosen = list(params(net)) if params is not None else list(net.parameters())
     opt = torch.optim.Adam(chosen, lr=cfg.lr)
@@ -233,19 +238,33 @@ def run_table1(train: FrameSet, test: FrameSet, cfg: SNNConfig, variations: Sequ
     C = train.frames.shape[2]
 
     def one(first, key: str, seed: int, deploy: bool = False) -> dict:
+        name = f"table1-{key}-seed{seed}"
+
         def compute():
             r = train_snn(first(), train, test, cfg, seed, progress=progress)
             cell = {"accuracy": r.accuracy, "bandwidth": r.bandwidth, "first_layer_energy": r.first_layer_energy,
                     "wall_s": r.wall_s}
             if deploy:
                 cell["deployed"] = deployed_accuracy(r.model, test, cfg, variations, seed)
+                if cells is not None:   # kept so that more levels later need no training
+                    cells.put_tensors(name, {"state": r.model.state_dict()})
             return cell
         if cells is None:
             return compute()
-        cell = cells.run(f"table1-{key}-seed{seed}", compute)
-        if deploy and "deployed" not in cell:          # a cell of an older circuitlab: trained again
-            cell = compute()
-            cells.put(f"table1-{key}-seed{seed}", cell)
+        cell = cells.run(name, compute)
+        if deploy:
+            missing = [v for v in variations if _level_key(v) not in cell.get("deployed", {})]
+            saved = cells.get_tensors(name) if missing else None
+            if saved is not None:        # new levels: the kept network tested there
+                net = build_net(first(), train, cfg)
+                net.load_state_dict(saved["state"])
+                net.to(resolve_device(cfg.device))
+                cell = {**cell, "deployed": {**cell.get("deployed", {}),
+                                             **deployed_accuracy(net, test, cfg, missing, seed)}}
+                cells.put(name, cell)
+            elif missing:                # a cell of an older circuitlab without the network: trained again
+                cell = compute()
+                cells.put(name, cell)
         return cell
 
     for seed in seeds:
