@@ -188,15 +188,19 @@ def _write(out: Path, exp: SNNExperiment, s: dict, table, events) -> None:
     bw, en = s["bandwidth"], s["energy"]
     md += ["", f"Normalised bandwidth (first-layer spikes / input events): {bw['p2m']:.3f} without, "
            f"{bw['p2m_l1']:.3f} with the l1 regulariser (seed: {s['seed']['bandwidth']}).",
-           f"Back-end energy, P2M vs digital baseline: {en['backend_reduction_pct']:.1f} % lower with the baseline's "
-           f"first layer skipping zero inputs, {en.get('backend_reduction_pct_dense', float('nan')):.1f} % lower with it "
-           "computed densely (seed: 45.3 % on average)."]
+           f"Back-end energy, P2M vs digital baseline: {_lower(en['backend_reduction_pct'])} with the baseline's "
+           f"first layer skipping zero inputs, {_lower(en.get('backend_reduction_pct_dense', float('nan')))} with it "
+           "computed densely (seed: 45.3 % lower on average)."]
     if "reprogramming" in s:
         r = s["reprogramming"]
         md += [f"Reprogramming {r['from']} -> {r['to']}: first layer frozen {r['frozen']:.2f} %, fine-tuned in its "
                f"programmable range {r['fine-tuned']:.2f} %."]
     (out / "table1.md").write_text("\n".join(md) + "\n")
     _plots(out, s, table, events)
+
+
+def _lower(pct: float) -> str:
+    return f"{-pct:.1f} % higher" if pct < 0 else f"{pct:.1f} % lower"
 
 
 def _plots(out: Path, s: dict, table, events) -> None:
