@@ -26,6 +26,7 @@ def test_eval_snn_tiny_run_writes_tables_plots_and_json(tmp_path, capsys):
 @pytest.mark.parametrize("argv, msg", [(["--variation", "0,x"], "comma-separated integers"),
                                        (["--variation", "0,140"], "0..100"),
                                        (["--seeds", "0"], "count K >= 1"),
+                                       (["--l1", "-0.1"], "--l1 -0.1"),
                                        (["--data", "mnist-dvs"], "KIND:PATH")])
 def test_eval_snn_bad_arguments_are_one_line_errors(tmp_path, capsys, argv, msg):
     assert main(["eval", "snn", "--out", str(tmp_path / "x"), "--quick", "--per-class", "1", "--epochs", "1",
@@ -46,6 +47,9 @@ def test_mismatch_flag_reaches_the_p2m_layer(tmp_path):
     default = experiment_from_args(build_parser().parse_args(["eval", "snn", "--quick", "--out", str(tmp_path)]))
     first = make_first("p2m", default.snn, 0.4, 2, 0)
     assert (first.mismatch, first.read_noise) == ("event", "lower")
+    assert default.l1 == 0.01
+    l1 = build_parser().parse_args(["eval", "snn", "--quick", "--l1", "0.05", "--out", str(tmp_path)])
+    assert experiment_from_args(l1).l1 == 0.05
 
 
 @pytest.mark.parametrize("text, want", [("3", 3), ("2,3", (2, 3)), ("0-2", (0, 1, 2)), ("2-2", (2,)),

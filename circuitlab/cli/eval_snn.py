@@ -31,6 +31,8 @@ def register(esub) -> None:
     p.add_argument("--read-noise", choices=("lower", "random"), default=None,
                    help="P2M pre-activation at f2's worst-case lower bound (the seed's rule, default) or each read drawn "
                    "from f2's fitted spread (the read circuit's variation)")
+    p.add_argument("--l1", type=float, default=None,
+                   help="weight of Fig. 7's bit-level l1 regulariser on the first layer's spikes (default 0.01)")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
                    help="auto: CUDA when present, else the CPU (default)")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
@@ -67,6 +69,10 @@ def experiment_from_args(args):
             if v < 1:
                 raise ConfigError(f"--{flag.replace('_', '-')} {v}: must be at least 1")
             over[key] = v
+    if args.l1 is not None:
+        if not args.l1 >= 0:
+            raise ConfigError(f"--l1 {args.l1}: a weight >= 0 (0.01 is the default)")
+        over["l1"] = args.l1
     if args.epochs is not None:
         snn = replace(snn, epochs=args.epochs)
     if args.configuration:
