@@ -88,22 +88,21 @@ def parse_seeds(text: str):
     """"3" -> 3 (seeds 0, 1, 2); "2,3" -> (2, 3); "0-2" -> (0, 1, 2); "2-2" -> (2,)."""
     text = str(text).strip()
     bad = ConfigError(f"--seeds {text!r}: a count K >= 1 (seeds 0..K-1) or a list of seeds >= 0 such as 2,3 or 0-1")
-    seeds = []
     try:
         if "," not in text and "-" not in text:
-            seeds = int(text)
-        else:
-            for part in (p.strip() for p in text.split(",") if p.strip()):
-                lo, _, hi = part.partition("-")
-                a, b = int(lo), int(hi or lo)
-                seeds.extend(range(a, b + 1) if 0 <= a <= b else [-1])
-    except ValueError:
+            if int(text) < 1:
+                raise bad
+            return int(text)
+        seeds = []
+        for part in (p.strip() for p in text.split(",") if p.strip()):
+            lo, _, hi = part.partition("-")
+            a, b = int(lo), int(hi or lo)
+            if not 0 <= a <= b:
+                raise bad
+            seeds.extend(range(a, b + 1))
+    except ValueError:        # int() of a non-number, and ``bad`` itself (a ConfigError is a ValueError)
         raise bad from None
-    if isinstance(seeds, int):
-        if seeds < 1:
-            raise bad
-        return seeds
-    if not seeds or min(seeds) < 0:
+    if not seeds:
         raise bad
     return tuple(sorted(set(seeds)))
 

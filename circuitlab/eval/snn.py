@@ -212,18 +212,19 @@ class Table1:
         def pct(v):
             m, lo, hi = mean_ci95(v)
             return round(100 * m, 3), [round(100 * lo, 3), round(100 * hi, 3)]
-        base, base_ci = pct(self.baseline)
-        p2m, ci = {}, {"baseline": base_ci}
-        for v, accs in self.p2m.items():
-            key = "device" if v is None else str(int(round(100 * v)))
-            p2m[key], ci[key] = pct(accs)
-        bw = {k: round(float(np.mean(v)), 4) for k, v in self.bandwidth.items()}
-        out = {"baseline": base, "p2m": p2m, "ci95": ci, "bandwidth": bw, "seeds": self.seeds}
-        if self.deployed:
-            dep, dep_ci = {}, {}
-            for v, accs in self.deployed.items():
+        def per_level(table):
+            means, cis = {}, {}
+            for v, accs in table.items():
                 key = "device" if v is None else str(int(round(100 * v)))
-                dep[key], dep_ci[key] = pct(accs)
+                means[key], cis[key] = pct(accs)
+            return means, cis
+
+        base, base_ci = pct(self.baseline)
+        p2m, ci = per_level(self.p2m)
+        bw = {k: round(float(np.mean(v)), 4) for k, v in self.bandwidth.items()}
+        out = {"baseline": base, "p2m": p2m, "ci95": {"baseline": base_ci, **ci}, "bandwidth": bw, "seeds": self.seeds}
+        if self.deployed:
+            dep, dep_ci = per_level(self.deployed)
             out["deployed"] = {"trained_at": next(iter(p2m)), "accuracy": dep, "ci95": dep_ci}
         return out
 

@@ -155,7 +155,8 @@ def _fig7(exp: SNNExperiment, cfg: SNNConfig, train: FrameSet, test: FrameSet, s
               "backend_baseline_dense_J": e_base.energy_dense, "first_layer_macs_dense": e_base.macs_dense,
               "backend_reduction_pct_dense": round(100 * (1 - e_p2m.energy / e_base.energy_dense), 2),
               "accuracy_l1": l1_run.accuracy, "sources": "Horowitz ISSCC 2014 (45 nm): add 0.1 pJ, "
-              "multiply 3.1 pJ, 32-bit SRAM read 5 pJ; the baseline's first layer as multi-bit MACs; P2M first layer from the p2m_f1/p2m_f2 model files"}
+              "multiply 3.1 pJ, 32-bit SRAM read 5 pJ; the baseline's first layer as multi-bit MACs; P2M first "
+              "layer from the p2m_f1/p2m_f2 model files"}
     return {"bandwidth": bandwidth, "energy": energy}
 
 
@@ -164,27 +165,25 @@ def _write(out: Path, exp: SNNExperiment, s: dict, table, events) -> None:
     (out / "config.json").write_text(json.dumps(cfg, indent=2, default=list))
     (out / "snn_results.json").write_text(json.dumps(s, indent=2))
     seed_t1 = s["seed"]["table1"] or {}
-    rows = [("baseline", s["baseline"], s["ci95"]["baseline"], seed_t1.get("baseline"))]
-    rows += [(f"P2M {k} %", v, s["ci95"][k], seed_t1.get(k)) for k, v in s["p2m"].items()]
     dep = s.get("deployed") or {"accuracy": {}, "ci95": {}, "trained_at": None}
-    dep_of = lambda name: name.split()[1] if name.startswith("P2M") else None  # noqa: E731
+    # (name, level key or None, accuracy, its interval)
+    rows = [("baseline", None, s["baseline"], s["ci95"]["baseline"])]
+    rows += [(f"P2M {k} %", k, v, s["ci95"][k]) for k, v in s["p2m"].items()]
     with open(out / "table1.csv", "w") as f:
         f.write("network,accuracy_pct,ci95_low,ci95_high,seed_pct,deployed_pct,deployed_ci95_low,deployed_ci95_high\n")
-        for name, acc, ci, seed in rows:
-            k = dep_of(name)
+        for name, k, acc, ci in rows:
             d, dc = dep["accuracy"].get(k, ""), dep["ci95"].get(k, ["", ""])
-            f.write(f"{name},{acc},{ci[0]},{ci[1]},{'' if seed is None else seed},{d},{dc[0]},{dc[1]}\n")
+            f.write(f"{name},{acc},{ci[0]},{ci[1]},{seed_t1.get(k or 'baseline', '')},{d},{dc[0]},{dc[1]}\n")
     md = [f"Table 1 analogue on {s['data']['name']} ({len(s['seeds'])} seeds, {s['data']['train']} train / "
           f"{s['data']['test']} test samples; mean and 95 % Student-t interval). Trained with the variation: each "
           f"network trained and tested at its level; deployed: the network trained at "
           f"{dep['trained_at']} % tested at each level, nothing retrained.", "",
           "| network | trained with the variation (%) | 95 % CI | deployed (%) | 95 % CI | seed (%) |",
           "|---|---|---|---|---|---|"]
-    for n, a, c, sd in rows:
-        k = dep_of(n)
+    for name, k, a, c in rows:
         d = (f"{dep['accuracy'][k]:.2f} | {dep['ci95'][k][0]:.2f} to {dep['ci95'][k][1]:.2f}"
              if k in dep["accuracy"] else " | ")
-        md.append(f"| {n} | {a:.2f} | {c[0]:.2f} to {c[1]:.2f} | {d} | {'' if sd is None else sd} |")
+        md.append(f"| {name} | {a:.2f} | {c[0]:.2f} to {c[1]:.2f} | {d} | {seed_t1.get(k or 'baseline', '')} |")
     bw, en = s["bandwidth"], s["energy"]
     md += ["", f"Normalised bandwidth (first-layer spikes / input events): {bw['p2m']:.3f} without, "
            f"{bw['p2m_l1']:.3f} with the l1 regulariser (seed: {s['seed']['bandwidth']}).",
