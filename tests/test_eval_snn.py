@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import torch
 
+from circuitlab.errors import ConfigError
 from circuitlab.eval.snn import FrameSet, SNNConfig, run_reprogramming, run_table1, train_snn
 from circuitlab.eval.snn_energy import E_ADD, E_MULT, E_SRAM, _conv_fanout, backend_energy
 from circuitlab.nn.p2m import P2MConv2d
@@ -95,6 +96,27 @@ def test_reprogramming_returns_both_modes_on_the_new_task(task):
                             programmable_range=0.35)
     assert set(out) == {"trained_on_a", "frozen", "fine-tuned"}
     assert all(0.0 <= v <= 1.0 for v in out.values())
+
+
+def test_on_sensor_centres_the_streams_padding_or_cropping():
+    fs = FrameSet(torch.arange(2 * 1 * 1 * 3 * 4, dtype=torch.float32).reshape(2, 1, 1, 3, 4), torch.tensor([0, 1]),
+                  ("a", "b"), "t")
+    big = fs.on_sensor(5, 6)
+    assert big.frames.shape == (2, 1, 1, 5, 6) and big.frames.sum() == fs.frames.sum()
+    assert torch.equal(big.frames[..., 1:4, 1:5], fs.frames)          # one zero row/column on every side
+    assert torch.equal(big.on_sensor(3, 4).frames, fs.frames)           # cropping undoes the padding
+    assert torch.equal(fs.on_sensor(1, 2).frames, fs.frames[..., 1:2, 1:3])
+    assert fs.on_sensor(3, 4) is fs
+
+
+def test_reprogramming_moves_a_smaller_sensor_task_onto_the_chip(task):
+    train, test = task
+    b_train = halves_task(seed=2, size=10, flip=True)
+    b_test = halves_task(n=32, seed=3, size=10, flip=True)
+    out = run_reprogramming((train, test), (b_train, b_test), SNNConfig(**{**TINY, "epochs": 1}), 0.0, seed=0)
+    assert set(out) == {"trained_on_a", "frozen", "fine-tuned"}
+    with pytest.raises(ConfigError, match="--frames"):
+        run_reprogramming((train, test), (halves_task(T=3), halves_task(n=8, T=3)), SNNConfig(**TINY), 0.0, 0)
 
 
 def test_conv_fanout_equals_an_explicit_loop_over_spikes_and_kernel_taps():

@@ -68,6 +68,19 @@ class FrameSet:
                                   self.classes, self.name)
         return pick(~mask), pick(mask)
 
+    def on_sensor(self, height: int, width: int) -> "FrameSet":
+        """The same streams centred on a ``height`` x ``width`` pixel array: zero rows/columns added (no
+        events there) or the border cropped. Moving a task onto another chip's sensor (Table 2)."""
+        H, W = self.frames.shape[-2:]
+        if (H, W) == (height, width):
+            return self
+        out = self.frames.new_zeros(self.frames.shape[:-2] + (height, width))
+        dy, dx = (height - H) // 2, (width - W) // 2
+        sy, sx = slice(max(dy, 0), max(dy, 0) + min(H, height)), slice(max(dx, 0), max(dx, 0) + min(W, width))
+        ty, tx = slice(max(-dy, 0), max(-dy, 0) + min(H, height)), slice(max(-dx, 0), max(-dx, 0) + min(W, width))
+        out[..., sy, sx] = self.frames[..., ty, tx]
+        return FrameSet(out, self.labels, self.classes, self.name)
+
 
 @dataclass(frozen=True)
 class SNNConfig:
@@ -310,14 +323,17 @@ def deployed_accuracy(net: SpikingCNN, test: FrameSet, cfg: SNNConfig, variation
 def run_reprogramming(task_a: tuple, task_b: tuple, cfg: SNNConfig, variation: Optional[float], seed: int,
                       programmable_range: Optional[float] = None) -> dict:
     """Train on task A (train, test FrameSets), then move to task B: back end retrained with the first
-    layer frozen, and with the first layer fine-tuned inside its programmable range. Accuracies on B."""
+    layer frozen, and with the first layer fine-tuned inside its programmable range. Accuracies on B.
+    B's frames are centred on A's sensor size (:meth:`FrameSet.on_sensor`): the chip does not change."""
     train_a, test_a = task_a
     train_b, test_b = task_b
     C = train_a.frames.shape[2]
-    if train_a.frames.shape[2:] != train_b.frames.shape[2:]:
-        raise ConfigError("the two tasks must share the frame shape (C, H, W): "
-                          f"{tuple(train_a.frames.shape[2:])} vs {tuple(train_b.frames.shape[2:])}; bin or pool "
-                          "them to one sensor size")
+    if train_a.frames.shape[1:3] != train_b.frames.shape[1:3]:
+        raise ConfigError("the two tasks must share the windows and polarity channels (T, C): "
+                          f"{tuple(train_a.frames.shape[1:3])} vs {tuple(train_b.frames.shape[1:3])}; bin them "
+                          "with the same --frames")
+    # the chip's pixel array is task A's: task B's streams are centred on it (padded or cropped)
+    train_b, test_b = (f.on_sensor(*train_a.frames.shape[-2:]) for f in (train_b, test_b))
     a = train_snn(make_first("p2m", cfg, variation, C, seed), train_a, test_a, cfg, seed)
     state = {k: v.clone() for k, v in a.model.state_dict().items()}
     out = {"trained_on_a": a.accuracy}
