@@ -73,6 +73,11 @@ def test_report_from_stage_records(tmp_path):
         "p2m": {"worst_case": {"fig6a_cmos": 0.175, "fig6b_dwmtj": 0.314, "fig6c_hybrid": 0.132, "fig6d_read": 0.12},
                 "campaigns": {"p2m_fig6a_cmos": {"samples": 40, "seconds": 8.0}}},
         "rram": {"energy_per_mac_voltage_seed": 1.8e-15, "energy_per_mac_current_seed": 7.86e-15},
+        "snn": {"baseline": 98.8, "p2m": {"0": 98.3, "40": 97.9}, "seed": {"data_set": "gesture"},
+                "deployed": {"trained_at": "0", "accuracy": {"0": 98.3, "40": 30.1}},
+                "bandwidth": {"p2m_l1": 0.79, "l1": 0.01}, "data": {"name": "gesture-synth"},
+                "energy": {"backend_reduction_pct": -5.3, "backend_reduction_pct_dense": 17.9},
+                "reprogramming": {"from": "gesture-synth", "to": "nmnist-synth", "frozen": 91.0, "fine-tuned": 95.5}},
         "resnet": {"nonideal_untrained": 0.25, "noise_trained": 0.8, "chip": 0.78, "finetuned": 0.82},
     }
     inputs = {}
@@ -115,7 +120,13 @@ def test_report_from_stage_records(tmp_path):
     assert "| P2M Fig. 6c CMOS+X: worst-case variation | 8.03 % | 13.2 % |" in text
     assert "| NeuRRAM energy per MAC, current mode | 7.81 fJ | 7.86 fJ |" in text
     assert "| ResNet-20: noise trained | 85.99 % | 80.0 % |" in text
+    # the spiking CNN beside the seed's DVS128-Gesture numbers (seed Table 1, Fig. 7, Table 2)
+    assert "| SNN Table 1: P2M at 40 % variation, trained with it | 87.25 % | 97.9 % |" in text
+    assert "| SNN Table 1: P2M at 40 % variation, deployed | not reported | 30.1 % |" in text
+    assert "| SNN Fig. 7: normalised bandwidth (l1) | 0.77 (gesture) | 0.79 |" in text
+    assert "| SNN Fig. 7: back-end energy vs baseline | 45.3 % lower (3 data sets) | -5.3 % lower (dense " in text
+    assert "| SNN Table 2: gesture-synth -> nmnist-synth | sharp drop without fine-tuning | frozen 91.0 %, " in text
     links = check_links(page)
-    assert len(links.hrefs) == 5
+    assert len(links.hrefs) == 6
     images, broken = chromium_image_check(page, tmp_path)
-    assert images == 4 and broken == 0
+    assert images == 5 and broken == 0
