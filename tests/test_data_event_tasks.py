@@ -3,8 +3,10 @@ move the way their names say (rotation sense from the event centroids, an indepe
 import numpy as np
 import pytest
 
-from circuitlab.data.event_tasks import GESTURE_CLASSES, LETTERS10, LETTERS26, gesture_synth, letters_synth, nmnist_synth
+from circuitlab.data.event_tasks import (GESTURE_CLASSES, LETTERS10, LETTERS26, gesture_synth, letter_images,
+                                        letters_synth, nmnist_synth)
 from circuitlab.data.events import validate_events
+from circuitlab.data.letters import render_letters
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +65,14 @@ def test_nmnist_and_letters_synth_are_nmnist_like_tasks():
     le = letters_synth(n_per_class=2, seed=0)
     assert np.bincount(nm.labels).tolist() == [3] * 10 and nm.classes == tuple(str(i) for i in range(10))
     assert le.classes == tuple(LETTERS26) and np.bincount(le.labels).tolist() == [2] * 26
-    assert letters_synth(n_per_class=1, seed=0, letters=LETTERS10).classes == tuple(LETTERS10)
+    # the first half of every class capitals, the second small letters (EMNIST Letters' merged cases)
+    np.testing.assert_array_equal(le.labels, np.tile(np.arange(26), 2))
+    images, labels, _ = letter_images(3, seed=0)
+    kw = dict(size=28, rotation_deg=20.0, scale=(0.7, 1.1), shift=0.10)
+    np.testing.assert_array_equal(images[:52], render_letters(LETTERS26, 2, seed=0, **kw).images[:, 0].numpy())
+    np.testing.assert_array_equal(images[52:], render_letters(LETTERS26.lower(), 1, seed=7919, **kw).images[:, 0])
+    assert not np.array_equal(images[52], images[0])
+    assert letters_synth(n_per_class=1, seed=0, letters=LETTERS10, both_cases=False).classes == tuple(LETTERS10)
     for s in (nm, le):
         n = np.array([len(ev) for ev in s.streams])
         # the NMNIST range (real: about 4,300 events per sample; calibration in README "Event data")
