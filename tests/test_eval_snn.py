@@ -160,3 +160,11 @@ def test_backend_energy_counts_neurons_of_every_digital_layer():
     assert dig.energy_dense - dig.energy == pytest.approx((dig.macs_dense - dig.macs) * (E_MULT + E_ADD + E_SRAM),
                                                           rel=1e-12)
     assert dig.synaptic_ops > 0 and p2m.synaptic_ops > 0
+
+
+def test_each_task_is_compared_with_the_seed_data_set_it_stands_in_for():
+    from circuitlab.eval.snn_run import SEED_TABLE1, _seed_key
+    names = ["nmnist-synth", "letters-synth", "gesture-synth", "nmnist:/d", "cifar10-dvs:/d", "gesture:/d", "x"]
+    assert [_seed_key(n) for n in names] == ["nmnist", "cifar10-dvs", "gesture", "nmnist", "cifar10-dvs", "gesture",
+                                             None]
+    assert SEED_TABLE1["gesture"]["40"] == 87.25     # the seed's Table 1, DVS128-Gesture at 40 %

@@ -71,7 +71,14 @@ def _frames(spec: str, exp: SNNExperiment, seed: int) -> tuple[FrameSet, FrameSe
     return train, test, events
 
 
+# each synthetic family stands in for one of the seed's data sets (circuitlab.data.event_tasks)
+PARALLEL = {"nmnist-synth": "nmnist", "letters-synth": "cifar10-dvs", "gesture-synth": "gesture"}
+
+
 def _seed_key(name: str) -> Optional[str]:
+    """The seed data set a task is compared with: itself (real data) or the one its family stands in for."""
+    if name in PARALLEL:
+        return PARALLEL[name]
     for k in SEED_TABLE1:
         if name.startswith(k) or name.startswith(k.split("-")[0]):
             return k
