@@ -34,5 +34,6 @@ def test_readme_examples_run(tmp_path, capsys):
     out = capsys.readouterr().out
     assert out.startswith("// vcmtj") and "process r" in out
     assert "torch.Size([2, 10])" in out          # the RRAM ResNet-20's logits
+    assert "dask == local: True" in out          # a loopback Dask cluster writes the local run's samples
     t63 = float(out.split("t63 ")[1].split(" ms")[0])
     assert abs(t63 - 1.0) < 0.02                 # RC ln(1/(1-0.632)) = 1.000 ms, 5 % sigma of R over 200 samples
