@@ -219,7 +219,10 @@ def snn_rows(sn: dict) -> List[tuple]:
     for k, v in (sn.get("p2m") or {}).items():
         rows.append((f"SNN Table 1: P2M at {k} % variation, trained with it", f"{seed.get(str(k), '-')} %", _pct(v),
                      src, "each level its own noise-aware network (the seed's training): it absorbs the noise"))
-    for k, v in ((sn.get("deployed") or {}).get("accuracy") or {}).items():
+    dep = sn.get("deployed") or {}
+    for k, v in (dep.get("accuracy") or {}).items():
+        if k == dep.get("trained_at"):
+            continue                      # the level it was trained at: the row above
         rows.append((f"SNN Table 1: P2M at {k} % variation, deployed", "not reported", _pct(v), src,
                      "the network trained at 0 % tested at this variation; the seed's drop lies between the two"))
     bw, en = sn.get("bandwidth") or {}, sn.get("energy") or {}
