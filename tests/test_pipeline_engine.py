@@ -54,6 +54,19 @@ def test_skip_rerun_on_change(tmp_path):
         run_pipeline(st, tmp_path, {"n": 3, "m": 2}, only=["c"], say=lambda m: None)
 
 
+def test_a_stage_whose_code_changed_runs_again(tmp_path):
+    calls = []
+    st = _stages(calls)
+    run_pipeline(st, tmp_path, {"n": 1, "m": 1}, say=lambda m: None)
+
+    def c_resized(opt, folder, inputs):             # the same stage with other built-in sizes
+        calls.append("c2")
+        (folder / "c.txt").write_text(f"c {opt['m']} resized")
+        return {"outputs": {"c": folder / "c.txt"}}
+    run_pipeline(st[:2] + [Stage("c", "C", c_resized, (), ("m",))], tmp_path, {"n": 1, "m": 1}, say=lambda m: None)
+    assert calls == ["a", "b", "c", "c2"]
+
+
 SCRIPT = textwrap.dedent("""
     import os, signal, sys, time
     from pathlib import Path

@@ -2,8 +2,8 @@
 
 A stage is a function of the pipeline's options and of the files earlier stages made; it writes into
 ``DIR/<stage>/`` and returns ``{"outputs": {name: path}, "metrics": {...}}``. After it finishes,
-``DIR/<stage>/stage.json`` records the hash of its inputs (its own options, circuitlab's version and
-the SHA-256 of every input file), its outputs with their hashes, its metrics and its wall time. On the
+``DIR/<stage>/stage.json`` records the hash of its inputs (its own options, circuitlab's version, the
+stage function's source and the SHA-256 of every input file), its outputs with their hashes, its metrics and its wall time. On the
 next run a stage whose record matches (same inputs hash, every output present with the recorded hash)
 is skipped, so a killed pipeline restarts at the stage it was in, and changing an option re-runs only the
 stages that depend on it. The stages run in order; progress is one line per stage and overall.
@@ -11,6 +11,7 @@ stages that depend on it. The stages run in order; progress is one line per stag
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import shutil
 import time
@@ -64,9 +65,18 @@ class PipelineResult:
     wall_s: float = 0.0
 
 
+def _code(run: Callable) -> str:
+    """The stage function's source text: a stage whose code changed (its sizes, say) is not up to date
+    even under the same circuitlab version. Its name where the source cannot be read."""
+    try:
+        return inspect.getsource(run)
+    except (OSError, TypeError):
+        return getattr(run, "__qualname__", repr(run))
+
+
 def _inputs_hash(stage: Stage, options: dict, records: Dict[str, StageRecord]) -> str:
     h = hashlib.sha256()
-    h.update(json.dumps({"stage": stage.name, "version": __version__,
+    h.update(json.dumps({"stage": stage.name, "version": __version__, "code": _code(stage.run),
                          "options": {k: options.get(k) for k in stage.options}}, sort_keys=True, default=str).encode())
     for need in stage.needs:
         h.update(json.dumps(records[need].output_hashes, sort_keys=True).encode())
