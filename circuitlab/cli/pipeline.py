@@ -3,8 +3,8 @@
 A stage is a function of the pipeline's options and of the files earlier stages made; it writes into
 ``DIR/<stage>/`` and returns ``{"outputs": {name: path}, "metrics": {...}}``. After it finishes,
 ``DIR/<stage>/stage.json`` records the hash of its inputs (its own options, circuitlab's version, the
-stage function's source and the SHA-256 of every input file), its outputs with their hashes, its metrics and its wall time. On the
-next run a stage whose record matches (same inputs hash, every output present with the recorded hash)
+stage function's source and the SHA-256 of every input file), its outputs with their hashes, its metrics
+and its wall time. On the next run a stage whose record matches (same inputs hash, every output present with the recorded hash)
 is skipped, so a killed pipeline restarts at the stage it was in, and changing an option re-runs only the
 stages that depend on it. The stages run in order; progress is one line per stage and overall.
 """

@@ -207,7 +207,7 @@ def _frac(v, digits: int = 3) -> str:
 
 def snn_rows(sn: dict) -> List[tuple]:
     """The spiking-CNN rows of the seed table: Table 1 (both protocols), Fig. 7 and Table 2."""
-    from ..eval.snn_run import SEED_BANDWIDTH, SEED_ENERGY_REDUCTION, SEED_TABLE1
+    from ..eval.snn_run import SEED_BANDWIDTH, SEED_ENERGY_REDUCTION, SEED_TABLE1, lower_or_higher
     if not sn:
         return []
     src = "snn/out/snn_results.json"
@@ -224,7 +224,8 @@ def snn_rows(sn: dict) -> List[tuple]:
         if k == dep.get("trained_at"):
             continue                      # the level it was trained at: the row above
         rows.append((f"SNN Table 1: P2M at {k} % variation, deployed", "not reported", _pct(v), src,
-                     "the network trained at 0 % tested at this variation; the seed's drop lies between the two"))
+                     f"the network trained at {dep.get('trained_at')} % tested at this variation; the seed's drop "
+                     "lies between the two"))
     bw, en = sn.get("bandwidth") or {}, sn.get("energy") or {}
     if "p2m_l1" in bw:
         rows.append(("SNN Fig. 7: normalised bandwidth (l1)", f"{SEED_BANDWIDTH.get(ds, '-')} ({ds})",
@@ -232,8 +233,8 @@ def snn_rows(sn: dict) -> List[tuple]:
                      "the l1 weight sets it (README l1 sweep)"))
     if "backend_reduction_pct" in en:
         rows.append(("SNN Fig. 7: back-end energy vs baseline", f"{SEED_ENERGY_REDUCTION} % lower (3 data sets)",
-                     f"{en['backend_reduction_pct']:.1f} % lower (dense baseline "
-                     f"{en.get('backend_reduction_pct_dense', float('nan')):.1f} %)", src,
+                     f"{lower_or_higher(en['backend_reduction_pct'])} (dense baseline: "
+                     f"{lower_or_higher(en.get('backend_reduction_pct_dense', float('nan')))})", src,
                      "Horowitz 2014 energies; the baseline's first layer as zero-skipping (or dense) multi-bit MACs"))
     rp = sn.get("reprogramming") or {}
     if "frozen" in rp:

@@ -153,8 +153,8 @@ def _resnet(opt, folder: Path, inputs) -> dict:
     if opt["size"] != "full":
         tiny = opt["size"] == "tiny"
         exp = replace(exp, n_train=120 if tiny else exp.n_train, n_test=60 if tiny else 300, seeds=2,
-                      epochs=1 if tiny else exp.epochs, noise_epochs=1 if tiny else exp.noise_epochs, sweep_times=(1.0, 86400.0), sweep_adc_bits=(3, 8),
-                      sweep_r_wire=(0.0, 5.0))
+                      epochs=1 if tiny else exp.epochs, noise_epochs=1 if tiny else exp.noise_epochs,
+                      sweep_times=(1.0, 86400.0), sweep_adc_bits=(3, 8), sweep_r_wire=(0.0, 5.0))
     s = run_resnet_experiment(exp, folder / "out", resume="matching")
     return {"outputs": _files(folder / "out"), "metrics": _slim(s)}
 

@@ -9,7 +9,7 @@ DVS128-Gesture), nothing downloaded:
   merges the two cases), rendered from matplotlib's 12 fonts with rotation +-20 deg, scale 0.7-1.1 and shift
   +-10 %, same saccades and sensor. The hardest of the three families (confusions such as I/l/L, O/Q/D, C/G,
   U/V, P/R), in CIFAR10-DVS's place; ten clean capitals (:data:`LETTERS10`) and 26 capitals at the DDPM's
-  +-10 deg both reached 100 % test accuracy (session notes), which leaves Table 1 nothing to show.
+  +-10 deg both reached 100 % test accuracy (80-100 per class, full network), which leaves Table 1 nothing to show.
 - ``gesture-synth``: procedural moving bright blobs on a 32x32 sensor over 500 ms, 11 motion classes
   parallel to DVS128-Gesture's 11 (clap, waves, arm rotations clockwise and anticlockwise, roll,
   drums, up/down, other), with random size, brightness, speed, phase, amplitude and position.

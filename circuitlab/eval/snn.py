@@ -74,11 +74,8 @@ class FrameSet:
         H, W = self.frames.shape[-2:]
         if (H, W) == (height, width):
             return self
-        out = self.frames.new_zeros(self.frames.shape[:-2] + (height, width))
-        dy, dx = (height - H) // 2, (width - W) // 2
-        sy, sx = slice(max(dy, 0), max(dy, 0) + min(H, height)), slice(max(dx, 0), max(dx, 0) + min(W, width))
-        ty, tx = slice(max(-dy, 0), max(-dy, 0) + min(H, height)), slice(max(-dx, 0), max(-dx, 0) + min(W, width))
-        out[..., sy, sx] = self.frames[..., ty, tx]
+        dy, dx = height - H, width - W          # negative: that many rows/columns cropped
+        out = torch.nn.functional.pad(self.frames, (dx // 2, dx - dx // 2, dy // 2, dy - dy // 2))
         return FrameSet(out, self.labels, self.classes, self.name)
 
 

@@ -194,9 +194,10 @@ def _write(out: Path, exp: SNNExperiment, s: dict, table, events) -> None:
     bw, en = s["bandwidth"], s["energy"]
     md += ["", f"Normalised bandwidth (first-layer spikes / input events): {bw['p2m']:.3f} without, "
            f"{bw['p2m_l1']:.3f} with the l1 regulariser (seed: {s['seed']['bandwidth']}).",
-           f"Back-end energy, P2M vs digital baseline: {_lower(en['backend_reduction_pct'])} with the baseline's "
-           f"first layer skipping zero inputs, {_lower(en.get('backend_reduction_pct_dense', float('nan')))} with it "
-           "computed densely (seed: 45.3 % lower on average)."]
+           f"Back-end energy, P2M vs digital baseline: {lower_or_higher(en['backend_reduction_pct'])} with the "
+           f"baseline's first layer skipping zero inputs, "
+           f"{lower_or_higher(en.get('backend_reduction_pct_dense', float('nan')))} with it computed densely "
+           "(seed: 45.3 % lower on average)."]
     if "reprogramming" in s:
         r = s["reprogramming"]
         md += [f"Reprogramming {r['from']} -> {r['to']}: first layer frozen {r['frozen']:.2f} %, fine-tuned in its "
@@ -205,7 +206,8 @@ def _write(out: Path, exp: SNNExperiment, s: dict, table, events) -> None:
     _plots(out, s, table, events)
 
 
-def _lower(pct: float) -> str:
+def lower_or_higher(pct: float) -> str:
+    """A reduction in percent as text: "12.0 % lower", or "3.0 % higher" for a negative one."""
     return f"{-pct:.1f} % higher" if pct < 0 else f"{pct:.1f} % lower"
 
 
